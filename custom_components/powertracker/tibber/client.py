@@ -1,0 +1,221 @@
+"""Async client of Tibber's GraphQL API (HTTP and websocket), free of Home Assistant.
+
+One object per access token. It owns the protocol: the documents it sends, the
+User-Agent Tibber asks every client to send, the mapping of every failure to a
+typed `TibberError`, and the websocket URL, which it asks Tibber for instead of
+assuming one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, Final
+
+import aiohttp
+from gql import Client, GraphQLRequest
+from gql.transport.aiohttp import AIOHTTPTransport
+from gql.transport.exceptions import (
+    TransportError,
+    TransportProtocolError,
+    TransportQueryError,
+    TransportServerError,
+)
+
+from . import queries
+from .errors import (
+    InvalidTokenError,
+    RateLimitedError,
+    TibberConnectionError,
+    TibberError,
+    TibberQueryError,
+    TibberServerError,
+    from_graphql_errors,
+    retry_after_seconds,
+)
+from .live import live_snapshot
+from .models import Account, EnergyHour, LiveSnapshot
+
+DEFAULT_API_URL: Final = "https://api.tibber.com/v1-beta/gql"
+HISTORY_PAGE_SIZE: Final = 744
+"""Nodes per history page: a month of hours, as Tibber's own SDKs ask."""
+
+
+class _HTTPStatusError(TransportServerError):
+    """A status gql would not tell apart, with the Retry-After that came with it."""
+
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {status}", status)
+        self.retry_after = retry_after
+
+
+async def _raise_for_status(response: aiohttp.ClientResponse) -> None:
+    """Stop at rate limits and server faults before gql reads the body.
+
+    Other 4xx answers go on to gql, which reads Tibber's GraphQL `errors`.
+    """
+    if response.status in (428, 429) or response.status >= 500:  # noqa: PLR2004
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        raise _HTTPStatusError(response.status, retry_after)
+
+
+class _Transport(AIOHTTPTransport):
+    """gql's HTTP transport on a borrowed connection pool.
+
+    With `connector_owner=False` gql leaves its own ClientSession unclosed
+    (aiohttp then warns); closing that session leaves the shared pool alone.
+    """
+
+    def __init__(self, url: str, headers: dict[str, str], session: aiohttp.ClientSession) -> None:
+        super().__init__(
+            url=url,
+            headers=headers,
+            client_session_args={"connector": session.connector, "connector_owner": False},
+        )
+
+    async def close(self) -> None:
+        session = self.session
+        await super().close()
+        if session is not None:
+            await session.close()
+
+
+def _http_error(err: TransportError) -> TibberError:
+    """Map a gql transport error of an HTTP request to a client error."""
+    if isinstance(err, _HTTPStatusError) and err.code in (428, 429):
+        return RateLimitedError(
+            f"Tibber rate limit (HTTP {err.code})", retry_after=err.retry_after
+        )
+    if isinstance(err, TransportQueryError):
+        return from_graphql_errors(err.errors)
+    if isinstance(err, TransportServerError):
+        if err.code in (401, 403):
+            return InvalidTokenError(f"Tibber rejected the access token (HTTP {err.code})")
+        if err.code is not None and err.code < 500:  # noqa: PLR2004
+            return TibberQueryError(f"Tibber refused the request (HTTP {err.code})")
+        return TibberServerError(f"Tibber server error (HTTP {err.code})")
+    if isinstance(err, TransportProtocolError):
+        return TibberServerError("Tibber sent a reply that is not GraphQL JSON")
+    return TibberConnectionError(f"Cannot reach Tibber: {err}")
+
+
+class TibberClient:
+    """Tibber's API for one access token, on a shared aiohttp session."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        token: str,
+        *,
+        user_agent: str,
+        api_url: str = DEFAULT_API_URL,
+        timeout: float = 30.0,
+    ) -> None:
+        """Use `session`'s connection pool; send `user_agent` on every request."""
+        self._session = session
+        self._token = token
+        self._user_agent = user_agent
+        self._api_url = api_url
+        self._timeout = timeout
+        self._websocket_url: str | None = None
+
+    def __repr__(self) -> str:
+        """Name the endpoint, never the token."""
+        return f"TibberClient(api_url={self._api_url!r})"
+
+    async def account(self) -> Account:
+        """The token's owner and homes; also learns the websocket URL."""
+        viewer = (await self._execute(queries.ACCOUNT))["viewer"]
+        self._websocket_url = viewer.get("websocketSubscriptionUrl")
+        return Account.from_graphql(viewer)
+
+    async def websocket_url(self) -> str:
+        """Tibber's current websocket URL (asked for once, then remembered)."""
+        if self._websocket_url is None:
+            viewer = (await self._execute(queries.WEBSOCKET_URL))["viewer"]
+            self._websocket_url = viewer.get("websocketSubscriptionUrl")
+            if not self._websocket_url:
+                raise TibberServerError("Tibber named no websocket URL")
+        return self._websocket_url
+
+    async def live_snapshot(
+        self, home_ids: Sequence[str], *, timeout: float = 10.0
+    ) -> LiveSnapshot:
+        """The first live measurement of each home, on ONE websocket connection.
+
+        Homes that stay silent for `timeout` seconds are missing from the result;
+        the others are not held back. The connection is closed on return.
+        """
+        url = await self.websocket_url()
+        try:
+            return await live_snapshot(
+                self._session,
+                url,
+                self._token,
+                user_agent=self._user_agent,
+                home_ids=home_ids,
+                timeout=timeout,
+            )
+        except TibberConnectionError:
+            # Tibber has moved its websocket server before: ask again next time.
+            self._websocket_url = None
+            raise
+
+    async def consumption(self, home_id: str, hours: int) -> list[EnergyHour]:
+        """The last `hours` hours of consumption and cost, oldest first."""
+        return await self._history(queries.CONSUMPTION_HISTORY, "consumption", home_id, hours)
+
+    async def production(self, home_id: str, hours: int) -> list[EnergyHour]:
+        """The last `hours` hours of production and profit, oldest first."""
+        return await self._history(queries.PRODUCTION_HISTORY, "production", home_id, hours)
+
+    async def _history(
+        self, document: str, kind: str, home_id: str, hours: int
+    ) -> list[EnergyHour]:
+        """Page backwards from now until `hours` nodes or the start of the data."""
+        pages: list[list[EnergyHour]] = []
+        before: str | None = None
+        remaining = hours
+        while remaining > 0:
+            variables = {
+                "homeId": home_id,
+                "last": min(remaining, HISTORY_PAGE_SIZE),
+                "before": before,
+            }
+            data = await self._execute(document, variables)
+            connection = (data["viewer"]["home"] or {}).get(kind) or {}
+            nodes = [
+                EnergyHour.from_graphql(node, kind)
+                for node in connection.get("nodes") or ()
+                if node
+            ]
+            pages.append(nodes)
+            remaining -= len(nodes)
+            page_info = connection.get("pageInfo") or {}
+            before = page_info.get("startCursor")
+            if not nodes or not page_info.get("hasPreviousPage") or not before:
+                break
+        return [node for page in reversed(pages) for node in page]
+
+    async def _execute(
+        self, document: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """POST one GraphQL document; return `data` or raise a `TibberError`."""
+        transport = _Transport(
+            self._api_url,
+            {"Authorization": f"Bearer {self._token}", "User-Agent": self._user_agent},
+            self._session,
+        )
+        request = GraphQLRequest(document, variable_values=variables)
+        try:
+            async with asyncio.timeout(self._timeout), Client(transport=transport) as gql:
+                data: dict[str, Any] = await gql.execute(
+                    request, extra_args={"raise_for_status": _raise_for_status}
+                )
+                return data
+        except TimeoutError as err:
+            raise TibberConnectionError(
+                f"Tibber did not answer within {self._timeout:g} s"
+            ) from err
+        except TransportError as err:
+            raise _http_error(err) from err
