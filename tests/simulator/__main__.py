@@ -12,9 +12,9 @@ from .server import SIMULATOR_TOKEN, TibberSimulator
 async def _main(args: argparse.Namespace) -> None:
     sim = TibberSimulator(token=args.token, seed=args.seed)
     await sim.start(args.host, args.port)
-    print(f"Tibber simulator: {sim.api_url}", flush=True)  # noqa: T201
-    print(f"websocket:        {sim.ws_url}", flush=True)  # noqa: T201
-    print(f"token:            {sim.token}", flush=True)  # noqa: T201
+    print(f"Tibber simulator: {sim.api_url}", flush=True)
+    print(f"websocket:        {sim.ws_url}", flush=True)
+    print(f"token:            {sim.token}", flush=True)
     try:
         await asyncio.Event().wait()
     finally:

@@ -125,7 +125,9 @@ def day(seed: int, home: HomeSpec, local_day: date) -> Day:
         begin = int(rng.integers(0, minutes - 90))
         load_w[begin : begin + int(rng.integers(20, 90))] += rng.uniform(1500, 6000)
     sun = np.clip(np.sin((local_hours - 6.0) / 14.0 * np.pi), 0.0, None)
-    season = 0.15 + 0.85 * max(0.0, float(np.cos((local_day.timetuple().tm_yday - 172) / 365 * 2 * np.pi)))
+    season = 0.15 + 0.85 * max(
+        0.0, float(np.cos((local_day.timetuple().tm_yday - 172) / 365 * 2 * np.pi))
+    )
     sky = _rng(seed, home.id, local_day, "sky").uniform(0.3, 1.0)
     solar_w = home.solar_peak_w * season * sky * sun
     net_w = load_w - solar_w
@@ -133,7 +135,9 @@ def day(seed: int, home: HomeSpec, local_day: date) -> Day:
     hours = (np.arange(minutes) // 60).astype(int)
     price_rng = _rng(seed, home.id, local_day, "price")
     hourly_price = 0.45 + price_rng.uniform(0.0, 0.4, minutes // 60 + 1)
-    peak = (local_hours >= 7) & (local_hours < 9) | (local_hours >= 17) & (local_hours < 20)
+    peak = (local_hours >= 7) & (local_hours < 9) | (local_hours >= 17) & (
+        local_hours < 20
+    )
     price = np.round(hourly_price[hours] + 0.9 * peak, 4)
     return Day(
         start=start,
@@ -168,7 +172,9 @@ def meter_registers(seed: int, home: HomeSpec, when: datetime) -> tuple[float, f
     return consumption, production
 
 
-def _series(seed: int, home: HomeSpec, start: datetime, end: datetime, what: str) -> float:
+def _series(
+    seed: int, home: HomeSpec, start: datetime, end: datetime, what: str
+) -> float:
     total = 0.0
     local_day = start.astimezone(home.tz).date()
     while True:
@@ -178,7 +184,9 @@ def _series(seed: int, home: HomeSpec, start: datetime, end: datetime, what: str
         if lo < hi:
             per_minute = getattr(d, what)
             cum = getattr(d, f"cum_{what}")
-            total += d.accumulated(cum, per_minute, hi) - d.accumulated(cum, per_minute, lo)
+            total += d.accumulated(cum, per_minute, hi) - d.accumulated(
+                cum, per_minute, lo
+            )
         if day_end >= end:
             return total
         local_day += timedelta(days=1)
@@ -207,7 +215,12 @@ def local_hour_start(home: HomeSpec, when: datetime) -> datetime:
 
 
 def live_measurement(
-    seed: int, home: HomeSpec, when: datetime, *, correction: float = 0.0, phases: bool = True
+    seed: int,
+    home: HomeSpec,
+    when: datetime,
+    *,
+    correction: float = 0.0,
+    phases: bool = True,
 ) -> dict[str, object]:
     """What a Pulse reports at `when`, in Tibber's field names.
 
@@ -239,7 +252,9 @@ def live_measurement(
         "currency": home.currency,
         "signalStrength": 82,
         "accumulatedConsumption": round(consumption, 6),
-        "accumulatedProduction": round(d.accumulated(d.cum_production, d.production, when), 6),
+        "accumulatedProduction": round(
+            d.accumulated(d.cum_production, d.production, when), 6
+        ),
         "accumulatedCost": round(cost, 6),
         "accumulatedReward": round(d.accumulated(d.cum_reward, d.reward, when), 6),
         "minPower": round(float(powers.min()), 1),
@@ -255,7 +270,9 @@ def live_measurement(
     for phase in range(1, 4):
         present = phases and phase <= len(shares)
         share = shares[phase - 1] if present else 0.0
-        values[f"currentL{phase}"] = round(power * share / 230.0, 2) if present else None
+        values[f"currentL{phase}"] = (
+            round(power * share / 230.0, 2) if present else None
+        )
         values[f"voltagePhase{phase}"] = (
             round(230.0 + 2.5 * float(wave) - 0.7 * phase, 1) if present else None
         )
@@ -265,7 +282,7 @@ def live_measurement(
 def history(
     seed: int, home: HomeSpec, kind: str, start: datetime, end: datetime
 ) -> list[dict[str, object]]:
-    """Hourly nodes of `kind` (consumption, production) for complete hours in [start, end)."""
+    """Hourly `kind` (consumption, production) nodes of whole hours in [start, end)."""
     nodes: list[dict[str, object]] = []
     hour = local_hour_start(home, start)
     if hour < start:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, build_schema
+from graphql import GraphQLError, GraphQLSchema, build_schema
 
 from . import house
 
@@ -40,10 +40,14 @@ type Home {
   address: Address
   features: HomeFeatures
   currentSubscription: Subscription
-  consumption(resolution: EnergyResolution!, first: Int, last: Int, before: String,
-              after: String, filterEmptyNodes: Boolean = false): HomeConsumptionConnection
-  production(resolution: EnergyResolution!, first: Int, last: Int, before: String,
-             after: String, filterEmptyNodes: Boolean = false): HomeProductionConnection
+  consumption(
+    resolution: EnergyResolution!, first: Int, last: Int, before: String, after: String
+    filterEmptyNodes: Boolean = false
+  ): HomeConsumptionConnection
+  production(
+    resolution: EnergyResolution!, first: Int, last: Int, before: String, after: String
+    filterEmptyNodes: Boolean = false
+  ): HomeProductionConnection
 }
 
 type Address {
@@ -165,10 +169,10 @@ class HomeResolver:
         self.features = {"realTimeConsumptionEnabled": spec.real_time}
         self.currentSubscription = {"id": f"sub-{spec.id[:8]}", "status": "running"}
 
-    def consumption(self, _info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    def consumption(self, _info: Any, **args: Any) -> dict[str, Any]:
         return self._connection("consumption", **args)
 
-    def production(self, _info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    def production(self, _info: Any, **args: Any) -> dict[str, Any]:
         return self._connection("production", **args)
 
     def _connection(
@@ -181,7 +185,9 @@ class HomeResolver:
         **_: Any,
     ) -> dict[str, Any]:
         if resolution != "HOURLY":
-            raise GraphQLError(f"the simulator serves HOURLY history only, not {resolution}")
+            raise GraphQLError(
+                f"the simulator serves HOURLY history only, not {resolution}"
+            )
         end = house.local_hour_start(self.spec, self._sim.now())
         if before is not None:
             end = min(end, decode_cursor(before))
@@ -191,7 +197,8 @@ class HomeResolver:
         first = datetime.fromisoformat(str(nodes[0]["from"])) if nodes else end
         return {
             "pageInfo": {
-                "hasPreviousPage": first > self._sim.history_start,
+                "hasPreviousPage": first - timedelta(hours=1)
+                >= self._sim.history_start,
                 "startCursor": encode_cursor(first) if nodes else None,
                 "endCursor": encode_cursor(end) if nodes else None,
                 "hasNextPage": False,
@@ -216,10 +223,14 @@ def build(sim: TibberSimulator) -> GraphQLSchema:
 def _subscriber(
     sim: TibberSimulator,
 ) -> Callable[..., AsyncIterator[dict[str, object]]]:
-    def subscribe(_root: Any, _info: GraphQLResolveInfo, homeId: str) -> AsyncIterator[dict[str, object]]:  # noqa: N803
+    def subscribe(
+        _root: Any, _info: Any, homeId: str
+    ) -> AsyncIterator[dict[str, object]]:
         spec = sim.home(homeId)
         if spec is None:
-            raise GraphQLError(f"home {homeId} not found", extensions={"code": "NOT_FOUND"})
+            raise GraphQLError(
+                f"home {homeId} not found", extensions={"code": "NOT_FOUND"}
+            )
         if not spec.real_time:
             raise GraphQLError(
                 f"home {homeId} has no real-time meter (Pulse or Watty)",

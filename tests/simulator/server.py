@@ -57,7 +57,11 @@ HOMES: tuple[house.HomeSpec, ...] = (
         phases=1,
     ),
 )
-VIEWER = {"userId": "b8f2b6a4-sim-user", "name": "Ada Lovelace", "login": "ada@example.com"}
+VIEWER = {
+    "userId": "b8f2b6a4-sim-user",
+    "name": "Ada Lovelace",
+    "login": "ada@example.com",
+}
 
 
 @dataclass
@@ -80,6 +84,10 @@ class Faults:
     """Homes whose subscription sends no data."""
     close_after_subscribe: int | None = None
     """Close the websocket with this code after the first subscribe."""
+    empty_homes: set[str] = field(default_factory=set)
+    """Homes whose subscription completes at once, without data."""
+    hide_websocket_url: bool = False
+    """Answer `websocketSubscriptionUrl` with null."""
 
 
 @dataclass
@@ -131,6 +139,7 @@ class TibberSimulator:
         self.connections: list[WsConnection] = []
         self._schema = schema.build(self)
         self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
         self._base_url = ""
 
     # -- state -------------------------------------------------------------
@@ -157,30 +166,42 @@ class TibberSimulator:
         """URL of the websocket endpoint (what `websocketSubscriptionUrl` says)."""
         return f"{self._base_url.replace('http', 'ws', 1)}{WS_PATH}"
 
-    def energy(self, home_id: str, start: datetime, end: datetime, what: str = "consumption") -> float:
+    def energy(
+        self, home_id: str, start: datetime, end: datetime, what: str = "consumption"
+    ) -> float:
         """Ground truth: kWh consumed (or produced) by a home in [start, end)."""
         spec = self.home(home_id)
         assert spec is not None
         return house.energy_between(self.seed, spec, start, end, what)
 
-    def measurement(self, home_id: str, when: datetime | None = None) -> dict[str, object]:
+    def measurement(
+        self, home_id: str, when: datetime | None = None
+    ) -> dict[str, object]:
         """What the home's Pulse reports at `when` (default: now)."""
         spec = self.home(home_id)
         assert spec is not None
-        return house.live_measurement(self.seed, spec, when or self.now(), correction=self.correction)
+        return house.live_measurement(
+            self.seed, spec, when or self.now(), correction=self.correction
+        )
 
-    async def measurements(self, spec: house.HomeSpec) -> AsyncIterator[dict[str, object]]:
+    async def measurements(
+        self, spec: house.HomeSpec
+    ) -> AsyncIterator[dict[str, object]]:
         """The live stream of one home: a measurement every `interval` seconds.
 
         Phase values come with the first message and then every fifth, as a
         Pulse sends them less often than power.
         """
         count = 0
-        while True:
+        while spec.id not in self.faults.empty_homes:
             while self.faults.silent or spec.id in self.faults.silent_homes:
                 await asyncio.sleep(0.05)
             yield house.live_measurement(
-                self.seed, spec, self.now(), correction=self.correction, phases=count % 5 == 0
+                self.seed,
+                spec,
+                self.now(),
+                correction=self.correction,
+                phases=count % 5 == 0,
             )
             count += 1
             await asyncio.sleep(self.interval)
@@ -195,13 +216,15 @@ class TibberSimulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server  # noqa: SLF001 - the only way to learn the bound port
+        server = site._server
         assert isinstance(server, asyncio.Server)
         bound_host, bound_port = server.sockets[0].getsockname()[:2]
         self._base_url = f"http://{bound_host}:{bound_port}"
 
     async def stop(self) -> None:
-        """Close every connection and stop listening."""
+        """Close every connection (1001, going away) and stop listening."""
+        for ws in list(self._sockets):
+            await ws.close(code=1001, message=b"Server shutting down")
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -210,9 +233,11 @@ class TibberSimulator:
     def _root(self) -> dict[str, Any]:
         homes = {spec.id: schema.HomeResolver(self, spec) for spec in self.homes}
 
-        def home(_info: Any, id: str) -> schema.HomeResolver:  # noqa: A002
+        def home(_info: Any, id: str) -> schema.HomeResolver:
             if id not in homes:
-                raise GraphQLError(f"home {id} not found", extensions={"code": "NOT_FOUND"})
+                raise GraphQLError(
+                    f"home {id} not found", extensions={"code": "NOT_FOUND"}
+                )
             return homes[id]
 
         viewer = {
@@ -220,7 +245,9 @@ class TibberSimulator:
             "accountType": ["tibber", "customer"],
             "homes": list(homes.values()),
             "home": home,
-            "websocketSubscriptionUrl": self.ws_url,
+            "websocketSubscriptionUrl": None
+            if self.faults.hide_websocket_url
+            else self.ws_url,
         }
         return {"viewer": viewer}
 
@@ -230,11 +257,17 @@ class TibberSimulator:
             body = json.loads(raw)
         except ValueError:
             body = None
-        self.http_requests.append(HttpRequest(dict(request.headers), body if isinstance(body, dict) else {}))
+        self.http_requests.append(
+            HttpRequest(dict(request.headers), body if isinstance(body, dict) else {})
+        )
         if self.faults.http_delay:
             await asyncio.sleep(self.faults.http_delay)
         if self.faults.http_status is not None:
-            headers = {"Retry-After": self.faults.retry_after} if self.faults.retry_after else {}
+            headers = (
+                {"Retry-After": self.faults.retry_after}
+                if self.faults.retry_after
+                else {}
+            )
             return _html(self.faults.http_status, headers)
         if self.faults.http_html:
             return _html(200, {})
@@ -251,7 +284,9 @@ class TibberSimulator:
                 status=400,
             )
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return web.json_response({"errors": [{"message": "POST body sent invalid JSON."}]}, status=400)
+            return web.json_response(
+                {"errors": [{"message": "POST body sent invalid JSON."}]}, status=400
+            )
         result = await graphql(
             self._schema,
             body["query"],
@@ -259,16 +294,25 @@ class TibberSimulator:
             variable_values=body.get("variables"),
             operation_name=body.get("operationName"),
         )
-        return web.json_response(result.formatted, status=200 if result.data is not None else 400)
+        return web.json_response(
+            result.formatted, status=200 if result.data is not None else 400
+        )
 
     # -- websocket ---------------------------------------------------------
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         if self.faults.ws_handshake_status is not None:
-            headers = {"Retry-After": self.faults.retry_after} if self.faults.retry_after else {}
+            headers = (
+                {"Retry-After": self.faults.retry_after}
+                if self.faults.retry_after
+                else {}
+            )
             return _html(self.faults.ws_handshake_status, headers)
         ws = web.WebSocketResponse(protocols=(SUBPROTOCOL,), autoping=True)
         await ws.prepare(request)
-        connection = WsConnection(headers=dict(request.headers), protocol=ws.ws_protocol)
+        self._sockets.add(ws)
+        connection = WsConnection(
+            headers=dict(request.headers), protocol=ws.ws_protocol
+        )
         crowded = self.open_connections >= self.max_connections
         self.connections.append(connection)
         tasks: dict[str, asyncio.Task[None]] = {}
@@ -277,6 +321,7 @@ class TibberSimulator:
             if code is None:
                 code, reason = await self._serve(ws, connection, tasks)
             if code is not None:
+                connection.close_code = code
                 await ws.close(code=code, message=reason.encode())
         finally:
             for task in tasks.values():
@@ -285,10 +330,13 @@ class TibberSimulator:
             if not ws.closed:
                 await ws.close()
             connection.open = False
-            connection.close_code = ws.close_code
+            connection.close_code = connection.close_code or ws.close_code
+            self._sockets.discard(ws)
         return ws
 
-    async def _handshake(self, ws: web.WebSocketResponse, crowded: bool) -> tuple[int | None, str]:
+    async def _handshake(
+        self, ws: web.WebSocketResponse, crowded: bool
+    ) -> tuple[int | None, str]:
         """Wait for connection_init; return a close code and reason, or (None, '')."""
         if ws.ws_protocol != SUBPROTOCOL:
             return 4406, "Subprotocol not acceptable"
@@ -312,7 +360,10 @@ class TibberSimulator:
         return None, ""
 
     async def _serve(
-        self, ws: web.WebSocketResponse, connection: WsConnection, tasks: dict[str, asyncio.Task[None]]
+        self,
+        ws: web.WebSocketResponse,
+        connection: WsConnection,
+        tasks: dict[str, asyncio.Task[None]],
     ) -> tuple[int | None, str]:
         """Handle subscribe/complete/ping until the client closes."""
         async for message in ws:
@@ -334,7 +385,9 @@ class TibberSimulator:
                 if op_id in tasks:
                     return 4409, f"Subscriber for {op_id} already exists"
                 payload = data.get("payload") or {}
-                connection.subscriptions.append(str((payload.get("variables") or {}).get("homeId")))
+                connection.subscriptions.append(
+                    str((payload.get("variables") or {}).get("homeId"))
+                )
                 if self.faults.close_after_subscribe is not None:
                     return self.faults.close_after_subscribe, "Closed by the simulator"
                 tasks[op_id] = asyncio.create_task(self._operation(ws, op_id, payload))
@@ -342,16 +395,22 @@ class TibberSimulator:
                 return 4400, f"Invalid message type {kind!r}"
         return None, ""
 
-    async def _operation(self, ws: web.WebSocketResponse, op_id: str, payload: dict[str, Any]) -> None:
+    async def _operation(
+        self, ws: web.WebSocketResponse, op_id: str, payload: dict[str, Any]
+    ) -> None:
         """Run one subscription: `error`, or `next`... then `complete`."""
         try:
             document = parse(payload.get("query") or "")
         except GraphQLError as err:
-            await ws.send_json({"id": op_id, "type": "error", "payload": [err.formatted]})
+            await ws.send_json(
+                {"id": op_id, "type": "error", "payload": [err.formatted]}
+            )
             return
         errors = validate(self._schema, document)
         if errors:
-            await ws.send_json({"id": op_id, "type": "error", "payload": [e.formatted for e in errors]})
+            await ws.send_json(
+                {"id": op_id, "type": "error", "payload": [e.formatted for e in errors]}
+            )
             return
         result = subscribe(
             self._schema,
@@ -363,10 +422,14 @@ class TibberSimulator:
             result = await result
         with contextlib.suppress(ConnectionResetError):
             if isinstance(result, ExecutionResult):
-                await ws.send_json({"id": op_id, "type": "next", "payload": result.formatted})
+                await ws.send_json(
+                    {"id": op_id, "type": "next", "payload": result.formatted}
+                )
             else:
                 async for event in result:
-                    await ws.send_json({"id": op_id, "type": "next", "payload": event.formatted})
+                    await ws.send_json(
+                        {"id": op_id, "type": "next", "payload": event.formatted}
+                    )
             await ws.send_json({"id": op_id, "type": "complete"})
 
 
@@ -375,5 +438,5 @@ def _html(status: int, headers: dict[str, str]) -> web.Response:
         status=status,
         headers=headers,
         content_type="text/html",
-        text=f"<html><body><h1>{status}</h1><p>Tibber is having a moment.</p></body></html>",
+        text=f"<html><body><h1>{status}</h1><p>Tibber is down.</p></body></html>",
     )

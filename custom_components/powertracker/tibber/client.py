@@ -54,7 +54,7 @@ async def _raise_for_status(response: aiohttp.ClientResponse) -> None:
 
     Other 4xx answers go on to gql, which reads Tibber's GraphQL `errors`.
     """
-    if response.status in (428, 429) or response.status >= 500:  # noqa: PLR2004
+    if response.status in (428, 429) or response.status >= 500:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         raise _HTTPStatusError(response.status, retry_after)
 
@@ -66,17 +66,22 @@ class _Transport(AIOHTTPTransport):
     (aiohttp then warns); closing that session leaves the shared pool alone.
     """
 
-    def __init__(self, url: str, headers: dict[str, str], session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, url: str, headers: dict[str, str], session: aiohttp.ClientSession
+    ) -> None:
         super().__init__(
             url=url,
             headers=headers,
-            client_session_args={"connector": session.connector, "connector_owner": False},
+            client_session_args={
+                "connector": session.connector,
+                "connector_owner": False,
+            },
         )
 
     async def close(self) -> None:
         session = self.session
         await super().close()
-        if session is not None:
+        if session is not None:  # pragma: no branch - gql closes what it connected
             await session.close()
 
 
@@ -90,8 +95,10 @@ def _http_error(err: TransportError) -> TibberError:
         return from_graphql_errors(err.errors)
     if isinstance(err, TransportServerError):
         if err.code in (401, 403):
-            return InvalidTokenError(f"Tibber rejected the access token (HTTP {err.code})")
-        if err.code is not None and err.code < 500:  # noqa: PLR2004
+            return InvalidTokenError(
+                f"Tibber rejected the access token (HTTP {err.code})"
+            )
+        if err.code is not None and err.code < 500:
             return TibberQueryError(f"Tibber refused the request (HTTP {err.code})")
         return TibberServerError(f"Tibber server error (HTTP {err.code})")
     if isinstance(err, TransportProtocolError):
@@ -146,6 +153,8 @@ class TibberClient:
         Homes that stay silent for `timeout` seconds are missing from the result;
         the others are not held back. The connection is closed on return.
         """
+        if not home_ids:
+            return LiveSnapshot(measurements={}, errors={})
         url = await self.websocket_url()
         try:
             return await live_snapshot(
@@ -163,11 +172,15 @@ class TibberClient:
 
     async def consumption(self, home_id: str, hours: int) -> list[EnergyHour]:
         """The last `hours` hours of consumption and cost, oldest first."""
-        return await self._history(queries.CONSUMPTION_HISTORY, "consumption", home_id, hours)
+        return await self._history(
+            queries.CONSUMPTION_HISTORY, "consumption", home_id, hours
+        )
 
     async def production(self, home_id: str, hours: int) -> list[EnergyHour]:
         """The last `hours` hours of production and profit, oldest first."""
-        return await self._history(queries.PRODUCTION_HISTORY, "production", home_id, hours)
+        return await self._history(
+            queries.PRODUCTION_HISTORY, "production", home_id, hours
+        )
 
     async def _history(
         self, document: str, kind: str, home_id: str, hours: int
@@ -208,7 +221,10 @@ class TibberClient:
         )
         request = GraphQLRequest(document, variable_values=variables)
         try:
-            async with asyncio.timeout(self._timeout), Client(transport=transport) as gql:
+            async with (
+                asyncio.timeout(self._timeout),
+                Client(transport=transport) as gql,
+            ):
                 data: dict[str, Any] = await gql.execute(
                     request, extra_args={"raise_for_status": _raise_for_status}
                 )

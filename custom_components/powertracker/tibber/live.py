@@ -27,7 +27,6 @@ from .errors import (
     InvalidTokenError,
     TibberConnectionError,
     TibberError,
-    TibberQueryError,
     TooManyConnectionsError,
     from_graphql_errors,
     retry_after_seconds,
@@ -84,7 +83,7 @@ def _connection_error(err: BaseException, close_code: int | None) -> TibberError
         )
     handshake = err.__cause__
     if isinstance(handshake, aiohttp.WSServerHandshakeError):
-        if handshake.status == 429:  # noqa: PLR2004
+        if handshake.status == 429:
             return TooManyConnectionsError(
                 "Tibber refused the websocket handshake (HTTP 429)",
                 retry_after=retry_after_seconds(
@@ -103,12 +102,17 @@ def _connection_error(err: BaseException, close_code: int | None) -> TibberError
     return TibberConnectionError(f"Cannot reach Tibber's websocket: {err!r}")
 
 
-async def _first_measurement(session: AsyncClientSession, home_id: str) -> LiveMeasurement:
-    request = GraphQLRequest(queries.LIVE_MEASUREMENT, variable_values={"homeId": home_id})
+async def _first_measurement(
+    session: AsyncClientSession, home_id: str
+) -> LiveMeasurement | None:
+    """The home's first measurement; None if Tibber completes the stream empty."""
+    request = GraphQLRequest(
+        queries.LIVE_MEASUREMENT, variable_values={"homeId": home_id}
+    )
     async with aclosing(session.subscribe(request)) as stream:
         async for data in stream:
             return LiveMeasurement.from_graphql(data["liveMeasurement"])
-    raise TibberQueryError("Tibber ended the subscription without a measurement")
+    return None
 
 
 async def live_snapshot(
@@ -153,8 +157,6 @@ async def _collect(
         asyncio.create_task(_first_measurement(session, home_id)): home_id
         for home_id in dict.fromkeys(home_ids)
     }
-    if not tasks:
-        return LiveSnapshot(measurements={}, errors={})
     done, pending = await asyncio.wait(tasks, timeout=max(timeout, 0.0))
     for task in pending:
         task.cancel()
@@ -166,23 +168,21 @@ async def _collect(
     for task in done:
         home_id = tasks[task]
         try:
-            measurements[home_id] = task.result()
+            measurement = task.result()
         except TransportQueryError as err:
-            error = from_graphql_errors(err.errors)
-            if isinstance(error, InvalidTokenError):
-                raise error from err
-            errors[home_id] = str(error)
-        except TibberQueryError as err:
-            errors[home_id] = str(err)
+            errors[home_id] = str(from_graphql_errors(err.errors))
         except TransportError as err:
             lost = err
             errors[home_id] = "connection lost"
+        else:
+            if measurement is not None:
+                measurements[home_id] = measurement
     if lost is not None and (
         not measurements
         or adapter.close_code in (CLOSE_INVALID_TOKEN, CLOSE_TOO_MANY_CONNECTIONS)
     ):
         raise _connection_error(lost, adapter.close_code) from lost
-    for home_id in tasks.values():
-        if home_id not in measurements and home_id not in errors:
-            _LOGGER.debug("Home %s sent no measurement within %.1f s", home_id, timeout)
+    silent = set(tasks.values()) - measurements.keys() - errors.keys()
+    if silent:
+        _LOGGER.debug("No measurement within %.1f s from %s", timeout, sorted(silent))
     return LiveSnapshot(measurements=measurements, errors=errors)

@@ -8,7 +8,7 @@ from typing import Any, Self
 
 
 def camel_case(name: str) -> str:
-    """Return the GraphQL field name of a snake_case attribute (current_l1 -> currentL1)."""
+    """GraphQL name of a snake_case attribute: current_l1 -> currentL1."""
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 

@@ -1,0 +1,49 @@
+"""Fixtures shared by every test: the local Tibber simulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from custom_components.powertracker.tibber import TibberClient
+from tests.simulator import TibberSimulator
+
+SIM_NOW = datetime(2026, 11, 28, 12, 34, 56, tzinfo=UTC)
+"""Tibber's clock in the tests, unless a test moves it."""
+USER_AGENT = "HomeAssistant/2025.4.4 powertracker/0.1.0"
+
+
+@pytest.fixture
+async def tibber_sim(socket_enabled: None) -> AsyncIterator[TibberSimulator]:
+    """A running simulator with a frozen clock and a fast live stream.
+
+    phacc blocks sockets; `socket_enabled` opens them, and phacc's host filter
+    still lets them reach 127.0.0.1 only.
+    """
+    sim = TibberSimulator(clock=lambda: SIM_NOW, interval=0.05)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session, standing in for Home Assistant's shared one."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def tibber(
+    tibber_sim: TibberSimulator, http_session: aiohttp.ClientSession
+) -> TibberClient:
+    """A client of the simulator with the right token."""
+    return TibberClient(
+        http_session,
+        tibber_sim.token,
+        user_agent=USER_AGENT,
+        api_url=tibber_sim.api_url,
+    )
