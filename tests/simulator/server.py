@@ -134,6 +134,8 @@ class TibberSimulator:
         self.interval = interval
         self.clock = clock or (lambda: datetime.now(UTC))
         self.history_start = history_start
+        self.viewer = dict(VIEWER)
+        """The account owner; tests change `userId` to play another account."""
         self.faults = Faults()
         self.http_requests: list[HttpRequest] = []
         self.connections: list[WsConnection] = []
@@ -241,7 +243,7 @@ class TibberSimulator:
             return homes[id]
 
         viewer = {
-            **VIEWER,
+            **self.viewer,
             "accountType": ["tibber", "customer"],
             "homes": list(homes.values()),
             "home": home,

@@ -138,15 +138,7 @@ async def test_wrong_token(
 
 @pytest.mark.parametrize(
     ("retry_after", "expected"),
-    [
-        ("120", 120.0),
-        (
-            format_datetime(datetime.now(UTC) + timedelta(minutes=10), usegmt=True),
-            600.0,
-        ),
-        ("soon", None),
-        (None, None),
-    ],
+    [("120", 120.0), ("http-date", 600.0), ("soon", None), (None, None)],
 )
 async def test_rate_limit_says_when_to_retry(
     tibber: TibberClient,
@@ -154,6 +146,9 @@ async def test_rate_limit_says_when_to_retry(
     retry_after: str | None,
     expected: float | None,
 ) -> None:
+    if retry_after == "http-date":
+        in_ten_minutes = datetime.now(UTC) + timedelta(minutes=10)
+        retry_after = format_datetime(in_ten_minutes, usegmt=True)
     tibber_sim.faults.http_status = 429
     tibber_sim.faults.retry_after = retry_after
     with pytest.raises(RateLimitedError) as caught:

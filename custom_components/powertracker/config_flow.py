@@ -1,0 +1,257 @@
+"""Config flow: token, homes, reauth, reconfigure, and options."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_TOKEN
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .api import create_client
+from .const import (
+    CONF_BACKFILL_DAYS,
+    CONF_HOMES,
+    CONF_POLL_MINUTES,
+    DEFAULT_BACKFILL_DAYS,
+    DEFAULT_POLL_MINUTES,
+    DOMAIN,
+)
+from .data import PowertrackerConfigEntry
+from .tibber import (
+    Account,
+    Home,
+    InvalidTokenError,
+    RateLimitedError,
+    TibberConnectionError,
+    TibberError,
+    TibberServerError,
+)
+
+TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+
+def _home_label(home: Home) -> str:
+    address = ", ".join(
+        part for part in (home.address.address1, home.address.city) if part
+    )
+    label = f"{home.name} ({address})" if address and home.nickname else home.name
+    return label if home.real_time_consumption else f"{label} - no real-time meter"
+
+
+class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up one Tibber account: a token, then the homes to track."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no account."""
+        self._token = ""
+        self._account: Account | None = None
+
+    async def _validate(
+        self, token: str, errors: dict[str, str], placeholders: dict[str, str]
+    ) -> Account | None:
+        """Ask Tibber who owns `token`; fill `errors` when that fails."""
+        try:
+            return await create_client(self.hass, token).account()
+        except InvalidTokenError:
+            errors["base"] = "invalid_auth"
+        except RateLimitedError as err:
+            errors["base"] = "rate_limited"
+            placeholders["retry_minutes"] = str(
+                math.ceil((err.retry_after or 600) / 60)
+            )
+        except (TibberConnectionError, TibberServerError):
+            errors["base"] = "cannot_connect"
+        except TibberError:
+            errors["base"] = "unknown"
+        return None
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the token and check it with Tibber before going on."""
+        errors: dict[str, str] = {}
+        placeholders = {
+            "token_url": "https://developer.tibber.com/settings/access-token"
+        }
+        if user_input is not None:
+            account = await self._validate(user_input[CONF_TOKEN], errors, placeholders)
+            if account is not None:
+                await self.async_set_unique_id(account.user_id)
+                self._abort_if_unique_id_configured()
+                self._token, self._account = user_input[CONF_TOKEN], account
+                return await self.async_step_homes()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_homes(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the homes to track (all by default)."""
+        assert self._account is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if not user_input[CONF_HOMES]:
+                errors["base"] = "no_homes"
+            elif self.source == "reconfigure":
+                return self.async_update_reload_and_abort(
+                    self._get_reconfigure_entry(),
+                    data_updates={
+                        CONF_TOKEN: self._token,
+                        CONF_HOMES: user_input[CONF_HOMES],
+                    },
+                )
+            else:
+                return self.async_create_entry(
+                    title=self._account.name,
+                    data={CONF_TOKEN: self._token, CONF_HOMES: user_input[CONF_HOMES]},
+                )
+        known = {home.id for home in self._account.homes}
+        if self.source == "reconfigure":
+            current = self._get_reconfigure_entry().data[CONF_HOMES]
+            default = [home for home in current if home in known]
+        else:
+            default = list(known)
+        return self.async_show_form(
+            step_id="homes",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_HOMES, default=sorted(default)): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                SelectOptionDict(value=home.id, label=_home_label(home))
+                                for home in self._account.homes
+                            ],
+                            multiple=True,
+                        )
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders={"account": self._account.name},
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Tibber rejected the stored token."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new token of the same account."""
+        errors: dict[str, str] = {}
+        placeholders = {"account": self._get_reauth_entry().title}
+        if user_input is not None:
+            account = await self._validate(user_input[CONF_TOKEN], errors, placeholders)
+            if account is not None:
+                await self.async_set_unique_id(account.user_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self.async_update_reload_and_abort(
+                    self._get_reauth_entry(),
+                    data_updates={CONF_TOKEN: user_input[CONF_TOKEN]},
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): TOKEN_SELECTOR}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the token (blank keeps it), then the homes."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"account": entry.title}
+        if user_input is not None:
+            token = user_input.get(CONF_TOKEN) or entry.data[CONF_TOKEN]
+            account = await self._validate(token, errors, placeholders)
+            if account is not None:
+                await self.async_set_unique_id(account.user_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                self._token, self._account = token, account
+                return await self.async_step_homes()
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema({vol.Optional(CONF_TOKEN): TOKEN_SELECTOR}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: PowertrackerConfigEntry) -> OptionsFlow:
+        """Poll interval and history span."""
+        return PowertrackerOptionsFlow()
+
+
+class PowertrackerOptionsFlow(OptionsFlow):
+    """How often to poll, and how much history to backfill."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One form for both options."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={key: int(value) for key, value in user_input.items()}
+            )
+        options = self.config_entry.options
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_POLL_MINUTES,
+                        default=options.get(CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=60,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="min",
+                        )
+                    ),
+                    vol.Required(
+                        CONF_BACKFILL_DAYS,
+                        default=options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=0,
+                            max=3650,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="d",
+                        )
+                    ),
+                }
+            ),
+        )

@@ -1,0 +1,26 @@
+"""Constants of the Powertracker integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "powertracker"
+VERSION: Final = "0.1.0"
+
+CONF_HOMES: Final = "homes"
+CONF_POLL_MINUTES: Final = "poll_minutes"
+CONF_BACKFILL_DAYS: Final = "backfill_days"
+
+DEFAULT_POLL_MINUTES: Final = 5
+DEFAULT_BACKFILL_DAYS: Final = 365
+
+ENV_API_URL: Final = "POWERTRACKER_TIBBER_API_URL"
+"""Environment variable naming another Tibber GraphQL endpoint (simulator, proxy)."""
+
+SNAPSHOT_TIMEOUT: Final = 10.0
+"""Seconds a poll waits for the homes' first live measurements."""
+
+DEFAULT_RETRY_AFTER: Final = 600.0
+"""Seconds to wait after a rate limit without Retry-After (Tibber bans ~10 min)."""
+
+ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"

@@ -1,0 +1,39 @@
+"""Typed runtime data of a config entry, and what the coordinator hands entities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+
+from .tibber import EnergyHour, Home, LiveMeasurement, TibberClient
+
+if TYPE_CHECKING:
+    from .coordinator import PowertrackerCoordinator
+
+
+@dataclass(frozen=True, slots=True)
+class HomeState:
+    """One home after a poll."""
+
+    home: Home
+    measurement: LiveMeasurement | None
+    """This poll's live measurement; None when the home stayed silent."""
+    consumption_total: float | None
+    """kWh ever consumed: the meter register, else Powertracker's running total."""
+    production_total: float | None
+    """kWh ever produced, likewise."""
+    last_hour: EnergyHour | None
+    """Latest complete hour from Tibber's history (homes without a real-time meter)."""
+
+
+@dataclass(slots=True)
+class RuntimeData:
+    """What a loaded entry holds."""
+
+    client: TibberClient
+    coordinator: PowertrackerCoordinator
+
+
+type PowertrackerConfigEntry = ConfigEntry[RuntimeData]

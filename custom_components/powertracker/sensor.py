@@ -1,0 +1,291 @@
+"""Sensors of a home, described by entity descriptions with value functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .coordinator import PowertrackerCoordinator
+from .data import HomeState, PowertrackerConfigEntry
+from .entity import PowertrackerEntity
+from .tibber import Home, LiveMeasurement
+
+PARALLEL_UPDATES = 0  # the coordinator polls; entities never fetch on their own
+
+
+@dataclass(frozen=True, kw_only=True)
+class PowertrackerSensorEntityDescription(SensorEntityDescription):
+    """A sensor of a home: where its value comes from, and which homes have it."""
+
+    value_fn: Callable[[HomeState], StateType | datetime]
+    live: bool = True
+    """Needs this poll's live measurement (unavailable while the home is silent)."""
+    currency: bool = False
+    """Unit is the currency Tibber reports."""
+    last_reset_daily: bool = False
+    """A total that restarts at the home's local midnight."""
+    produces: bool = False
+    """Only for homes that produce electricity."""
+
+
+def _live(attr: str) -> Callable[[HomeState], StateType]:
+    def value(state: HomeState) -> StateType:
+        measurement: LiveMeasurement | None = state.measurement
+        return None if measurement is None else getattr(measurement, attr)
+
+    return value
+
+
+def _phase(kind: str, number: int) -> PowertrackerSensorEntityDescription:
+    current = kind == "current"
+    attr = f"current_l{number}" if current else f"voltage_phase{number}"
+    return PowertrackerSensorEntityDescription(
+        key=attr,
+        translation_key=attr,
+        device_class=SensorDeviceClass.CURRENT
+        if current
+        else SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=(
+            UnitOfElectricCurrent.AMPERE if current else UnitOfElectricPotential.VOLT
+        ),
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=_live(attr),
+    )
+
+
+REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
+    PowertrackerSensorEntityDescription(
+        key="energy_consumption",
+        translation_key="energy_consumption",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        live=False,
+        value_fn=lambda state: state.consumption_total,
+    ),
+    PowertrackerSensorEntityDescription(
+        key="energy_production",
+        translation_key="energy_production",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        live=False,
+        produces=True,
+        value_fn=lambda state: state.production_total,
+    ),
+    PowertrackerSensorEntityDescription(
+        key="consumption_today",
+        translation_key="consumption_today",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        value_fn=_live("accumulated_consumption"),
+    ),
+    PowertrackerSensorEntityDescription(
+        key="production_today",
+        translation_key="production_today",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        produces=True,
+        value_fn=_live("accumulated_production"),
+    ),
+    PowertrackerSensorEntityDescription(
+        key="cost_today",
+        translation_key="cost_today",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        currency=True,
+        last_reset_daily=True,
+        value_fn=_live("accumulated_cost"),
+    ),
+    PowertrackerSensorEntityDescription(
+        key="power",
+        translation_key="power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_live("power"),
+    ),
+    PowertrackerSensorEntityDescription(
+        key="power_production",
+        translation_key="power_production",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        produces=True,
+        value_fn=_live("power_production"),
+    ),
+    *(
+        PowertrackerSensorEntityDescription(
+            key=key,
+            translation_key=key,
+            device_class=SensorDeviceClass.POWER,
+            native_unit_of_measurement=UnitOfPower.WATT,
+            state_class=SensorStateClass.MEASUREMENT,
+            entity_registry_enabled_default=key == "average_power",
+            value_fn=_live(key),
+        )
+        for key in ("min_power", "average_power", "max_power")
+    ),
+    *(_phase("current", number) for number in (1, 2, 3)),
+    *(_phase("voltage", number) for number in (1, 2, 3)),
+    PowertrackerSensorEntityDescription(
+        key="power_factor",
+        translation_key="power_factor",
+        device_class=SensorDeviceClass.POWER_FACTOR,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=_live("power_factor"),
+    ),
+    PowertrackerSensorEntityDescription(
+        key="signal_strength",
+        translation_key="signal_strength",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_live("signal_strength"),
+    ),
+    PowertrackerSensorEntityDescription(
+        key="last_measurement",
+        translation_key="last_measurement",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
+        value_fn=lambda state: (
+            state.measurement.timestamp if state.measurement else None
+        ),
+    ),
+)
+
+HOURLY_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
+    PowertrackerSensorEntityDescription(
+        key="hourly_consumption",
+        translation_key="hourly_consumption",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        live=False,
+        value_fn=lambda state: state.last_hour.energy if state.last_hour else None,
+    ),
+    PowertrackerSensorEntityDescription(
+        key="hourly_cost",
+        translation_key="hourly_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        currency=True,
+        live=False,
+        value_fn=lambda state: state.last_hour.money if state.last_hour else None,
+    ),
+)
+
+
+def _produces(state: HomeState | None) -> bool:
+    measurement = state.measurement if state else None
+    return measurement is not None and bool(
+        measurement.last_meter_production
+        or measurement.accumulated_production
+        or measurement.power_production
+    )
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: PowertrackerConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Sensors for every selected home."""
+    coordinator = entry.runtime_data.coordinator
+    entities: list[PowertrackerSensor] = []
+    for home in coordinator.homes.values():
+        state = coordinator.data.get(home.id)
+        descriptions = (
+            REAL_TIME_SENSORS if home.real_time_consumption else HOURLY_SENSORS
+        )
+        entities.extend(
+            PowertrackerSensor(coordinator, home, description)
+            for description in descriptions
+            if not description.produces or _produces(state)
+        )
+    async_add_entities(entities)
+
+
+class PowertrackerSensor(PowertrackerEntity, SensorEntity):
+    """A sensor whose value its description computes from the home's state."""
+
+    entity_description: PowertrackerSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: PowertrackerCoordinator,
+        home: Home,
+        description: PowertrackerSensorEntityDescription,
+    ) -> None:
+        """Describe the sensor of `home`."""
+        super().__init__(coordinator, home, description.key)
+        self.entity_description = description
+
+    @property
+    def available(self) -> bool:
+        """Live sensors go unavailable while their home is silent, alone."""
+        state = self.home_state
+        if not super().available or state is None:
+            return False
+        if self.entity_description.live:
+            return state.measurement is not None
+        return self.entity_description.value_fn(state) is not None
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The description's value of the home's state."""
+        state = self.home_state
+        return None if state is None else self.entity_description.value_fn(state)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The currency Tibber reports for money; the description's unit otherwise."""
+        if not self.entity_description.currency:
+            return self.entity_description.native_unit_of_measurement
+        state = self.home_state
+        if state is None:
+            return None
+        if state.measurement is not None and state.measurement.currency:
+            return state.measurement.currency
+        return state.last_hour.currency if state.last_hour else None
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Local midnight of the measurement, for totals that restart daily."""
+        state = self.home_state
+        if not self.entity_description.last_reset_daily or state is None:
+            return None
+        if state.measurement is None:
+            return None
+        tz = dt_util.get_time_zone(state.home.time_zone)
+        local = state.measurement.timestamp.astimezone(tz)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
