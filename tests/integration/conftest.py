@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.powertracker.const import CONF_HOMES, DOMAIN, ENV_API_URL
 from tests.conftest import SIM_NOW
@@ -28,15 +31,44 @@ def auto_enable_custom_integrations(
     """Run with a recorder, and let Home Assistant load custom_components."""
 
 
+class Clock:
+    """Home Assistant's wall clock, moved by the test; the event loop keeps real time.
+
+    freezegun would also freeze the loop's monotonic clock, and with it every
+    timeout of the real sockets to the simulator.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.advanced = timedelta()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    async def advance(self, hass: HomeAssistant, delta: timedelta) -> None:
+        """Move the clock, fire the timers that are due, and wait for their work."""
+        self.now += delta
+        self.advanced += delta
+        # Timers run on the real monotonic clock: fire those due by then.
+        async_fire_time_changed(hass, datetime.now(UTC) + self.advanced)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Home Assistant's (and so the simulator's) clock, starting at SIM_NOW."""
+    clock = Clock(SIM_NOW)
+    monkeypatch.setattr(dt_util, "utcnow", clock)
+    return clock
+
+
 @pytest.fixture
 async def tibber_sim(
-    socket_enabled: None,
-    monkeypatch: pytest.MonkeyPatch,
-    freezer: FrozenDateTimeFactory,
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[TibberSimulator]:
-    """The simulator on Home Assistant's (frozen) clock, named by the env variable."""
-    freezer.move_to(SIM_NOW)
-    sim = TibberSimulator(clock=dt_util.utcnow, interval=0.05)
+    """The simulator on Home Assistant's clock, named by the environment variable."""
+    # Look utcnow up at each call: the `clock` fixture may replace it later.
+    sim = TibberSimulator(clock=lambda: dt_util.utcnow(), interval=0.05)  # noqa: PLW0108
     await sim.start()
     monkeypatch.setenv(ENV_API_URL, sim.api_url)
     yield sim

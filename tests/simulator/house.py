@@ -40,6 +40,8 @@ class HomeSpec:
     base_load_w: float = 350.0
     currency: str = "SEK"
     phases: int = 3
+    registers: bool = True
+    """The meter reports its registers (lastMeterConsumption/Production)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -228,7 +230,7 @@ def live_measurement(
     fraction of the current hour's consumption; Tibber corrects such drift at
     the next hour, so the reported daily value can step DOWN at an hour.
     """
-    when = when.astimezone(UTC)
+    when = when.astimezone(UTC).replace(microsecond=0)  # a Pulse stamps whole seconds
     d = day(seed, home, when.astimezone(home.tz).date())
     minute, _ = d.position(when)
     hour_start = local_hour_start(home, when)
@@ -264,8 +266,8 @@ def live_measurement(
         "accumulatedProductionLastHour": round(
             energy_between(seed, home, hour_start, when, "production"), 6
         ),
-        "lastMeterConsumption": round(meter_consumption, 4),
-        "lastMeterProduction": round(meter_production, 4),
+        "lastMeterConsumption": round(meter_consumption, 4) if home.registers else None,
+        "lastMeterProduction": round(meter_production, 4) if home.registers else None,
     }
     for phase in range(1, 4):
         present = phases and phase <= len(shares)

@@ -1,0 +1,185 @@
+"""The 5-minute poll when Tibber misbehaves."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.powertracker import coordinator as coordinator_module
+from custom_components.powertracker.const import DOMAIN
+from tests.integration.conftest import Clock
+from tests.simulator import HOMES, TibberSimulator
+
+VILLA, CABIN = HOMES
+POWER = "sensor.villa_solsidan_power"
+CABIN_HOUR = "sensor.sjovagen_7_consumption_last_hour"
+
+
+async def _poll(hass: HomeAssistant, clock: Clock, minutes: int = 5) -> None:
+    await clock.advance(hass, timedelta(minutes=minutes))
+
+
+def _available(hass: HomeAssistant, entity_id: str) -> bool:
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state != STATE_UNAVAILABLE
+
+
+async def test_polls_every_five_minutes_one_connection_each(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    before = len(tibber_sim.connections)
+    first = hass.states.get(POWER)
+    for _ in range(3):
+        await _poll(hass, clock)
+    assert len(tibber_sim.connections) == before + 3
+    assert tibber_sim.open_connections == 0
+    later = hass.states.get(POWER)
+    assert first is not None
+    assert later is not None
+    assert later.last_updated > first.last_updated
+
+
+async def test_rate_limit_sends_nothing_before_retry_after(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    tibber_sim.faults.http_status = 429
+    tibber_sim.faults.retry_after = "1800"
+    await _poll(hass, clock, minutes=60)  # the cabin's hourly history is due
+    assert not _available(hass, CABIN_HOUR)
+    assert not _available(hass, POWER)
+
+    tibber_sim.faults.http_status = None
+    requests, connections = len(tibber_sim.http_requests), len(tibber_sim.connections)
+    for _ in range(5):  # 25 minutes: still inside the 30 Tibber asked for
+        await _poll(hass, clock)
+    assert len(tibber_sim.http_requests) == requests
+    assert len(tibber_sim.connections) == connections
+
+    await _poll(hass, clock, minutes=10)
+    assert len(tibber_sim.connections) == connections + 1
+    assert _available(hass, CABIN_HOUR)
+    assert _available(hass, POWER)
+
+
+async def test_too_many_connections_raises_a_repair_issue_until_recovery(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+    http_session: aiohttp.ClientSession,
+) -> None:
+    issue_id = f"too_many_connections_{loaded_entry.entry_id}"
+    others = []
+    for _ in range(2):  # another client takes both of the token's connections
+        ws = await http_session.ws_connect(
+            tibber_sim.ws_url, protocols=["graphql-transport-ws"]
+        )
+        await ws.send_json(
+            {"type": "connection_init", "payload": {"token": tibber_sim.token}}
+        )
+        await ws.receive_json()
+        others.append(ws)
+    await _poll(hass, clock)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "too_many_connections"
+    assert not _available(hass, POWER)
+
+    for ws in others:
+        await ws.close()
+    await _poll(hass, clock, minutes=10)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert _available(hass, POWER)
+
+
+async def test_revoked_token_starts_reauth(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    tibber_sim.token = "revoked"
+    await _poll(hass, clock)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+@pytest.mark.parametrize(
+    "fault", [{"ws_handshake_status": 503}, {"close_after_subscribe": 1011}]
+)
+async def test_failed_poll_makes_entities_unavailable_then_recovers(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+    fault: dict[str, int],
+) -> None:
+    total = hass.states.get("sensor.villa_solsidan_energy_consumption")
+    for name, value in fault.items():
+        setattr(tibber_sim.faults, name, value)
+    await _poll(hass, clock)
+    assert not _available(hass, POWER)
+    tibber_sim.faults.__init__()  # type: ignore[misc]
+    await _poll(hass, clock)
+    assert _available(hass, POWER)
+    after = hass.states.get("sensor.villa_solsidan_energy_consumption")
+    assert total is not None
+    assert after is not None
+    assert float(after.state) >= float(total.state)
+
+
+async def test_html_from_tibber_is_a_failed_poll(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    tibber_sim.faults.http_html = True
+    await _poll(hass, clock, minutes=60)
+    assert not _available(hass, CABIN_HOUR)
+
+
+async def test_silent_home_alone_goes_unavailable_and_is_logged_once(
+    hass: HomeAssistant,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(coordinator_module, "SNAPSHOT_TIMEOUT", 0.3)
+    coordinator = loaded_entry.runtime_data.coordinator
+    total = hass.states.get("sensor.villa_solsidan_energy_consumption")
+    tibber_sim.faults.silent_homes = {VILLA.id}
+    caplog.set_level(logging.INFO, logger=coordinator_module.__name__)
+    for _ in range(2):
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+    assert not _available(hass, POWER)
+    assert _available(hass, CABIN_HOUR)
+    # The total is not a live value: it keeps its last state through the silence.
+    during = hass.states.get("sensor.villa_solsidan_energy_consumption")
+    assert total is not None
+    assert during is not None
+    assert during.state == total.state
+    assert caplog.text.count("No live data from Villa Solsidan") == 1
+
+    tibber_sim.faults.silent_homes = set()
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert _available(hass, POWER)
+    assert caplog.text.count("Live data from Villa Solsidan is back") == 1

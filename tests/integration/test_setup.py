@@ -1,0 +1,141 @@
+"""Setting up, reading and unloading an entry against the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.powertracker.const import DOMAIN
+from tests.simulator import HOMES, TibberSimulator
+
+VILLA, CABIN = HOMES
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+async def test_sensors_show_what_the_meter_reported(
+    hass: HomeAssistant, tibber_sim: TibberSimulator, loaded_entry: MockConfigEntry
+) -> None:
+    stamp = hass.states.get("sensor.villa_solsidan_last_measurement")
+    assert stamp is not None
+    reported = tibber_sim.measurement(VILLA.id, datetime.fromisoformat(stamp.state))
+
+    assert float(_state(hass, "sensor.villa_solsidan_power")) == reported["power"]
+    assert (
+        float(_state(hass, "sensor.villa_solsidan_energy_consumption"))
+        == reported["lastMeterConsumption"]
+    )
+    assert (
+        float(_state(hass, "sensor.villa_solsidan_consumption_today"))
+        == reported["accumulatedConsumption"]
+    )
+    cost = hass.states.get("sensor.villa_solsidan_cost_today")
+    assert cost is not None
+    assert float(cost.state) == reported["accumulatedCost"]
+    assert cost.attributes["unit_of_measurement"] == "SEK"
+    assert cost.attributes["state_class"] == "total"
+    midnight = (
+        dt_util.as_local(datetime.fromisoformat(stamp.state))
+        .astimezone(dt_util.get_time_zone(VILLA.time_zone))
+        .replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+    assert datetime.fromisoformat(cost.attributes["last_reset"]) == midnight
+    energy = hass.states.get("sensor.villa_solsidan_energy_consumption")
+    assert energy is not None
+    assert energy.attributes["state_class"] == "total_increasing"
+    assert energy.attributes["device_class"] == "energy"
+    assert energy.attributes["unit_of_measurement"] == "kWh"
+    # The villa has solar panels: it gets production sensors; the cabin does not.
+    assert hass.states.get("sensor.villa_solsidan_energy_production") is not None
+
+
+async def test_home_without_pulse_gets_the_last_hour(
+    hass: HomeAssistant, tibber_sim: TibberSimulator, loaded_entry: MockConfigEntry
+) -> None:
+    hour_end = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    truth = tibber_sim.energy(CABIN.id, hour_end - timedelta(hours=1), hour_end)
+    assert float(_state(hass, "sensor.sjovagen_7_consumption_last_hour")) == round(
+        truth, 6
+    )
+    cost = hass.states.get("sensor.sjovagen_7_cost_last_hour")
+    assert cost is not None
+    assert cost.attributes["unit_of_measurement"] == "SEK"
+    assert hass.states.get("sensor.sjovagen_7_power") is None
+
+
+async def test_devices_and_entity_registry(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    devices = dr.async_get(hass)
+    villa = devices.async_get_device(identifiers={(DOMAIN, VILLA.id)})
+    assert villa is not None
+    assert (villa.name, villa.manufacturer) == ("Villa Solsidan", "Tibber")
+    cabin = devices.async_get_device(identifiers={(DOMAIN, CABIN.id)})
+    assert cabin is not None
+    assert cabin.name == "Sjövägen 7"
+
+    entities = er.async_get(hass)
+    current = entities.async_get("sensor.villa_solsidan_current_l1")
+    assert current is not None
+    assert current.unique_id == f"{VILLA.id}_current_l1"
+    assert current.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    signal = entities.async_get("sensor.villa_solsidan_signal_strength")
+    assert signal is not None
+    assert signal.entity_category is not None
+
+
+async def test_unload_leaves_nothing_open(
+    hass: HomeAssistant, tibber_sim: TibberSimulator, loaded_entry: MockConfigEntry
+) -> None:
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert loaded_entry.state is ConfigEntryState.NOT_LOADED
+    await asyncio.sleep(0.05)
+    assert tibber_sim.open_connections == 0
+    assert all(not connection.open for connection in tibber_sim.connections)
+
+
+async def test_rejected_token_at_setup_asks_for_reauth(
+    hass: HomeAssistant, tibber_sim: TibberSimulator, config_entry: MockConfigEntry
+) -> None:
+    tibber_sim.token = "revoked"
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_unreachable_tibber_at_setup_retries(
+    hass: HomeAssistant, tibber_sim: TibberSimulator, config_entry: MockConfigEntry
+) -> None:
+    tibber_sim.faults.http_status = 502
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_deselected_home_loses_its_device(
+    hass: HomeAssistant, tibber_sim: TibberSimulator, loaded_entry: MockConfigEntry
+) -> None:
+    devices = dr.async_get(hass)
+    assert devices.async_get_device(identifiers={(DOMAIN, CABIN.id)}) is not None
+    hass.config_entries.async_update_entry(
+        loaded_entry, data={**loaded_entry.data, "homes": [VILLA.id]}
+    )
+    await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert devices.async_get_device(identifiers={(DOMAIN, CABIN.id)}) is None
+    assert hass.states.get("sensor.sjovagen_7_consumption_last_hour") is None
