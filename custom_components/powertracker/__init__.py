@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from homeassistant.const import CONF_TOKEN, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.event import async_track_time_interval
 
 from .api import create_client
-from .const import CONF_HOMES, DOMAIN
+from .const import CONF_BACKFILL_DAYS, CONF_HOMES, DEFAULT_BACKFILL_DAYS, DOMAIN
 from .coordinator import PowertrackerCoordinator
 from .data import PowertrackerConfigEntry, RuntimeData
+from .statistics import HistoryImporter
 from .tibber import InvalidTokenError, TibberError
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
+HISTORY_INTERVAL = timedelta(hours=1)
 
 
 async def async_setup_entry(
@@ -41,6 +46,24 @@ async def async_setup_entry(
     _remove_stale_devices(hass, entry, {home.id for home in homes})
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+
+    importer = HistoryImporter(
+        hass,
+        client,
+        homes,
+        entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
+    )
+
+    @callback
+    def _import_history(_now: datetime | None = None) -> None:
+        entry.async_create_background_task(
+            hass, importer.async_import(), f"{DOMAIN} history import {entry.title}"
+        )
+
+    _import_history()
+    entry.async_on_unload(
+        async_track_time_interval(hass, _import_history, HISTORY_INTERVAL)
+    )
     return True
 
 

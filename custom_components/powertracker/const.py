@@ -20,7 +20,4 @@ ENV_API_URL: Final = "POWERTRACKER_TIBBER_API_URL"
 SNAPSHOT_TIMEOUT: Final = 10.0
 """Seconds a poll waits for the homes' first live measurements."""
 
-DEFAULT_RETRY_AFTER: Final = 600.0
-"""Seconds to wait after a rate limit without Retry-After (Tibber bans ~10 min)."""
-
 ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"

@@ -17,7 +17,6 @@ from homeassistant.util import dt as dt_util
 from .const import (
     CONF_POLL_MINUTES,
     DEFAULT_POLL_MINUTES,
-    DEFAULT_RETRY_AFTER,
     DOMAIN,
     ISSUE_TOO_MANY_CONNECTIONS,
     SNAPSHOT_TIMEOUT,
@@ -70,7 +69,6 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         self._totals: dict[str, EnergyTotal] = {}
         self._last_hour: dict[str, EnergyHour | None] = {}
         self._hour_fetched: dict[str, datetime] = {}
-        self._not_before: datetime | None = None
         self._silent: set[str] = set()
 
     @property
@@ -87,12 +85,6 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
 
     async def _async_update_data(self) -> dict[str, HomeState]:
         now = dt_util.utcnow()
-        if self._not_before is not None and now < self._not_before:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={"until": self._not_before.isoformat()},
-            )
         try:
             live = [
                 home.id for home in self.homes.values() if home.real_time_consumption
@@ -110,7 +102,6 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except TooManyConnectionsError as err:
-            self._back_off(now, err.retry_after)
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
@@ -124,11 +115,10 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 translation_domain=DOMAIN, translation_key="too_many_connections"
             ) from err
         except RateLimitedError as err:
-            self._back_off(now, err.retry_after)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="rate_limited",
-                translation_placeholders={"until": str(self._not_before)},
+                translation_placeholders={"seconds": f"{err.retry_after or 0:.0f}"},
             ) from err
         except TibberError as err:
             raise UpdateFailed(
@@ -142,10 +132,6 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
             {key: total.as_dict() for key, total in self._totals.items()}
         )
         return states
-
-    def _back_off(self, now: datetime, retry_after: float | None) -> None:
-        """Send nothing to Tibber before Retry-After (or 10 minutes) has passed."""
-        self._not_before = now + timedelta(seconds=retry_after or DEFAULT_RETRY_AFTER)
 
     def _log_silence(
         self, live: list[str], errors: dict[str, str], states: dict[str, HomeState]

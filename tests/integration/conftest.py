@@ -14,7 +14,12 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.powertracker.const import CONF_HOMES, DOMAIN, ENV_API_URL
+from custom_components.powertracker.const import (
+    CONF_BACKFILL_DAYS,
+    CONF_HOMES,
+    DOMAIN,
+    ENV_API_URL,
+)
 from tests.conftest import SIM_NOW
 from tests.simulator import HOMES, TibberSimulator
 
@@ -25,10 +30,13 @@ def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(
-    recorder_mock: object, enable_custom_integrations: None
-) -> None:
-    """Run with a recorder, and let Home Assistant load custom_components."""
+async def auto_enable_custom_integrations(
+    recorder_mock: object, enable_custom_integrations: None, hass: HomeAssistant
+) -> AsyncIterator[None]:
+    """Run with a recorder, let Home Assistant load custom_components, and let
+    background work (the history import) finish before Home Assistant stops."""
+    yield
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 class Clock:
@@ -40,7 +48,6 @@ class Clock:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
-        self.advanced = timedelta()
 
     def __call__(self) -> datetime:
         return self.now
@@ -48,9 +55,9 @@ class Clock:
     async def advance(self, hass: HomeAssistant, delta: timedelta) -> None:
         """Move the clock, fire the timers that are due, and wait for their work."""
         self.now += delta
-        self.advanced += delta
-        # Timers run on the real monotonic clock: fire those due by then.
-        async_fire_time_changed(hass, datetime.now(UTC) + self.advanced)
+        # Timers run on the real monotonic clock: fire those due within `delta`
+        # from now (a periodic timer longer than `delta` waits for a longer step).
+        async_fire_time_changed(hass, datetime.now(UTC) + delta)
         await hass.async_block_till_done(wait_background_tasks=True)
 
 
@@ -83,6 +90,7 @@ def config_entry(tibber_sim: TibberSimulator) -> MockConfigEntry:
         title="Ada Lovelace",
         unique_id=tibber_sim.viewer["userId"],
         data={CONF_TOKEN: tibber_sim.token, CONF_HOMES: [home.id for home in HOMES]},
+        options={CONF_BACKFILL_DAYS: 2},  # the import of a year has a test of its own
     )
 
 

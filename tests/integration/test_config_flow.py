@@ -201,7 +201,8 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
     assert result["type"] is FlowResultType.FORM
     schema = result["data_schema"]
     assert schema is not None
-    assert schema({}) == {CONF_POLL_MINUTES: 5, CONF_BACKFILL_DAYS: 365}
+    # The form starts from the current options (the default poll is 5 minutes).
+    assert schema({}) == {CONF_POLL_MINUTES: 5, CONF_BACKFILL_DAYS: 2}
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_POLL_MINUTES: 15.0, CONF_BACKFILL_DAYS: 30.0}

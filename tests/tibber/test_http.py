@@ -228,3 +228,35 @@ async def test_timeout(
     with pytest.raises(TibberConnectionError, match=r"within 0\.2 s"):
         await client.account()
     assert loop.time() - started < 2
+
+
+async def test_rate_limit_blocks_every_request_until_retry_after(
+    tibber_sim: TibberSimulator, http_session: aiohttp.ClientSession
+) -> None:
+    now = [0.0]
+    tibber = TibberClient(
+        http_session,
+        tibber_sim.token,
+        user_agent=USER_AGENT,
+        api_url=tibber_sim.api_url,
+        clock=lambda: now[0],
+    )
+    await tibber.websocket_url()
+    tibber_sim.faults.http_status = 429
+    tibber_sim.faults.retry_after = "300"
+    with pytest.raises(RateLimitedError):
+        await tibber.consumption(VILLA.id, 24)
+    tibber_sim.faults.http_status = None
+    sent = len(tibber_sim.http_requests)
+
+    now[0] += 299
+    with pytest.raises(RateLimitedError, match="Waiting 1 s more"):
+        await tibber.account()
+    # Tibber blocks the IP address: no websocket either.
+    with pytest.raises(RateLimitedError, match="Waiting 1 s more"):
+        await tibber.live_snapshot([VILLA.id], timeout=5)
+    assert len(tibber_sim.http_requests) == sent
+    assert tibber_sim.connections == []
+
+    now[0] += 1
+    assert (await tibber.account()).homes

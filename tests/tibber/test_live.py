@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import fields, replace
 from datetime import datetime
 
@@ -152,17 +153,34 @@ async def _hold_connection(
     return ws
 
 
-async def test_too_many_connections_4429(
-    tibber: TibberClient,
-    tibber_sim: TibberSimulator,
-    http_session: aiohttp.ClientSession,
+async def test_too_many_connections_4429_then_waits(
+    tibber_sim: TibberSimulator, http_session: aiohttp.ClientSession
 ) -> None:
+    now = [1000.0]
+    tibber = TibberClient(
+        http_session,
+        tibber_sim.token,
+        user_agent=USER_AGENT,
+        api_url=tibber_sim.api_url,
+        clock=lambda: now[0],
+    )
     others = [await _hold_connection(http_session, tibber_sim) for _ in range(2)]
     with pytest.raises(TooManyConnectionsError, match="4429"):
         await tibber.live_snapshot([VILLA.id], timeout=5)
     for ws in others:
         await ws.close()
-    # Once the other client lets go, snapshots work again.
+    connections = len(tibber_sim.connections)
+
+    # No Retry-After with a close code: keep away for 10 minutes, without trying.
+    now[0] += 599
+    with pytest.raises(TooManyConnectionsError, match="Waiting 1 s more") as caught:
+        await tibber.live_snapshot([VILLA.id], timeout=5)
+    assert caught.value.retry_after == pytest.approx(1)
+    assert len(tibber_sim.connections) == connections
+    # HTTP is not what was refused: it goes on.
+    await tibber.account()
+
+    now[0] += 1
     snapshot = await tibber.live_snapshot([VILLA.id], timeout=5)
     assert VILLA.id in snapshot.measurements
 
@@ -260,3 +278,13 @@ async def test_websocket_that_never_acknowledges(
             await client.live_snapshot([VILLA.id], timeout=0.3)
     finally:
         await runner.cleanup()
+
+
+async def test_debug_logs_never_show_the_token(
+    tibber: TibberClient, tibber_sim: TibberSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await tibber.live_snapshot([VILLA.id], timeout=5)
+    assert "connection_init" in caplog.text  # gql did log the message...
+    assert "**REDACTED**" in caplog.text
+    assert tibber_sim.token not in caplog.text  # ...without the token

@@ -9,7 +9,8 @@ assuming one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import aiohttp
@@ -30,6 +31,7 @@ from .errors import (
     TibberError,
     TibberQueryError,
     TibberServerError,
+    TooManyConnectionsError,
     from_graphql_errors,
     retry_after_seconds,
 )
@@ -39,6 +41,8 @@ from .models import Account, EnergyHour, LiveSnapshot
 DEFAULT_API_URL: Final = "https://api.tibber.com/v1-beta/gql"
 HISTORY_PAGE_SIZE: Final = 744
 """Nodes per history page: a month of hours, as Tibber's own SDKs ask."""
+DEFAULT_RETRY_AFTER: Final = 600.0
+"""Seconds to keep away after a refusal without Retry-After (Tibber bans ~10 min)."""
 
 
 class _HTTPStatusError(TransportServerError):
@@ -117,14 +121,21 @@ class TibberClient:
         user_agent: str,
         api_url: str = DEFAULT_API_URL,
         timeout: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Use `session`'s connection pool; send `user_agent` on every request."""
+        """Use `session`'s connection pool; send `user_agent` on every request.
+
+        `clock` (seconds) times the back-off after Tibber refuses us.
+        """
         self._session = session
         self._token = token
         self._user_agent = user_agent
         self._api_url = api_url
         self._timeout = timeout
+        self._clock = clock
         self._websocket_url: str | None = None
+        self._http_not_before = 0.0
+        self._live_not_before = 0.0
 
     def __repr__(self) -> str:
         """Name the endpoint, never the token."""
@@ -155,6 +166,9 @@ class TibberClient:
         """
         if not home_ids:
             return LiveSnapshot(measurements={}, errors={})
+        # An HTTP rate limit blocks the IP address for websockets too.
+        self._check_back_off(self._http_not_before, RateLimitedError)
+        self._check_back_off(self._live_not_before, TooManyConnectionsError)
         url = await self.websocket_url()
         try:
             return await live_snapshot(
@@ -168,6 +182,9 @@ class TibberClient:
         except TibberConnectionError:
             # Tibber has moved its websocket server before: ask again next time.
             self._websocket_url = None
+            raise
+        except TooManyConnectionsError as err:
+            self._live_not_before = self._back_off_until(err)
             raise
 
     async def consumption(self, home_id: str, hours: int) -> list[EnergyHour]:
@@ -214,6 +231,7 @@ class TibberClient:
         self, document: str, variables: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """POST one GraphQL document; return `data` or raise a `TibberError`."""
+        self._check_back_off(self._http_not_before, RateLimitedError)
         transport = _Transport(
             self._api_url,
             {"Authorization": f"Bearer {self._token}", "User-Agent": self._user_agent},
@@ -234,4 +252,20 @@ class TibberClient:
                 f"Tibber did not answer within {self._timeout:g} s"
             ) from err
         except TransportError as err:
-            raise _http_error(err) from err
+            error = _http_error(err)
+            if isinstance(error, RateLimitedError):
+                self._http_not_before = self._back_off_until(error)
+            raise error from err
+
+    def _back_off_until(self, err: RateLimitedError) -> float:
+        """Remember not to ask before Retry-After (or 10 minutes) has passed."""
+        return self._clock() + (err.retry_after or DEFAULT_RETRY_AFTER)
+
+    def _check_back_off(self, not_before: float, error: type[RateLimitedError]) -> None:
+        """Refuse, without a request, while Tibber has asked us to wait."""
+        remaining = not_before - self._clock()
+        if remaining > 0:
+            raise error(
+                f"Waiting {remaining:.0f} s more, as Tibber asked",
+                retry_after=remaining,
+            )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from contextlib import aclosing, suppress
 from typing import Final
@@ -34,6 +35,20 @@ from .errors import (
 from .models import LiveMeasurement, LiveSnapshot
 
 _LOGGER = logging.getLogger(__name__)
+_TOKEN = re.compile(r'("token"\s*:\s*)"[^"]*"')
+
+
+class _RedactToken(logging.Filter):
+    """gql logs every websocket message at DEBUG, connection_init (and its token)
+    included; this filter blanks the token so debug logs stay safe to share."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _TOKEN.sub(r'\1"**REDACTED**"', record.getMessage())
+        record.args = ()
+        return True
+
+
+logging.getLogger("gql.transport.common.base").addFilter(_RedactToken())
 
 SUBPROTOCOL: Final = "graphql-transport-ws"
 CLOSE_INVALID_TOKEN: Final = 4403

@@ -1,0 +1,154 @@
+"""Hourly history from Tibber as external long-term statistics.
+
+At setup the configured span of hourly consumption and cost (and production
+and profit, where a home produces) is imported as `powertracker:<home>_<kind>`
+statistics, so the Energy dashboard shows the past before the first poll.
+Every hour a trailing window (48 h, or back to the last imported hour if that
+is older) is imported again, so Tibber's after-the-fact corrections land. Each
+import continues the running `sum` from the hour before its window, so sums
+stay continuous: a corrected hour changes its own state and the sums after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from itertools import accumulate
+
+from homeassistant.components.recorder.models import StatisticData
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    get_last_statistics,
+    statistics_during_period,
+)
+from homeassistant.const import UnitOfEnergy
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
+
+from .compat import statistic_metadata
+from .const import DOMAIN
+from .tibber import EnergyHour, Home, TibberClient, TibberError
+
+_LOGGER = logging.getLogger(__name__)
+
+TRAILING_WINDOW = timedelta(hours=48)
+"""Hours re-imported every hour: Tibber corrects recent hours after the fact."""
+
+
+def statistic_id(home: Home, kind: str) -> str:
+    """`powertracker:<home id>_<kind>` (consumption, cost, production, profit)."""
+    return f"{DOMAIN}:{home.id.lower().replace('-', '_')}_{kind}"
+
+
+class HistoryImporter:
+    """Imports the hourly history of one entry's homes."""
+
+    def __init__(
+        self, hass: HomeAssistant, client: TibberClient, homes: list[Home], days: int
+    ) -> None:
+        """Import `days` days at first, then keep the last hours corrected."""
+        self._hass = hass
+        self._client = client
+        self._homes = homes
+        self._days = days
+
+    async def async_import(self) -> None:
+        """Import what is missing or may have been corrected, for every home."""
+        for home in self._homes:
+            if self._hass.is_stopping:
+                return  # the recorder is going away
+            for kind, money, fetch in (
+                ("consumption", "cost", self._client.consumption),
+                ("production", "profit", self._client.production),
+            ):
+                try:
+                    await self._import(home, kind, money, fetch)
+                except TibberError as err:
+                    _LOGGER.warning(
+                        "Cannot import the %s history of %s, will retry in an hour: %s",
+                        kind,
+                        home.name,
+                        err,
+                    )
+
+    async def _import(
+        self,
+        home: Home,
+        kind: str,
+        money: str,
+        fetch: Callable[[str, int], Awaitable[list[EnergyHour]]],
+    ) -> None:
+        now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+        energy_id = statistic_id(home, kind)
+        last = await self._last_start(energy_id)
+        start = now - timedelta(days=self._days)
+        if last is not None:
+            start = max(start, min(now - TRAILING_WINDOW, last + timedelta(hours=1)))
+        hours = int((now - start).total_seconds() // 3600)
+        if hours <= 0:
+            return
+        nodes = [
+            node
+            for node in await fetch(home.id, hours)
+            if node.energy is not None and node.start >= start
+        ]
+        if not nodes or (
+            kind == "production"
+            and last is None
+            and not any(node.energy for node in nodes)
+        ):
+            return  # nothing yet, or a home that never produced
+        window = dt_util.as_utc(nodes[0].start)
+        currency = next((node.currency for node in nodes if node.currency), None)
+        for stat_id, unit, unit_class, values in (
+            (
+                energy_id,
+                UnitOfEnergy.KILO_WATT_HOUR,
+                "energy",
+                [n.energy for n in nodes],
+            ),
+            (statistic_id(home, money), currency, None, [n.money for n in nodes]),
+        ):
+            base = await self._sum_before(stat_id, window) if last is not None else 0.0
+            states = [value or 0.0 for value in values]
+            sums = list(accumulate(states, initial=base))[1:]
+            rows = [
+                StatisticData(start=dt_util.as_utc(node.start), state=state, sum=total)
+                for node, state, total in zip(nodes, states, sums, strict=True)
+            ]
+            async_add_external_statistics(
+                self._hass,
+                statistic_metadata(
+                    statistic_id=stat_id,
+                    source=DOMAIN,
+                    name=f"{home.name} {kind if unit_class else money}",
+                    unit=unit,
+                    unit_class=unit_class,
+                ),
+                rows,
+            )
+
+    async def _last_start(self, stat_id: str) -> datetime | None:
+        last = await get_instance(self._hass).async_add_executor_job(
+            get_last_statistics, self._hass, 1, stat_id, True, {"sum"}
+        )
+        if not last.get(stat_id):
+            return None
+        return dt_util.utc_from_timestamp(last[stat_id][0]["start"])
+
+    async def _sum_before(self, stat_id: str, start: datetime) -> float:
+        """The running sum of the last hour before `start` (0 if none in a week)."""
+        rows = await get_instance(self._hass).async_add_executor_job(
+            statistics_during_period,
+            self._hass,
+            start - timedelta(days=7),
+            start,
+            {stat_id},
+            "hour",
+            None,
+            {"sum"},
+        )
+        before = rows.get(stat_id) or []
+        return float(before[-1].get("sum") or 0.0) if before else 0.0
