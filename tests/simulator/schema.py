@@ -194,6 +194,13 @@ class HomeResolver:
         count = min(last if last is not None else MAX_PAGE, MAX_PAGE)
         start = max(end - timedelta(hours=count), self._sim.history_start)
         nodes = house.history(self._sim.seed, self.spec, kind, start, end)
+        if kind == "consumption":
+            for node in nodes:
+                start_of = datetime.fromisoformat(str(node["from"]))
+                extra = self._sim.corrections.get((self.spec.id, start_of), 0.0)
+                if extra:
+                    node["consumption"] = float(node["consumption"]) + extra  # type: ignore[arg-type]
+                    node["cost"] = float(node["consumption"]) * float(node["unitPrice"])  # type: ignore[arg-type]
         first = datetime.fromisoformat(str(nodes[0]["from"])) if nodes else end
         return {
             "pageInfo": {

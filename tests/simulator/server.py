@@ -134,6 +134,8 @@ class TibberSimulator:
         self.interval = interval
         self.clock = clock or (lambda: datetime.now(UTC))
         self.history_start = history_start
+        self.corrections: dict[tuple[str, datetime], float] = {}
+        """kWh Tibber adds after the fact to a home's hour, by (home id, hour start)."""
         self.viewer = dict(VIEWER)
         """The account owner; tests change `userId` to play another account."""
         self.faults = Faults()

@@ -1,0 +1,138 @@
+"""Tibber's hourly history as long-term statistics in the recorder."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.powertracker.const import CONF_BACKFILL_DAYS
+from tests.integration.conftest import Clock
+from tests.simulator import HOMES, TibberSimulator
+
+VILLA, CABIN = HOMES
+VILLA_CONSUMPTION = "powertracker:c70dcbe5_4485_4821_933d_a8a86452737b_consumption"
+VILLA_COST = "powertracker:c70dcbe5_4485_4821_933d_a8a86452737b_cost"
+VILLA_PRODUCTION = "powertracker:c70dcbe5_4485_4821_933d_a8a86452737b_production"
+CABIN_PRODUCTION = "powertracker:68e6938b_91a6_4199_a0d4_f24c22be87bb_production"
+
+
+async def _rows(hass: HomeAssistant, stat_id: str) -> list[dict[str, Any]]:
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    stats = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        dt_util.utcnow() - timedelta(days=400),
+        None,
+        {stat_id},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return list(stats.get(stat_id, []))
+
+
+def _start(row: dict[str, Any]) -> datetime:
+    return dt_util.utc_from_timestamp(row["start"])
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    config_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """An entry importing 30 days of history."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={CONF_BACKFILL_DAYS: 30}
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return config_entry
+
+
+async def test_setup_imports_the_configured_span(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    rows = await _rows(hass, VILLA_CONSUMPTION)
+    this_hour = clock.now.replace(minute=0, second=0, microsecond=0)
+    assert len(rows) == 30 * 24
+    assert _start(rows[-1]) == this_hour - timedelta(hours=1)
+    running = 0.0
+    for row in rows:
+        start = _start(row)
+        truth = tibber_sim.energy(VILLA.id, start, start + timedelta(hours=1))
+        assert row["state"] == pytest.approx(truth, abs=1e-6)
+        running += row["state"]
+        assert row["sum"] == pytest.approx(running, abs=1e-6)
+    cost = await _rows(hass, VILLA_COST)
+    assert len(cost) == len(rows)
+    assert cost[-1]["sum"] > 0
+    # The villa has solar panels; the cabin never produced, so it gets no statistic.
+    assert await _rows(hass, VILLA_PRODUCTION)
+    assert await _rows(hass, CABIN_PRODUCTION) == []
+
+
+async def test_a_corrected_hour_moves_only_itself_and_the_sums_after_it(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    before = await _rows(hass, VILLA_CONSUMPTION)
+    corrected = _start(before[-10])
+    tibber_sim.corrections[(VILLA.id, corrected)] = 0.5  # Tibber adds 0.5 kWh later
+
+    await clock.advance(hass, timedelta(hours=1))  # the hourly re-import
+    after = await _rows(hass, VILLA_CONSUMPTION)
+
+    assert len(after) == len(before) + 1  # and the hour that just ended
+    by_start = {_start(row): row for row in after}
+    for old in before:
+        new = by_start[_start(old)]
+        start = _start(old)
+        if start < corrected:
+            assert new["state"] == pytest.approx(old["state"], abs=1e-9)
+            assert new["sum"] == pytest.approx(old["sum"], abs=1e-9)
+        elif start == corrected:
+            assert new["state"] == pytest.approx(old["state"] + 0.5, abs=1e-9)
+            assert new["sum"] == pytest.approx(old["sum"] + 0.5, abs=1e-9)
+        else:
+            assert new["state"] == pytest.approx(old["state"], abs=1e-9)
+            assert new["sum"] == pytest.approx(old["sum"] + 0.5, abs=1e-9)
+    # No gap, no double count: each sum is the previous sum plus the hour.
+    for previous, row in pairwise(after):
+        assert row["sum"] == pytest.approx(previous["sum"] + row["state"], abs=1e-6)
+
+
+async def test_an_unreachable_tibber_skips_the_import_without_failing(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    count = len(await _rows(hass, VILLA_CONSUMPTION))
+    tibber_sim.faults.http_status = 503
+    await clock.advance(hass, timedelta(hours=1))
+    assert len(await _rows(hass, VILLA_CONSUMPTION)) == count
+    assert "Cannot import the consumption history of Villa Solsidan" in caplog.text
+    tibber_sim.faults.http_status = None
+    await clock.advance(hass, timedelta(hours=1))
+    assert len(await _rows(hass, VILLA_CONSUMPTION)) == count + 2  # the gap is filled
