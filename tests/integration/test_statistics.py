@@ -40,7 +40,7 @@ async def _rows(hass: HomeAssistant, stat_id: str) -> list[dict[str, Any]]:
         None,
         {"state", "sum"},
     )
-    return list(stats.get(stat_id, []))
+    return [dict(row) for row in stats.get(stat_id, [])]
 
 
 def _start(row: dict[str, Any]) -> datetime:
