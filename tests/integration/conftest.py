@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+
+from unittest.mock import PropertyMock, patch
 
 import pytest
 from homeassistant.const import CONF_TOKEN
@@ -87,6 +89,7 @@ def config_entry(tibber_sim: TibberSimulator) -> MockConfigEntry:
     """An entry for the simulated account with both homes."""
     return MockConfigEntry(
         domain=DOMAIN,
+        entry_id="01JPOWERTRACKERTESTENTRY00",
         title="Ada Lovelace",
         unique_id=tibber_sim.viewer["userId"],
         data={CONF_TOKEN: tibber_sim.token, CONF_HOMES: [home.id for home in HOMES]},
@@ -103,3 +106,14 @@ async def loaded_entry(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     return config_entry
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Enable the entities that are disabled by default (as Home Assistant core does)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield

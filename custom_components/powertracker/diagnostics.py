@@ -1,0 +1,42 @@
+"""Diagnostics: what a bug report needs, without the token or the address."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_TOKEN
+from homeassistant.core import HomeAssistant
+
+from .data import PowertrackerConfigEntry
+
+TO_REDACT = {CONF_TOKEN, "address1", "postal_code", "address"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: PowertrackerConfigEntry
+) -> dict[str, Any]:
+    """The entry's settings, its homes and their last poll."""
+    coordinator = entry.runtime_data.coordinator
+    homes: dict[str, Any] = {}
+    for home_id, state in (coordinator.data or {}).items():
+        homes[home_id] = async_redact_data(
+            {
+                "home": asdict(state.home),
+                "measurement": asdict(state.measurement) if state.measurement else None,
+                "consumption_total": state.consumption_total,
+                "production_total": state.production_total,
+                "last_hour": asdict(state.last_hour) if state.last_hour else None,
+            },
+            TO_REDACT,
+        )
+    return {
+        "entry": {
+            "title": entry.title,
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": dict(entry.options),
+        },
+        "last_update_success": coordinator.last_update_success,
+        "homes": homes,
+    }
