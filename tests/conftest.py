@@ -47,3 +47,35 @@ def tibber(
         user_agent=USER_AGENT,
         api_url=tibber_sim.api_url,
     )
+
+
+class ManualClock:
+    """A clock for the client's back-off that only moves when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def manual_clock() -> ManualClock:
+    """The back-off clock of `clocked_tibber`."""
+    return ManualClock()
+
+
+@pytest.fixture
+def clocked_tibber(
+    tibber_sim: TibberSimulator,
+    http_session: aiohttp.ClientSession,
+    manual_clock: ManualClock,
+) -> TibberClient:
+    """A client of the simulator whose back-off runs on `manual_clock`."""
+    return TibberClient(
+        http_session,
+        tibber_sim.token,
+        user_agent=USER_AGENT,
+        api_url=tibber_sim.api_url,
+        clock=manual_clock,
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-
 from unittest.mock import PropertyMock, patch
 
 import pytest
@@ -110,7 +109,7 @@ async def loaded_entry(
 
 @pytest.fixture
 def entity_registry_enabled_by_default() -> Iterator[None]:
-    """Enable the entities that are disabled by default (as Home Assistant core does)."""
+    """Enable the entities that are disabled by default (as HA core's tests do)."""
     with patch(
         "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
         return_value=True,

@@ -55,7 +55,9 @@ async def test_diagnostics(
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, config_entry)
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, config_entry
+    )
     assert tibber_sim.token not in str(diagnostics)
     assert "Storgatan" not in str(diagnostics)
     assert diagnostics == snapshot

@@ -19,7 +19,7 @@ from custom_components.powertracker.tibber import (
     TibberQueryError,
     TibberServerError,
 )
-from tests.conftest import SIM_NOW, USER_AGENT
+from tests.conftest import SIM_NOW, USER_AGENT, ManualClock
 from tests.simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
@@ -231,16 +231,9 @@ async def test_timeout(
 
 
 async def test_rate_limit_blocks_every_request_until_retry_after(
-    tibber_sim: TibberSimulator, http_session: aiohttp.ClientSession
+    tibber_sim: TibberSimulator, clocked_tibber: TibberClient, manual_clock: ManualClock
 ) -> None:
-    now = [0.0]
-    tibber = TibberClient(
-        http_session,
-        tibber_sim.token,
-        user_agent=USER_AGENT,
-        api_url=tibber_sim.api_url,
-        clock=lambda: now[0],
-    )
+    tibber = clocked_tibber
     await tibber.websocket_url()
     tibber_sim.faults.http_status = 429
     tibber_sim.faults.retry_after = "300"
@@ -249,7 +242,7 @@ async def test_rate_limit_blocks_every_request_until_retry_after(
     tibber_sim.faults.http_status = None
     sent = len(tibber_sim.http_requests)
 
-    now[0] += 299
+    manual_clock.now += 299
     with pytest.raises(RateLimitedError, match="Waiting 1 s more"):
         await tibber.account()
     # Tibber blocks the IP address: no websocket either.
@@ -258,5 +251,5 @@ async def test_rate_limit_blocks_every_request_until_retry_after(
     assert len(tibber_sim.http_requests) == sent
     assert tibber_sim.connections == []
 
-    now[0] += 1
+    manual_clock.now += 1
     assert (await tibber.account()).homes

@@ -21,7 +21,7 @@ from custom_components.powertracker.tibber import (
     TooManyConnectionsError,
 )
 from custom_components.powertracker.tibber.models import camel_case
-from tests.conftest import SIM_NOW, USER_AGENT
+from tests.conftest import SIM_NOW, USER_AGENT, ManualClock
 from tests.simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
@@ -154,16 +154,12 @@ async def _hold_connection(
 
 
 async def test_too_many_connections_4429_then_waits(
-    tibber_sim: TibberSimulator, http_session: aiohttp.ClientSession
+    tibber_sim: TibberSimulator,
+    http_session: aiohttp.ClientSession,
+    clocked_tibber: TibberClient,
+    manual_clock: ManualClock,
 ) -> None:
-    now = [1000.0]
-    tibber = TibberClient(
-        http_session,
-        tibber_sim.token,
-        user_agent=USER_AGENT,
-        api_url=tibber_sim.api_url,
-        clock=lambda: now[0],
-    )
+    tibber = clocked_tibber
     others = [await _hold_connection(http_session, tibber_sim) for _ in range(2)]
     with pytest.raises(TooManyConnectionsError, match="4429"):
         await tibber.live_snapshot([VILLA.id], timeout=5)
@@ -172,7 +168,7 @@ async def test_too_many_connections_4429_then_waits(
     connections = len(tibber_sim.connections)
 
     # No Retry-After with a close code: keep away for 10 minutes, without trying.
-    now[0] += 599
+    manual_clock.now += 599
     with pytest.raises(TooManyConnectionsError, match="Waiting 1 s more") as caught:
         await tibber.live_snapshot([VILLA.id], timeout=5)
     assert caught.value.retry_after == pytest.approx(1)
@@ -180,7 +176,7 @@ async def test_too_many_connections_4429_then_waits(
     # HTTP is not what was refused: it goes on.
     await tibber.account()
 
-    now[0] += 1
+    manual_clock.now += 1
     snapshot = await tibber.live_snapshot([VILLA.id], timeout=5)
     assert VILLA.id in snapshot.measurements
 

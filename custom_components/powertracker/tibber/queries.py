@@ -25,31 +25,25 @@ query Account {
 
 WEBSOCKET_URL = "query WebsocketUrl { viewer { websocketSubscriptionUrl } }"
 
-CONSUMPTION_HISTORY = """
-query Consumption($homeId: ID!, $last: Int!, $before: String) {
-  viewer {
-    home(id: $homeId) {
-      consumption(resolution: HOURLY, last: $last, before: $before) {
-        pageInfo { hasPreviousPage startCursor }
-        nodes { from to consumption cost unitPrice currency }
-      }
-    }
-  }
-}
+
+def _history(kind: str, money: str) -> str:
+    """Hourly `consumption` (with cost) or `production` (with profit), paged back."""
+    return f"""
+query {kind.title()}($homeId: ID!, $last: Int!, $before: String) {{
+  viewer {{
+    home(id: $homeId) {{
+      {kind}(resolution: HOURLY, last: $last, before: $before) {{
+        pageInfo {{ hasPreviousPage startCursor }}
+        nodes {{ from to {kind} {money} unitPrice currency }}
+      }}
+    }}
+  }}
+}}
 """
 
-PRODUCTION_HISTORY = """
-query Production($homeId: ID!, $last: Int!, $before: String) {
-  viewer {
-    home(id: $homeId) {
-      production(resolution: HOURLY, last: $last, before: $before) {
-        pageInfo { hasPreviousPage startCursor }
-        nodes { from to production profit unitPrice currency }
-      }
-    }
-  }
-}
-"""
+
+CONSUMPTION_HISTORY = _history("consumption", "cost")
+PRODUCTION_HISTORY = _history("production", "profit")
 
 LIVE_MEASUREMENT = (
     "subscription LiveMeasurement($homeId: ID!) {\n"
