@@ -7,15 +7,16 @@ from datetime import datetime, timedelta
 from homeassistant.const import CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 
 from .api import create_client
 from .const import CONF_BACKFILL_DAYS, CONF_HOMES, DEFAULT_BACKFILL_DAYS, DOMAIN
-from .coordinator import PowertrackerCoordinator
+from .coordinator import PowertrackerCoordinator, issue_id
 from .data import PowertrackerConfigEntry, RuntimeData
 from .statistics import HistoryImporter
 from .tibber import InvalidTokenError, TibberError
+from .totals import store
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 HISTORY_INTERVAL = timedelta(hours=1)
@@ -42,7 +43,9 @@ async def async_setup_entry(
     homes = [home for home in account.homes if home.id in selected]
     coordinator = PowertrackerCoordinator(hass, entry, client, homes)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = RuntimeData(client=client, coordinator=coordinator)
+    entry.runtime_data = RuntimeData(
+        client=client, coordinator=coordinator, options=dict(entry.options)
+    )
     _remove_stale_devices(hass, entry, {home.id for home in homes})
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
@@ -74,10 +77,20 @@ async def async_unload_entry(
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
+async def async_remove_entry(
+    hass: HomeAssistant, entry: PowertrackerConfigEntry
+) -> None:
+    """Forget the stored totals and the entry's repair issue."""
+    await store(hass, entry.entry_id).async_remove()
+    ir.async_delete_issue(hass, DOMAIN, issue_id(entry.entry_id))
+
+
 async def _async_options_updated(
     hass: HomeAssistant, entry: PowertrackerConfigEntry
 ) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
+    """Reload for new options; data changes (reauth, reconfigure) reload themselves."""
+    if entry.options != entry.runtime_data.options:
+        await hass.config_entries.async_reload(entry.entry_id)
 
 
 def _remove_stale_devices(

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-import math
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import timedelta, tzinfo
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -22,22 +19,23 @@ from .const import (
     SNAPSHOT_TIMEOUT,
 )
 from .data import HomeState, PowertrackerConfigEntry
-from .energy import EnergyTotal
 from .tibber import (
     EnergyHour,
     Home,
     InvalidTokenError,
-    LiveMeasurement,
     RateLimitedError,
     TibberClient,
     TibberError,
     TooManyConnectionsError,
 )
+from .totals import EnergyTotals
 
 _LOGGER = logging.getLogger(__name__)
 
-type Kind = Literal["consumption", "production"]
-STORAGE_VERSION = 1
+
+def issue_id(entry_id: str) -> str:
+    """Repair issue of an entry when another client holds the connections."""
+    return f"{ISSUE_TOO_MANY_CONNECTIONS}_{entry_id}"
 
 
 class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
@@ -63,40 +61,35 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         )
         self.client = client
         self.homes = {home.id: home for home in homes}
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
-        )
-        self._totals: dict[str, EnergyTotal] = {}
-        self._last_hour: dict[str, EnergyHour | None] = {}
-        self._hour_fetched: dict[str, datetime] = {}
+        self.zones: dict[str, tzinfo] = {}
+        """Each home's time zone, resolved once (the lookup may read files)."""
+        self.totals = EnergyTotals(hass, entry.entry_id, client, self.zones)
+        self._last_hour: dict[str, EnergyHour] = {}
         self._silent: set[str] = set()
 
-    @property
-    def issue_id(self) -> str:
-        """Repair issue of this entry when another client holds the connections."""
-        return f"{ISSUE_TOO_MANY_CONNECTIONS}_{self.config_entry.entry_id}"
-
     async def _async_setup(self) -> None:
-        """Restore the running totals of homes without a meter register."""
-        stored = await self._store.async_load() or {}
-        self._totals = {
-            key: EnergyTotal.from_dict(value) for key, value in stored.items()
-        }
+        """Resolve the homes' time zones and restore the stored totals."""
+        for home in self.homes.values():
+            zone: tzinfo | None = await dt_util.async_get_time_zone(home.time_zone)
+            if zone is None:
+                _LOGGER.warning(
+                    "Unknown time zone %r of %s; using Home Assistant's",
+                    home.time_zone,
+                    home.name,
+                )
+                zone = dt_util.get_default_time_zone()
+            self.zones[home.id] = zone
+        await self.totals.async_load()
 
     async def _async_update_data(self) -> dict[str, HomeState]:
-        now = dt_util.utcnow()
         try:
             live = [
                 home.id for home in self.homes.values() if home.real_time_consumption
             ]
             snapshot = await self.client.live_snapshot(live, timeout=SNAPSHOT_TIMEOUT)
-            await self._refresh_last_hours(now)
-            states = {
-                home.id: await self._home_state(
-                    home, snapshot.measurements.get(home.id)
-                )
-                for home in self.homes.values()
-            }
+            for home in self.homes.values():
+                await self.totals.async_update(home, snapshot.measurements.get(home.id))
+            await self._refresh_last_hours()
         except InvalidTokenError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -105,7 +98,7 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
-                self.issue_id,
+                issue_id(self.config_entry.entry_id),
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key=ISSUE_TOO_MANY_CONNECTIONS,
@@ -126,11 +119,20 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 translation_key="cannot_connect",
                 translation_placeholders={"error": str(err)},
             ) from err
-        ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+        ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.config_entry.entry_id))
+        await self.totals.async_save()
+        states = {
+            home.id: HomeState(
+                home=home,
+                zone=self.zones[home.id],
+                measurement=snapshot.measurements.get(home.id),
+                consumption_total=self.totals.value(home.id, "consumption"),
+                production_total=self.totals.value(home.id, "production"),
+                last_hour=self._last_hour.get(home.id),
+            )
+            for home in self.homes.values()
+        }
         self._log_silence(live, snapshot.errors, states)
-        await self._store.async_save(
-            {key: total.as_dict() for key, total in self._totals.items()}
-        )
         return states
 
     def _log_silence(
@@ -148,94 +150,25 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
             _LOGGER.info("Live data from %s is back", self.homes[home_id].name)
         self._silent = silent
 
-    async def _refresh_last_hours(self, now: datetime) -> None:
-        """Latest hour of homes without a real-time meter, at most once an hour."""
-        hour = now.replace(minute=0, second=0, microsecond=0)
+    async def _refresh_last_hours(self) -> None:
+        """Latest complete hour of homes without a real-time meter.
+
+        Asked for on each poll until the hour that ended last is published,
+        then not again before the next hour ends. A failure keeps the previous
+        hour and does not fail the poll of the other homes.
+        """
+        expected_end = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         for home in self.homes.values():
-            if home.real_time_consumption:
+            known = self._last_hour.get(home.id)
+            if home.real_time_consumption or (known and known.end >= expected_end):
                 continue
-            fetched = self._hour_fetched.get(home.id)
-            if fetched is not None and fetched >= hour:
+            try:
+                nodes = await self.client.consumption(home.id, 3)
+            except (InvalidTokenError, RateLimitedError):
+                raise
+            except TibberError as err:
+                _LOGGER.debug("Latest hour of %s not read: %s", home.name, err)
                 continue
-            nodes = await self.client.consumption(home.id, 3)
             done = [node for node in nodes if node.energy is not None]
-            self._last_hour[home.id] = done[-1] if done else None
-            self._hour_fetched[home.id] = now
-
-    async def _home_state(
-        self, home: Home, measurement: LiveMeasurement | None
-    ) -> HomeState:
-        return HomeState(
-            home=home,
-            measurement=measurement,
-            consumption_total=await self._total(home, measurement, "consumption"),
-            production_total=await self._total(home, measurement, "production"),
-            last_hour=self._last_hour.get(home.id),
-        )
-
-    async def _total(
-        self, home: Home, measurement: LiveMeasurement | None, kind: Kind
-    ) -> float | None:
-        """The meter register, else the running total of the daily values."""
-        key = f"{home.id}_{kind}"
-        counter = self._totals.get(key)
-        previous = self.data[home.id] if self.data else None
-        if measurement is None:
-            if previous is None:
-                return counter.total if counter else None
-            return (
-                previous.consumption_total
-                if kind == "consumption"
-                else previous.production_total
-            )
-        if kind == "consumption":
-            register = measurement.last_meter_consumption
-            daily = measurement.accumulated_consumption
-            last_hour = measurement.accumulated_consumption_last_hour
-        else:
-            register = measurement.last_meter_production
-            daily = measurement.accumulated_production
-            last_hour = measurement.accumulated_production_last_hour
-        if register is not None:
-            return register
-        if daily is None:
-            return counter.total if counter else None
-        counter = self._totals.setdefault(key, EnergyTotal())
-        local_day = measurement.timestamp.astimezone(
-            dt_util.get_time_zone(home.time_zone)
-        ).date()
-        gap = None
-        if counter.timestamp is not None and counter.day != local_day:
-            gap = await self._gap(home, kind, counter.timestamp, measurement.timestamp)
-        return counter.add(
-            measurement.timestamp, local_day, daily, last_hour or 0.0, gap
-        )
-
-    async def _gap(
-        self, home: Home, kind: Kind, last: datetime, now: datetime
-    ) -> float | None:
-        """kWh from the start of `last`'s hour to the local midnight before `now`."""
-        tz = dt_util.get_time_zone(home.time_zone)
-        start = last.astimezone(tz).replace(minute=0, second=0, microsecond=0)
-        midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-        hours = math.ceil((now - start).total_seconds() / 3600) + 1
-        fetch = (
-            self.client.consumption if kind == "consumption" else self.client.production
-        )
-        try:
-            nodes = await fetch(home.id, hours)
-        except TibberError as err:
-            _LOGGER.warning(
-                "Cannot read %s history of %s to bridge midnight; the %s total "
-                "misses the last minutes before midnight: %s",
-                kind,
-                home.name,
-                kind,
-                err,
-            )
-            return None
-        return sum(
-            node.energy
-            for node in nodes
-            if node.energy is not None and start <= node.start < midnight
-        )
+            if done:
+                self._last_hour[home.id] = done[-1]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 
@@ -18,6 +19,8 @@ class HomeState:
     """One home after a poll."""
 
     home: Home
+    zone: tzinfo
+    """The home's time zone: its local midnight resets the daily values."""
     measurement: LiveMeasurement | None
     """This poll's live measurement; None when the home stayed silent."""
     consumption_total: float | None
@@ -34,6 +37,8 @@ class RuntimeData:
 
     client: TibberClient
     coordinator: PowertrackerCoordinator
+    options: dict[str, Any]
+    """The options the entry was set up with (a change reloads it)."""
 
 
 type PowertrackerConfigEntry = ConfigEntry[RuntimeData]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from homeassistant.components.sensor import (
@@ -13,7 +13,6 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import (
-    PERCENTAGE,
     EntityCategory,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
@@ -23,7 +22,6 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import StateType
-from homeassistant.util import dt as dt_util
 
 from .coordinator import PowertrackerCoordinator
 from .data import HomeState, PowertrackerConfigEntry
@@ -45,7 +43,7 @@ class PowertrackerSensorEntityDescription(SensorEntityDescription):
     last_reset_daily: bool = False
     """A total that restarts at the home's local midnight."""
     produces: bool = False
-    """Only for homes that produce electricity."""
+    """Enabled by default only for homes that produced when they were set up."""
 
 
 def _live(attr: str) -> Callable[[HomeState], StateType]:
@@ -163,9 +161,9 @@ REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
         value_fn=_live("power_factor"),
     ),
     PowertrackerSensorEntityDescription(
+        # Pulse reports dB, Watty percent: no unit fits both.
         key="signal_strength",
         translation_key="signal_strength",
-        native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -228,9 +226,14 @@ async def async_setup_entry(
             REAL_TIME_SENSORS if home.real_time_consumption else HOURLY_SENSORS
         )
         entities.extend(
-            PowertrackerSensor(coordinator, home, description)
+            PowertrackerSensor(
+                coordinator,
+                home,
+                description
+                if not description.produces or _produces(state)
+                else replace(description, entity_registry_enabled_default=False),
+            )
             for description in descriptions
-            if not description.produces or _produces(state)
         )
     async_add_entities(entities)
 
@@ -286,6 +289,5 @@ class PowertrackerSensor(PowertrackerEntity, SensorEntity):
             return None
         if state.measurement is None:
             return None
-        tz = dt_util.get_time_zone(state.home.time_zone)
-        local = state.measurement.timestamp.astimezone(tz)
+        local = state.measurement.timestamp.astimezone(state.zone)
         return local.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -83,9 +83,10 @@ class HistoryImporter:
         now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         energy_id = statistic_id(home, kind)
         last = await self._last_start(energy_id)
-        start = now - timedelta(days=self._days)
-        if last is not None:
-            start = max(start, min(now - TRAILING_WINDOW, last + timedelta(hours=1)))
+        if last is None:  # first import: the configured span, at least the window
+            start = now - max(timedelta(days=self._days), TRAILING_WINDOW)
+        else:  # the window, or back to the last imported hour if that is older
+            start = min(now - TRAILING_WINDOW, last + timedelta(hours=1))
         hours = int((now - start).total_seconds() // 3600)
         if hours <= 0:
             return

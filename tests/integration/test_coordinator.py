@@ -143,15 +143,27 @@ async def test_failed_poll_makes_entities_unavailable_then_recovers(
     assert float(after.state) >= float(total.state)
 
 
-async def test_html_from_tibber_is_a_failed_poll(
+async def test_html_from_tibber_costs_only_the_hour_it_was_asked_for(
     hass: HomeAssistant,
     clock: Clock,
     tibber_sim: TibberSimulator,
     loaded_entry: MockConfigEntry,
 ) -> None:
-    tibber_sim.faults.http_html = True
+    cabin_before = hass.states.get(CABIN_HOUR)
+    tibber_sim.faults.http_html = True  # the history endpoint answers with a web page
     await _poll(hass, clock, minutes=60)
-    assert not _available(hass, CABIN_HOUR)
+    # The live home is polled over the websocket and is not held back...
+    assert _available(hass, POWER)
+    # ...and the cabin keeps its last known hour until Tibber answers again.
+    cabin_during = hass.states.get(CABIN_HOUR)
+    assert cabin_before is not None
+    assert cabin_during is not None
+    assert cabin_during.state == cabin_before.state
+    tibber_sim.faults.http_html = False
+    await _poll(hass, clock)
+    cabin_after = hass.states.get(CABIN_HOUR)
+    assert cabin_after is not None
+    assert cabin_after.state != cabin_before.state
 
 
 async def test_silent_home_alone_goes_unavailable_and_is_logged_once(

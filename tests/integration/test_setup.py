@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
+import pytest
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker.const import DOMAIN
+from tests.integration.conftest import Clock
 from tests.simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
@@ -94,15 +99,49 @@ async def test_devices_and_entity_registry(
     assert signal.entity_category is not None
 
 
-async def test_unload_leaves_nothing_open(
-    hass: HomeAssistant, tibber_sim: TibberSimulator, loaded_entry: MockConfigEntry
+async def test_unload_leaves_nothing_running(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
 ) -> None:
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert loaded_entry.state is ConfigEntryState.NOT_LOADED
-    await asyncio.sleep(0.05)
+    requests, connections = len(tibber_sim.http_requests), len(tibber_sim.connections)
+    # Neither the poll nor the hourly history import goes on after unload.
+    await clock.advance(hass, timedelta(hours=1))
+    await clock.advance(hass, timedelta(minutes=5))
+    assert len(tibber_sim.http_requests) == requests
+    assert len(tibber_sim.connections) == connections
     assert tibber_sim.open_connections == 0
-    assert all(not connection.open for connection in tibber_sim.connections)
+
+
+async def test_removing_the_entry_forgets_its_totals_and_issue(
+    hass: HomeAssistant,
+    hass_storage: dict[str, object],
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    key = f"{DOMAIN}.{loaded_entry.entry_id}"
+    assert key in hass_storage
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"too_many_connections_{loaded_entry.entry_id}",
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="too_many_connections",
+    )
+    assert await hass.config_entries.async_remove(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+    assert (
+        ir.async_get(hass).async_get_issue(
+            DOMAIN, f"too_many_connections_{loaded_entry.entry_id}"
+        )
+        is None
+    )
 
 
 async def test_rejected_token_at_setup_asks_for_reauth(
@@ -117,10 +156,15 @@ async def test_rejected_token_at_setup_asks_for_reauth(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
+@pytest.mark.parametrize("fault", [{"http_status": 502}, {"http_html": True}])
 async def test_unreachable_tibber_at_setup_retries(
-    hass: HomeAssistant, tibber_sim: TibberSimulator, config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    tibber_sim: TibberSimulator,
+    config_entry: MockConfigEntry,
+    fault: dict[str, object],
 ) -> None:
-    tibber_sim.faults.http_status = 502
+    for name, value in fault.items():
+        setattr(tibber_sim.faults, name, value)
     config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()

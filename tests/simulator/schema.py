@@ -188,7 +188,9 @@ class HomeResolver:
             raise GraphQLError(
                 f"the simulator serves HOURLY history only, not {resolution}"
             )
-        end = house.local_hour_start(self.spec, self._sim.now())
+        end = house.local_hour_start(
+            self.spec, self._sim.now() - self._sim.history_delay
+        )
         if before is not None:
             end = min(end, decode_cursor(before))
         count = min(last if last is not None else MAX_PAGE, MAX_PAGE)

@@ -16,7 +16,7 @@ import inspect
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -134,6 +134,8 @@ class TibberSimulator:
         self.interval = interval
         self.clock = clock or (lambda: datetime.now(UTC))
         self.history_start = history_start
+        self.history_delay = timedelta()
+        """How long after its end an hour appears in the history (Tibber: minutes)."""
         self.corrections: dict[tuple[str, datetime], float] = {}
         """kWh Tibber adds after the fact to a home's hour, by (home id, hour start)."""
         self.viewer = dict(VIEWER)

@@ -1,0 +1,163 @@
+"""The kWh counters the Energy dashboard reads, one per home and direction.
+
+A home whose meter reports its register (`lastMeterConsumption`) gets the
+register; once a register has been seen, a message without it keeps the last
+value instead of falling back to another source (a switch would read as a
+meter reset and then as a huge jump). Other homes get a running total
+(`energy.EnergyTotal`) whose midnight bridges are settled from Tibber's hourly
+history once the hours up to midnight are published. Everything is stored in
+`.storage/powertracker.<entry id>` and survives restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import timedelta, tzinfo
+from typing import Any, Literal
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .energy import EnergyTotal
+from .tibber import (
+    EnergyHour,
+    Home,
+    InvalidTokenError,
+    LiveMeasurement,
+    TibberClient,
+    TibberError,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+type Kind = Literal["consumption", "production"]
+KINDS: tuple[Kind, ...] = ("consumption", "production")
+STORAGE_VERSION = 1
+BRIDGE_PATIENCE = timedelta(hours=48)
+"""How long a bridge waits for missing history hours, then settles for what is there."""
+
+
+def store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry's totals live."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
+
+
+def _reading(
+    measurement: LiveMeasurement, kind: Kind
+) -> tuple[float | None, float | None, float]:
+    if kind == "consumption":
+        return (
+            measurement.last_meter_consumption,
+            measurement.accumulated_consumption,
+            measurement.accumulated_consumption_last_hour or 0.0,
+        )
+    return (
+        measurement.last_meter_production,
+        measurement.accumulated_production,
+        measurement.accumulated_production_last_hour or 0.0,
+    )
+
+
+class EnergyTotals:
+    """The counters of one entry's homes."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        client: TibberClient,
+        zones: dict[str, tzinfo],
+    ) -> None:
+        """`zones`: each home's time zone (its midnight resets the daily values)."""
+        self._store = store(hass, entry_id)
+        self._client = client
+        self._zones = zones
+        self._registers: dict[str, float] = {}
+        self._totals: dict[str, EnergyTotal] = {}
+
+    async def async_load(self) -> None:
+        """Restore what the last run stored."""
+        stored = await self._store.async_load() or {}
+        self._registers = {
+            key: float(value) for key, value in stored.get("registers", {}).items()
+        }
+        self._totals = {
+            key: EnergyTotal.from_dict(value)
+            for key, value in stored.get("totals", {}).items()
+        }
+
+    async def async_save(self) -> None:
+        """Persist (the recorder's executor writes the file)."""
+        await self._store.async_save(
+            {
+                "registers": self._registers,
+                "totals": {key: total.as_dict() for key, total in self._totals.items()},
+            }
+        )
+
+    def value(self, home_id: str, kind: Kind) -> float | None:
+        """The counter, or None before the first reading."""
+        key = f"{home_id}_{kind}"
+        if key in self._registers:
+            return self._registers[key]
+        total = self._totals.get(key)
+        return total.total if total else None
+
+    async def async_update(
+        self, home: Home, measurement: LiveMeasurement | None
+    ) -> None:
+        """Take this poll's measurement (None: the home was silent)."""
+        for kind in KINDS:
+            key = f"{home.id}_{kind}"
+            if measurement is not None:
+                register, daily, last_hour = _reading(measurement, kind)
+                if register is not None:
+                    self._registers[key] = register
+                elif key not in self._registers and daily is not None:
+                    zone = self._zones[home.id]
+                    local = measurement.timestamp.astimezone(zone)
+                    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+                    self._totals.setdefault(key, EnergyTotal()).add(
+                        measurement.timestamp, daily, last_hour, midnight
+                    )
+            total = self._totals.get(key)
+            if key not in self._registers and total is not None and total.bridges:
+                await self._settle(home, kind, total)
+
+    async def _settle(self, home: Home, kind: Kind, total: EnergyTotal) -> None:
+        """Add the bridges whose hours Tibber's history now has."""
+        now = dt_util.utcnow()
+        oldest = min(bridge.start for bridge in total.bridges)
+        hours = math.ceil((now - oldest).total_seconds() / 3600) + 1
+        fetch = (
+            self._client.consumption
+            if kind == "consumption"
+            else self._client.production
+        )
+        try:
+            nodes = await fetch(home.id, hours)
+        except InvalidTokenError:
+            raise
+        except TibberError as err:
+            _LOGGER.debug("Midnight of %s waits for history: %s", home.name, err)
+            return
+        for bridge in list(total.bridges):
+            inside = [node for node in nodes if bridge.start <= node.start < bridge.end]
+            expected = round((bridge.end - bridge.start).total_seconds() / 3600)
+            if _complete(inside, expected) or now - bridge.end > BRIDGE_PATIENCE:
+                if not _complete(inside, expected):
+                    _LOGGER.warning(
+                        "Tibber's history still lacks hours before %s for %s; "
+                        "the %s total counts what it has",
+                        bridge.end,
+                        home.name,
+                        kind,
+                    )
+                total.settle(bridge, sum(node.energy or 0.0 for node in inside))
+
+
+def _complete(nodes: list[EnergyHour], expected: int) -> bool:
+    return len(nodes) >= expected and all(node.energy is not None for node in nodes)
