@@ -1,0 +1,1 @@
+"""Export of recorded usage: parameters, aggregation, CSV and PNG rendering."""
