@@ -1,0 +1,57 @@
+"""CSV of export buckets (RFC 4180), one row per home per bucket."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from .models import HomeBuckets
+
+HEADER = (
+    "home_id",
+    "home_name",
+    "start",
+    "end",
+    "consumption_kwh",
+    "average_power_w",
+    "cost",
+    "currency",
+    "production_kwh",
+)
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str | None) -> str:
+    """A text cell a spreadsheet will not run as a formula."""
+    if not value:
+        return ""
+    return f"'{value}" if value.startswith(_FORMULA) else value
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def render_csv(homes: Sequence[HomeBuckets], tz: tzinfo) -> str:
+    """Header, then the buckets of each home; times are ISO 8601 with offset."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for home in homes:
+        for bucket in home.buckets:
+            writer.writerow(
+                (
+                    _text(home.home_id),
+                    _text(home.home_name),
+                    bucket.start.astimezone(tz).isoformat(),
+                    bucket.end.astimezone(tz).isoformat(),
+                    _number(bucket.energy, 6),
+                    _number(bucket.average_power, 1),
+                    _number(bucket.cost, 4),
+                    _text(home.currency) if bucket.cost is not None else "",
+                    _number(bucket.production, 6),
+                )
+            )
+    return out.getvalue()

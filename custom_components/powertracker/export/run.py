@@ -1,0 +1,90 @@
+"""One export for every caller (view, action, image): validate, read, render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+from ..const import DOMAIN
+from .aggregate import aggregate
+from .csv import render_csv
+from .models import HomeBuckets, Output, Series
+from .params import ExportError, ExportParams
+from .source import ExportHome, read_series
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """A rendered export."""
+
+    body: bytes
+    content_type: str
+    filename: str
+    rows: int
+    """Buckets rendered (CSV rows without the header)."""
+
+
+def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
+    """The homes of every loaded entry, or the one asked for (404 if unknown)."""
+    homes: list[ExportHome] = []
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is not ConfigEntryState.LOADED:
+            continue
+        coordinator = entry.runtime_data.coordinator
+        for state in (coordinator.data or {}).values():
+            currency = None
+            if state.measurement is not None:
+                currency = state.measurement.currency
+            elif state.last_hour is not None:
+                currency = state.last_hour.currency
+            homes.append(ExportHome(state.home, currency))
+    if home is None:
+        return homes
+    chosen = [entry for entry in homes if entry.home.id == home]
+    if not chosen:
+        raise ExportError("home", "unknown_home", f"No home {home!r}", home=home)
+    return chosen
+
+
+def _render(
+    series: list[Series], params: ExportParams, tz: tzinfo
+) -> tuple[bytes, list[HomeBuckets]]:
+    """Aggregate and render; CPU work for the executor."""
+    buckets = [
+        aggregate(one, params.aggregate, params.start, params.end, tz) for one in series
+    ]
+    if params.output is Output.CSV:
+        return render_csv(buckets, tz).encode(), buckets
+    from .png import render_png  # noqa: PLC0415 - matplotlib takes ~2 s to import
+
+    return (
+        render_png(
+            buckets,
+            params.graph,
+            params.aggregate,
+            width=params.width,
+            height=params.height,
+            tz=tz,
+        ),
+        buckets,
+    )
+
+
+async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
+    """Serve an export request (raises `ExportError` for what the caller got wrong)."""
+    homes = export_homes(hass, params.home)
+    series = await read_series(hass, homes, params)
+    tz = dt_util.get_default_time_zone()
+    body, buckets = await hass.async_add_executor_job(_render, series, params, tz)
+    local = params.start.astimezone(tz).strftime("%Y%m%dT%H%M")
+    name = f"powertracker_{local}_{params.aggregate.value}.{params.output.value}"
+    return ExportResult(
+        body=body,
+        content_type="text/csv" if params.output is Output.CSV else "image/png",
+        filename=name,
+        rows=sum(len(home.buckets) for home in buckets),
+    )

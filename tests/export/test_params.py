@@ -1,0 +1,148 @@
+"""Export parameters: defaults, every error, and a fuzz that finds no crash."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from custom_components.powertracker.export.models import Aggregate, Graph, Output
+from custom_components.powertracker.export.params import (
+    ExportError,
+    ExportParams,
+    parse,
+)
+
+TZ = ZoneInfo("Europe/Stockholm")
+NOW = datetime(2026, 11, 28, 12, 34, tzinfo=UTC)
+
+
+def test_defaults_are_today_in_five_minute_csv() -> None:
+    params = parse({}, TZ, NOW)
+    assert (params.output, params.graph, params.aggregate) == (
+        Output.CSV,
+        Graph.HIST,
+        Aggregate.FIVE_MINUTES,
+    )
+    assert params.start == datetime(2026, 11, 28, tzinfo=TZ)
+    assert params.end == NOW
+    assert (params.width, params.height) == (1152, 288)
+
+
+def test_the_original_urls_still_work() -> None:
+    params = parse(
+        {
+            "from": "2026-03-26",
+            "to": "2026-04-02",
+            "graph": "hist",
+            "output": "png",
+            "aggregate": "5m",
+        },
+        TZ,
+        NOW,
+    )
+    assert params.output is Output.PNG
+    assert params.start == datetime(2026, 3, 26, tzinfo=TZ)
+    assert params.end == datetime(2026, 4, 3, tzinfo=TZ)  # `to` is inclusive
+
+
+def test_iso_datetimes_and_the_signature_parameter() -> None:
+    params = parse(
+        {
+            "from": "2026-11-01T06:00:00+01:00",
+            "to": "2026-11-02T06:00",
+            "aggregate": "1h",
+            "authSig": "x.y.z",
+        },
+        TZ,
+        NOW,
+    )
+    assert params.start == datetime(2026, 11, 1, 5, tzinfo=UTC)
+    assert params.end == datetime(2026, 11, 2, 6, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter", "key"),
+    [
+        ({"output": "pdf"}, "output", "invalid_value"),
+        ({"graph": "pie"}, "graph", "invalid_value"),
+        ({"aggregate": "2h"}, "aggregate", "invalid_value"),
+        ({"aggregate": ""}, "aggregate", "invalid_value"),
+        ({"from": "2026-13-45"}, "from", "invalid_value"),
+        ({"from": "1999-12-31"}, "from", "invalid_value"),
+        ({"to": "9999-12-31"}, "to", "invalid_value"),
+        ({"width": "12"}, "width", "invalid_value"),
+        ({"height": "huge"}, "height", "invalid_value"),
+        ({"colour": "red"}, "colour", "unknown_parameter"),
+        ({"from": "2026-11-20", "to": "2026-11-10"}, "from", "empty_range"),
+        ({"from": "2026-01-01", "aggregate": "5m"}, "to", "range_too_long"),
+    ],
+)
+def test_bad_input_names_the_parameter(
+    query: dict[str, str], parameter: str, key: str
+) -> None:
+    with pytest.raises(ExportError) as caught:
+        parse(query, TZ, NOW)
+    assert caught.value.parameter == parameter
+    assert caught.value.key == key
+    assert str(caught.value)
+
+
+KEYS_OF_ERRORS = {"invalid_value", "unknown_parameter", "empty_range", "range_too_long"}
+KEYS = st.sampled_from(
+    [
+        "output",
+        "graph",
+        "aggregate",
+        "from",
+        "to",
+        "home",
+        "width",
+        "height",
+        "authSig",
+        "x",
+    ]
+)
+VALUES = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "csv",
+            "png",
+            "hist",
+            "lineplot",
+            "5m",
+            "1h",
+            "1d",
+            "1w",
+            "1M",
+            "2026-02-29",
+            "2024-02-29",
+            "2026-03-29T02:30",
+            "0",
+            "-1",
+            "1e9",
+            "2100-12-31",
+            "2000-01-01",
+            "9999-12-31T23:59:59+14:00",
+        ]
+    ),
+    st.integers(-(10**6), 10**6).map(str),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(KEYS, VALUES, max_size=8))
+def test_any_query_is_either_valid_or_a_named_error(query: dict[str, str]) -> None:
+    try:
+        params = parse(query, TZ, NOW)
+    except ExportError as err:
+        error = err
+    else:
+        assert isinstance(params, ExportParams)
+        assert params.start < params.end
+        assert params.end - params.start <= timedelta(days=366 * 20)
+        return
+    assert error.key in KEYS_OF_ERRORS

@@ -1,0 +1,341 @@
+"""The PNG renderer: exact sizes, gaps, empty input, large inputs, reduction."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from PIL import Image
+
+from custom_components.powertracker.export.models import (
+    Aggregate,
+    Bucket,
+    Graph,
+    HomeBuckets,
+)
+from custom_components.powertracker.export.png import (
+    DEFAULT_HEIGHT,
+    DEFAULT_WIDTH,
+    _reduce_minmax,
+    _reduce_peaks,
+    _tz_name,
+    render_png,
+)
+
+OSLO = ZoneInfo("Europe/Oslo")
+START = datetime(2025, 1, 1, tzinfo=UTC)
+YEAR_OF_5M = 365 * 288
+"""105,120 five-minute buckets."""
+
+
+def _home(
+    name: str,
+    power: Sequence[float | None],
+    step: timedelta = timedelta(hours=1),
+    start: datetime = START,
+) -> HomeBuckets:
+    """A home whose buckets have these average powers (W); None is missing."""
+    hours = step / timedelta(hours=1)
+    buckets = []
+    for index, watts in enumerate(power):
+        begin = start + index * step
+        energy = None if watts is None else watts * hours / 1000
+        buckets.append(
+            Bucket(
+                start=begin,
+                end=begin + step,
+                energy=energy,
+                average_power=watts,
+                cost=None,
+                production=None,
+                complete=watts is not None,
+            )
+        )
+    return HomeBuckets(
+        home_id=name.lower(), home_name=name, currency="NOK", buckets=buckets
+    )
+
+
+def _day(name: str = "Home", offset: float = 0) -> HomeBuckets:
+    """24 hourly buckets of 500..1650 W."""
+    return _home(name, [500 + 50 * hour + offset for hour in range(24)])
+
+
+def _year(name: str, seed: int, spike_at: int | None = None) -> HomeBuckets:
+    """A year of 5-minute buckets around 1 kW, with an optional 50 kW spike."""
+    rng = np.random.default_rng(seed)
+    power = 1000 + 300 * rng.standard_normal(YEAR_OF_5M)
+    if spike_at is not None:
+        power[spike_at] = 50_000
+    return _home(name, [float(watts) for watts in power], step=timedelta(minutes=5))
+
+
+def _decode(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    return image
+
+
+def _pixels(data: bytes) -> npt.NDArray[np.int16]:
+    """RGB pixels as signed ints (rows, columns, 3)."""
+    return np.asarray(_decode(data).convert("RGB"), dtype=np.int16)
+
+
+@pytest.fixture(scope="module")
+def year_homes() -> list[HomeBuckets]:
+    """Two homes with a year of 5-minute buckets each; one has a 50 kW spike."""
+    return [_year("Home", 1, spike_at=12_345), _year("Cabin", 2)]
+
+
+@pytest.mark.parametrize("graph", list(Graph))
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [
+        (DEFAULT_WIDTH, DEFAULT_HEIGHT),
+        (16, 16),
+        (16, 4096),
+        (4096, 16),
+        (150, 90),
+        (320, 160),
+        (800, 600),
+    ],
+)
+def test_exact_size(graph: Graph, width: int, height: int) -> None:
+    """Every chart is a PNG of exactly the requested size."""
+    homes = [_day("Home"), _day("Cabin", offset=100)]
+
+    data = render_png(homes, graph, Aggregate.HOUR, width=width, height=height, tz=OSLO)
+
+    assert _decode(data).size == (width, height)
+
+
+@pytest.mark.parametrize("graph", list(Graph))
+def test_single_home_single_bucket(graph: Graph) -> None:
+    """One home with one bucket renders."""
+    data = render_png(
+        [_home("Home", [700])],
+        graph,
+        Aggregate.DAY,
+        width=DEFAULT_WIDTH,
+        height=DEFAULT_HEIGHT,
+        tz=UTC,
+    )
+
+    assert _decode(data).size == (DEFAULT_WIDTH, DEFAULT_HEIGHT)
+
+
+@pytest.mark.parametrize("graph", list(Graph))
+def test_months_of_different_lengths(graph: Graph) -> None:
+    """Monthly buckets (28 to 31 days) render."""
+    buckets = []
+    for month in range(1, 13):
+        begin = datetime(2025, month, 1, tzinfo=OSLO)
+        end = datetime(2025 + month // 12, month % 12 + 1, 1, tzinfo=OSLO)
+        kwh = 300.0 + 20 * month
+        hours = (end - begin) / timedelta(hours=1)
+        buckets.append(Bucket(begin, end, kwh, kwh / hours * 1000, None, None, True))
+    home = HomeBuckets("home", "Home", "NOK", buckets)
+
+    data = render_png([home], graph, Aggregate.MONTH, width=640, height=240, tz=OSLO)
+
+    assert _decode(data).size == (640, 240)
+
+
+@pytest.mark.parametrize("graph", list(Graph))
+@pytest.mark.parametrize(
+    "homes",
+    [
+        [],
+        [HomeBuckets("home", "Home", None, [])],
+        [_home("Home", [None] * 24), _home("Cabin", [None] * 24)],
+    ],
+    ids=["no-homes", "no-buckets", "all-missing"],
+)
+def test_no_data(graph: Graph, homes: list[HomeBuckets]) -> None:
+    """Without any data the image says so, at the requested size."""
+    data = render_png(homes, graph, Aggregate.HOUR, width=600, height=200, tz=OSLO)
+
+    pixels = _pixels(data)
+    assert pixels.shape == (200, 600, 3)
+    # Some text, and it is in the middle.
+    dark = np.argwhere(pixels.max(axis=2) < 128)
+    assert len(dark) > 0
+    rows, columns = dark[:, 0], dark[:, 1]
+    assert 60 < rows.min() <= rows.max() < 140
+    assert 150 < columns.min() <= columns.max() < 450
+    assert data == render_png([], graph, Aggregate.HOUR, width=600, height=200, tz=OSLO)
+
+
+@pytest.mark.parametrize("graph", list(Graph))
+def test_missing_buckets(graph: Graph) -> None:
+    """Gaps at the start, the middle and the end render; the image changes."""
+    power: list[float | None] = [500 + 50 * hour for hour in range(24)]
+    gappy = list(power)
+    for hour in (0, 1, 10, 11, 12, 23):
+        gappy[hour] = None
+
+    full = render_png(
+        [_home("Home", power)], graph, Aggregate.HOUR, width=600, height=200, tz=UTC
+    )
+    with_gaps = render_png(
+        [_home("Home", gappy)], graph, Aggregate.HOUR, width=600, height=200, tz=UTC
+    )
+
+    assert _decode(with_gaps).size == (600, 200)
+    assert not np.array_equal(_pixels(full), _pixels(with_gaps))
+
+
+@pytest.mark.parametrize("graph", list(Graph))
+def test_awkward_names(graph: Graph) -> None:
+    """Names with `$` are text, never math (an unbalanced one would raise)."""
+    homes = [_day(r"Home $\frac$"), _day("Cabin $5")]
+
+    data = render_png(
+        homes,
+        graph,
+        Aggregate.HOUR,
+        width=600,
+        height=200,
+        tz=OSLO,
+        title="Costs in $ and $$",
+    )
+
+    assert _decode(data).size == (600, 200)
+
+
+def test_hist_and_lineplot_differ() -> None:
+    """The same data drawn as bars and as a line are different pictures."""
+    homes = [_day("Home")]
+
+    hist, line = (
+        render_png(
+            homes,
+            graph,
+            Aggregate.HOUR,
+            width=DEFAULT_WIDTH,
+            height=DEFAULT_HEIGHT,
+            tz=OSLO,
+        )
+        for graph in (Graph.HIST, Graph.LINEPLOT)
+    )
+
+    assert _pixels(hist).shape == _pixels(line).shape
+    assert not np.array_equal(_pixels(hist), _pixels(line))
+
+
+@pytest.mark.parametrize("graph", list(Graph))
+def test_year_of_five_minute_buckets(
+    graph: Graph, year_homes: list[HomeBuckets]
+) -> None:
+    """Two homes with 105,120 buckets each render at the default size."""
+    data = render_png(
+        year_homes,
+        graph,
+        Aggregate.FIVE_MINUTES,
+        width=DEFAULT_WIDTH,
+        height=DEFAULT_HEIGHT,
+        tz=OSLO,
+    )
+
+    assert _decode(data).size == (DEFAULT_WIDTH, DEFAULT_HEIGHT)
+
+
+def test_spike_survives_in_the_picture(year_homes: list[HomeBuckets]) -> None:
+    """A single 50 kW bucket in a year of ~1 kW is a tall, thin line.
+
+    With the spike kept, the y axis reaches 50 kW: the ~1 kW line lies at the
+    bottom and the upper part of the plot holds only the spike's few columns.
+    Had the reduction lost it, the y axis would fit ~1 kW and the line would
+    cross the upper part from side to side.
+    """
+    data = render_png(
+        year_homes[:1],
+        Graph.LINEPLOT,
+        Aggregate.FIVE_MINUTES,
+        width=DEFAULT_WIDTH,
+        height=DEFAULT_HEIGHT,
+        tz=OSLO,
+    )
+
+    pixels = _pixels(data)
+    red, blue = pixels[..., 0], pixels[..., 2]
+    upper = slice(DEFAULT_HEIGHT * 20 // 100, DEFAULT_HEIGHT * 55 // 100)
+    blue_columns = np.flatnonzero(((blue - red) > 60)[upper].any(axis=0))
+    assert 1 <= len(blue_columns) <= 4
+    assert blue_columns.max() - blue_columns.min() <= 3
+
+
+def test_reduce_minmax_keeps_extremes() -> None:
+    """The reduced line keeps every group's min and max, in time order."""
+    rng = np.random.default_rng(3)
+    values = 1000 + 300 * rng.standard_normal(YEAR_OF_5M)
+    values[77_777] = 50_000
+    values[5] = -5000
+    values[1000:3000] = np.nan  # More than a group: a gap survives.
+
+    kept = _reduce_minmax(values, 1152)
+
+    assert len(kept) <= 2 * 1152
+    assert np.all(np.diff(kept) > 0)
+    assert np.nanmax(values[kept]) == np.nanmax(values) == 50_000
+    assert np.nanmin(values[kept]) == np.nanmin(values) == -5000
+    assert np.isnan(values[kept]).any()
+
+
+def test_reduce_minmax_leaves_small_input() -> None:
+    """Up to 2 points per group, nothing is dropped."""
+    values = np.array([1.0, np.nan, 3.0, 2.0])
+
+    assert _reduce_minmax(values, 2).tolist() == [0, 1, 2, 3]
+
+
+def test_reduce_peaks() -> None:
+    """Each bar is its group's peak; groups without data have no bar."""
+    values = np.array([1.0, 5.0, 2.0, np.nan, np.nan, np.nan, 3.0, 4.0, 9.0, 0.5])
+
+    first, last, peak, size = _reduce_peaks(values, 4)
+
+    assert size == 3
+    assert first.tolist() == [0, 6, 9]
+    assert last.tolist() == [2, 8, 9]
+    assert peak.tolist() == [5.0, 9.0, 0.5]
+
+
+def test_reduce_peaks_year_keeps_the_maximum() -> None:
+    """The tallest bar is the tallest bucket."""
+    rng = np.random.default_rng(4)
+    values = rng.random(YEAR_OF_5M)
+    values[99_999] = 42.0
+
+    _, _, peak, size = _reduce_peaks(values, 288)
+
+    assert len(peak) <= 288
+    assert size > 1
+    assert peak.max() == values.max() == 42.0
+
+
+def test_reduce_peaks_leaves_small_input() -> None:
+    """Up to one bucket per group, every bucket with data is a bar."""
+    values = np.array([1.0, np.nan, 3.0])
+
+    first, last, peak, size = _reduce_peaks(values, 3)
+
+    assert (first.tolist(), last.tolist(), peak.tolist(), size) == (
+        [0, 2],
+        [0, 2],
+        [1.0, 3.0],
+        1,
+    )
+
+
+def test_tz_name() -> None:
+    """A zone's key where it has one, else its abbreviation."""
+    moment = datetime(2025, 7, 1, tzinfo=UTC)
+
+    assert _tz_name(OSLO, moment) == "Europe/Oslo"
+    assert _tz_name(UTC, moment) == "UTC"
