@@ -19,6 +19,7 @@ from .api import create_client
 from .const import CONF_BACKFILL_DAYS, CONF_HOMES, DEFAULT_BACKFILL_DAYS, DOMAIN
 from .coordinator import PowertrackerCoordinator, issue_id
 from .data import PowertrackerConfigEntry, RuntimeData
+from .export.service import async_register_services
 from .export.view import ExportView
 from .statistics import HistoryImporter
 from .tibber import InvalidTokenError, TibberError
@@ -30,8 +31,9 @@ HISTORY_INTERVAL = timedelta(hours=1)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the export endpoint (once, for every entry)."""
+    """Register the export endpoint and action (once, for every entry)."""
     hass.http.register_view(ExportView())
+    async_register_services(hass)
     return True
 
 

@@ -1,0 +1,103 @@
+"""The `powertracker.export` action: the endpoint's export, written to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+
+from ..const import DOMAIN
+from .params import ExportError, parse
+from .run import run_export
+
+SERVICE_EXPORT = "export"
+FILE_FIELDS = ("filename", "directory")
+SCHEMA = vol.Schema(
+    {
+        vol.Optional(key): vol.Any(cv.string, vol.Coerce(int))
+        for key in (
+            "output",
+            "graph",
+            "aggregate",
+            "from",
+            "to",
+            "home",
+            "width",
+            "height",
+        )
+    }
+    | {vol.Optional(key): cv.string for key in FILE_FIELDS}
+)
+
+
+def _error(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+
+
+def _store(
+    hass: HomeAssistant, directory: str, filename: str, body: bytes
+) -> tuple[Path, str | None]:
+    """Write the file where Home Assistant allows it (file I/O: executor only)."""
+    path = Path(directory).resolve() / filename
+    if not hass.config.is_allowed_path(str(path)):
+        raise _error("path_not_allowed", path=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    www = Path(hass.config.path("www")).resolve()
+    url = (
+        f"/local/{path.relative_to(www).as_posix()}"
+        if path.is_relative_to(www)
+        else None
+    )
+    return path, url
+
+
+async def _async_export(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    query = {key: value for key, value in call.data.items() if key not in FILE_FIELDS}
+    try:
+        params = parse(query, dt_util.get_default_time_zone(), dt_util.utcnow())
+        result = await run_export(hass, params)
+    except ExportError as err:
+        raise _error(err.key, **err.placeholders) from err
+    filename = call.data.get("filename") or result.filename
+    if Path(filename).name != filename or filename.startswith("."):
+        raise _error("invalid_filename", filename=filename)
+    directory = call.data.get("directory") or hass.config.path("www", DOMAIN)
+    path, url = await hass.async_add_executor_job(
+        _store, hass, directory, filename, result.body
+    )
+    response: dict[str, Any] = {
+        "path": str(path),
+        "url": url,
+        "rows": result.rows,
+        "bytes": len(result.body),
+    }
+    return response
+
+
+@callback
+def async_register_services(hass: HomeAssistant) -> None:
+    """Register the export action (from async_setup, for every entry)."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_EXPORT,
+        _async_export,
+        schema=SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -1,0 +1,98 @@
+"""The `powertracker.export` action."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.powertracker.const import DOMAIN
+from tests.simulator import HOMES
+
+VILLA, _ = HOMES
+
+
+@pytest.fixture
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """A configuration folder of the test's own, with www/ allowed as usual."""
+    hass.config.config_dir = str(tmp_path)
+    hass.config.allowlist_external_dirs = {str(tmp_path / "www")}
+    return tmp_path
+
+
+async def _export(hass: HomeAssistant, **data: object) -> dict[str, object]:
+    response = await hass.services.async_call(
+        DOMAIN, "export", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def test_writes_into_www_and_says_where(
+    hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry
+) -> None:
+    response = await _export(hass, aggregate="1h", home=VILLA.id, filename="today.csv")
+    path = config_dir / "www" / "powertracker" / "today.csv"
+    assert response["path"] == str(path)
+    assert response["url"] == "/local/powertracker/today.csv"
+    body = path.read_bytes()
+    assert response["bytes"] == len(body)
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert response["rows"] == len(rows) > 0
+    assert {row["home_id"] for row in rows} == {VILLA.id}
+
+
+async def test_default_file_name_and_png(
+    hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry
+) -> None:
+    response = await _export(hass, output="png", aggregate="1h", width=600, height=200)
+    path = Path(str(response["path"]))
+    assert path.parent == config_dir / "www" / "powertracker"
+    assert path.name.startswith("powertracker_")
+    assert path.suffix == ".png"
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("filename", ["../escape.csv", "sub/dir.csv", ".hidden", ".."])
+async def test_path_traversal_is_refused(
+    hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry, filename: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as caught:
+        await _export(hass, aggregate="1h", filename=filename)
+    assert caught.value.translation_key == "invalid_filename"
+    assert not (config_dir / "escape.csv").exists()
+
+
+async def test_a_directory_outside_the_allowlist_is_refused(
+    hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as caught:
+        await _export(hass, aggregate="1h", directory=str(config_dir / "secrets"))
+    assert caught.value.translation_key == "path_not_allowed"
+    assert not (config_dir / "secrets").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"aggregate": "2h"}, "invalid_value"),
+        ({"from": "2026-11-20", "to": "2026-11-01"}, "empty_range"),
+        ({"home": "nope"}, "unknown_home"),
+    ],
+)
+async def test_bad_input_is_a_translated_validation_error(
+    hass: HomeAssistant,
+    config_dir: Path,
+    loaded_entry: MockConfigEntry,
+    data: dict[str, str],
+    key: str,
+) -> None:
+    with pytest.raises(ServiceValidationError) as caught:
+        await _export(hass, **data)
+    assert caught.value.translation_key == key
+    assert caught.value.translation_domain == DOMAIN
