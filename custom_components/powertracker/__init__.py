@@ -25,7 +25,7 @@ from .statistics import HistoryImporter
 from .tibber import InvalidTokenError, TibberError
 from .totals import store
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 HISTORY_INTERVAL = timedelta(hours=1)
 

@@ -29,13 +29,20 @@ from homeassistant.helpers.selector import (
 from .api import create_client
 from .const import (
     CONF_BACKFILL_DAYS,
+    CONF_CHART_AGGREGATE,
+    CONF_CHART_GRAPH,
+    CONF_CHART_HOURS,
     CONF_HOMES,
     CONF_POLL_MINUTES,
     DEFAULT_BACKFILL_DAYS,
+    DEFAULT_CHART_AGGREGATE,
+    DEFAULT_CHART_GRAPH,
+    DEFAULT_CHART_HOURS,
     DEFAULT_POLL_MINUTES,
     DOMAIN,
 )
 from .data import PowertrackerConfigEntry
+from .export.models import Aggregate, Graph
 from .tibber import (
     Account,
     Home,
@@ -221,7 +228,10 @@ class PowertrackerOptionsFlow(OptionsFlow):
         """One form for both options."""
         if user_input is not None:
             return self.async_create_entry(
-                data={key: int(value) for key, value in user_input.items()}
+                data={
+                    key: int(value) if isinstance(value, float | int) else value
+                    for key, value in user_input.items()
+                }
             )
         options = self.config_entry.options
         return self.async_show_form(
@@ -251,6 +261,32 @@ class PowertrackerOptionsFlow(OptionsFlow):
                             mode=NumberSelectorMode.BOX,
                             unit_of_measurement="d",
                         )
+                    ),
+                    vol.Required(
+                        CONF_CHART_HOURS,
+                        default=options.get(CONF_CHART_HOURS, DEFAULT_CHART_HOURS),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=744,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="h",
+                        )
+                    ),
+                    vol.Required(
+                        CONF_CHART_AGGREGATE,
+                        default=options.get(
+                            CONF_CHART_AGGREGATE, DEFAULT_CHART_AGGREGATE
+                        ),
+                    ): SelectSelector(
+                        SelectSelectorConfig(options=[kind.value for kind in Aggregate])
+                    ),
+                    vol.Required(
+                        CONF_CHART_GRAPH,
+                        default=options.get(CONF_CHART_GRAPH, DEFAULT_CHART_GRAPH),
+                    ): SelectSelector(
+                        SelectSelectorConfig(options=[kind.value for kind in Graph])
                     ),
                 }
             ),

@@ -10,9 +10,15 @@ VERSION: Final = "0.1.0"
 CONF_HOMES: Final = "homes"
 CONF_POLL_MINUTES: Final = "poll_minutes"
 CONF_BACKFILL_DAYS: Final = "backfill_days"
+CONF_CHART_HOURS: Final = "chart_hours"
+CONF_CHART_AGGREGATE: Final = "chart_aggregate"
+CONF_CHART_GRAPH: Final = "chart_graph"
 
 DEFAULT_POLL_MINUTES: Final = 5
 DEFAULT_BACKFILL_DAYS: Final = 365
+DEFAULT_CHART_HOURS: Final = 24
+DEFAULT_CHART_AGGREGATE: Final = "5m"
+DEFAULT_CHART_GRAPH: Final = "hist"
 
 ENV_API_URL: Final = "POWERTRACKER_TIBBER_API_URL"
 """Environment variable naming another Tibber GraphQL endpoint (simulator, proxy)."""

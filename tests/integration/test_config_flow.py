@@ -202,14 +202,33 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
     schema = result["data_schema"]
     assert schema is not None
     # The form starts from the current options (the default poll is 5 minutes).
-    assert schema({}) == {CONF_POLL_MINUTES: 5, CONF_BACKFILL_DAYS: 2}
+    assert schema({}) == {
+        CONF_POLL_MINUTES: 5,
+        CONF_BACKFILL_DAYS: 2,
+        "chart_hours": 24,
+        "chart_aggregate": "5m",
+        "chart_graph": "hist",
+    }
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_POLL_MINUTES: 15.0, CONF_BACKFILL_DAYS: 30.0}
+        result["flow_id"],
+        {
+            CONF_POLL_MINUTES: 15.0,
+            CONF_BACKFILL_DAYS: 30.0,
+            "chart_hours": 48.0,
+            "chart_aggregate": "1h",
+            "chart_graph": "lineplot",
+        },
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == {CONF_POLL_MINUTES: 15, CONF_BACKFILL_DAYS: 30}
+    assert loaded_entry.options == {
+        CONF_POLL_MINUTES: 15,
+        CONF_BACKFILL_DAYS: 30,
+        "chart_hours": 48,
+        "chart_aggregate": "1h",
+        "chart_graph": "lineplot",
+    }
     coordinator = loaded_entry.runtime_data.coordinator
     assert coordinator.update_interval is not None
     assert coordinator.update_interval.total_seconds() == 15 * 60

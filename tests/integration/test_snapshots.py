@@ -30,7 +30,8 @@ async def test_entities(
     await hass.async_block_till_done(wait_background_tasks=True)
     entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
     entities = {}
-    for entry in sorted(entries, key=lambda entry: entry.entity_id):
+    sensors = [entry for entry in entries if entry.domain == "sensor"]
+    for entry in sorted(sensors, key=lambda entry: entry.entity_id):
         state = hass.states.get(entry.entity_id)
         assert state is not None
         entities[entry.entity_id] = {

@@ -1,0 +1,75 @@
+"""The usage chart image entity."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from http import HTTPStatus
+
+from homeassistant.core import HomeAssistant
+from PIL import Image
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.powertracker.const import (
+    CONF_BACKFILL_DAYS,
+    CONF_CHART_AGGREGATE,
+    CONF_CHART_HOURS,
+)
+from tests.integration.conftest import Clock
+from tests.simulator import TibberSimulator
+
+CHART = "image.villa_solsidan_usage_chart"
+
+
+async def _fetch(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> bytes:
+    client = await hass_client()
+    response = await client.get(f"/api/image_proxy/{CHART}")
+    assert response.status == HTTPStatus.OK
+    assert response.content_type == "image/png"
+    body: bytes = await response.read()
+    return body
+
+
+async def test_default_chart_is_a_png_of_the_default_size(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    image = Image.open(io.BytesIO(await _fetch(hass, hass_client)))
+    assert (image.format, image.size) == ("PNG", (1152, 288))
+
+
+async def test_chart_is_drawn_again_after_a_poll(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    config_entry: MockConfigEntry,
+) -> None:
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={
+            CONF_BACKFILL_DAYS: 2,
+            CONF_CHART_HOURS: 48,
+            CONF_CHART_AGGREGATE: "1h",
+        },
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+    before_state = hass.states.get(CHART)
+    before = await _fetch(hass, hass_client)
+    assert before == await _fetch(hass, hass_client)  # kept between polls
+
+    await clock.advance(hass, timedelta(hours=1))  # a poll and a new imported hour
+    await async_wait_recording_done(hass)
+    after_state = hass.states.get(CHART)
+    assert before_state is not None
+    assert after_state is not None
+    assert after_state.state != before_state.state  # image_last_updated moved
+    assert await _fetch(hass, hass_client) != before
