@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 import voluptuous as vol
@@ -54,6 +55,22 @@ from .tibber import (
 )
 
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+
+def _box(low: int, high: int, unit: str) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=low,
+            max=high,
+            step=1,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement=unit,
+        )
+    )
+
+
+def _choice(kinds: type[StrEnum]) -> SelectSelector:
+    return SelectSelector(SelectSelectorConfig(options=[kind.value for kind in kinds]))
 
 
 def _home_label(home: Home) -> str:
@@ -225,7 +242,7 @@ class PowertrackerOptionsFlow(OptionsFlow):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """One form for both options."""
+        """One form for every option."""
         if user_input is not None:
             return self.async_create_entry(
                 data={
@@ -234,60 +251,19 @@ class PowertrackerOptionsFlow(OptionsFlow):
                 }
             )
         options = self.config_entry.options
+        fields: tuple[tuple[str, Any, Any], ...] = (
+            (CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES, _box(1, 60, "min")),
+            (CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, _box(0, 3650, "d")),
+            (CONF_CHART_HOURS, DEFAULT_CHART_HOURS, _box(1, 744, "h")),
+            (CONF_CHART_AGGREGATE, DEFAULT_CHART_AGGREGATE, _choice(Aggregate)),
+            (CONF_CHART_GRAPH, DEFAULT_CHART_GRAPH, _choice(Graph)),
+        )
         return self.async_show_form(
             step_id="init",
             data_schema=vol.Schema(
                 {
-                    vol.Required(
-                        CONF_POLL_MINUTES,
-                        default=options.get(CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES),
-                    ): NumberSelector(
-                        NumberSelectorConfig(
-                            min=1,
-                            max=60,
-                            step=1,
-                            mode=NumberSelectorMode.BOX,
-                            unit_of_measurement="min",
-                        )
-                    ),
-                    vol.Required(
-                        CONF_BACKFILL_DAYS,
-                        default=options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
-                    ): NumberSelector(
-                        NumberSelectorConfig(
-                            min=0,
-                            max=3650,
-                            step=1,
-                            mode=NumberSelectorMode.BOX,
-                            unit_of_measurement="d",
-                        )
-                    ),
-                    vol.Required(
-                        CONF_CHART_HOURS,
-                        default=options.get(CONF_CHART_HOURS, DEFAULT_CHART_HOURS),
-                    ): NumberSelector(
-                        NumberSelectorConfig(
-                            min=1,
-                            max=744,
-                            step=1,
-                            mode=NumberSelectorMode.BOX,
-                            unit_of_measurement="h",
-                        )
-                    ),
-                    vol.Required(
-                        CONF_CHART_AGGREGATE,
-                        default=options.get(
-                            CONF_CHART_AGGREGATE, DEFAULT_CHART_AGGREGATE
-                        ),
-                    ): SelectSelector(
-                        SelectSelectorConfig(options=[kind.value for kind in Aggregate])
-                    ),
-                    vol.Required(
-                        CONF_CHART_GRAPH,
-                        default=options.get(CONF_CHART_GRAPH, DEFAULT_CHART_GRAPH),
-                    ): SelectSelector(
-                        SelectSelectorConfig(options=[kind.value for kind in Graph])
-                    ),
+                    vol.Required(key, default=options.get(key, default)): selector
+                    for key, default, selector in fields
                 }
             ),
         )
