@@ -70,6 +70,8 @@ class Faults:
 
     http_status: int | None = None
     """Answer every HTTP request with this status and an HTML page (429, 503...)."""
+    http_body: str | None = None
+    """JSON body sent with `http_status` instead of an HTML page."""
     retry_after: str | None = None
     """Retry-After header sent with `http_status` and `ws_handshake_status`."""
     http_html: bool = False
@@ -274,6 +276,13 @@ class TibberSimulator:
                 if self.faults.retry_after
                 else {}
             )
+            if self.faults.http_body is not None:
+                return web.Response(
+                    status=self.faults.http_status,
+                    headers=headers,
+                    text=self.faults.http_body,
+                    content_type="application/json",
+                )
             return _html(self.faults.http_status, headers)
         if self.faults.http_html:
             return _html(200, {})

@@ -253,3 +253,30 @@ async def test_rate_limit_blocks_every_request_until_retry_after(
 
     manual_clock.now += 1
     assert (await tibber.account()).homes
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (401, '{"errors": [{"message": "unauthorized"}]}', InvalidTokenError),
+        (403, '{"errors": [{"message": "forbidden"}]}', InvalidTokenError),
+        (429, '{"errors": [{"message": "Too many requests"}]}', RateLimitedError),
+        (503, '{"errors": [{"message": "maintenance"}]}', TibberServerError),
+        (
+            200,
+            '{"errors": [{"message": "?", "extensions": {"code": "UNAUTHENTICATED"}}]}',
+            InvalidTokenError,
+        ),
+    ],
+)
+async def test_status_wins_over_a_graphql_body(
+    tibber: TibberClient,
+    tibber_sim: TibberSimulator,
+    status: int,
+    body: str,
+    error: type[Exception],
+) -> None:
+    tibber_sim.faults.http_status = status
+    tibber_sim.faults.http_body = body
+    with pytest.raises(error):
+        await tibber.account()

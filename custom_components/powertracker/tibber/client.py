@@ -54,11 +54,12 @@ class _HTTPStatusError(TransportServerError):
 
 
 async def _raise_for_status(response: aiohttp.ClientResponse) -> None:
-    """Stop at rate limits and server faults before gql reads the body.
+    """Stop at refusals, rate limits and server faults before gql reads the body.
 
-    Other 4xx answers go on to gql, which reads Tibber's GraphQL `errors`.
+    401/403 mean the token, whatever the body says. Other 4xx answers (Tibber
+    sends 400 for a bad token) go on to gql, which reads the GraphQL `errors`.
     """
-    if response.status in (428, 429) or response.status >= 500:
+    if response.status in (401, 403, 428, 429) or response.status >= 500:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         raise _HTTPStatusError(response.status, retry_after)
 
