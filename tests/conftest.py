@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -10,6 +11,10 @@ import pytest
 
 from custom_components.powertracker.tibber import TibberClient
 from tests.simulator import TibberSimulator
+
+# phacc turns on every SQL statement at INFO on a stderr handler pytest cannot
+# capture; the recorder's SQL is not what these tests are about.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 SIM_NOW = datetime(2026, 11, 28, 12, 34, 56, tzinfo=UTC)
 """Tibber's clock in the tests, unless a test moves it."""

@@ -1,0 +1,652 @@
+"""Benchmark the export against a synthetic year in a real recorder database.
+
+Builds a SQLite recorder database in a temporary directory (a year of 5-minute
+and hourly statistics for two homes, ten days of 5-minute states), starts a
+Home Assistant with that recorder, and times, side by side:
+
+- a plain sqlite3 SELECT of the rows an export reads;
+- our export (`run_export`: parse + read_series + aggregate + render) as CSV
+  and PNG;
+- Home Assistant's history API over the same ten days;
+- the longest event-loop stall and the peak extra memory (RSS high-water mark)
+  while the exports run.
+
+Prints a table and PASS/FAIL per target; exits 0 unless something crashes.
+Usage: scripts/bench [--reps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import logging
+import os
+import shutil
+import sqlite3
+import statistics as stats
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# ruff: noqa: E402  (the repository root must be importable first)
+from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.db_schema import (
+    StateAttributes,
+    States,
+    StatesMeta,
+    Statistics,
+    StatisticsMeta,
+    StatisticsShortTerm,
+)
+from homeassistant.components.recorder.history import get_significant_states
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.recorder.util import session_scope
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er, recorder as recorder_helper
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_test_home_assistant
+from sqlalchemy import insert
+
+from custom_components.powertracker.const import DOMAIN
+from custom_components.powertracker.export import run as export_run
+from custom_components.powertracker.export.params import ExportParams, parse
+from custom_components.powertracker.export.source import ExportHome, read_series
+from custom_components.powertracker.statistics import statistic_id
+from custom_components.powertracker.tibber.models import Address, Home
+
+TIME_ZONE = "Europe/Stockholm"
+YEAR_DAYS = 365
+FIVE_MINUTES_PER_YEAR = YEAR_DAYS * 288  # 105,120
+HOURS_PER_YEAR = YEAR_DAYS * 24  # 8,760
+SENSOR_HOURLY_HOURS = 240
+"""The sensors' own hourly statistics cover the last 10 days (as after an install)."""
+STATE_DAYS = 11
+"""Days of 5-minute states (10 read, one more for the state at the start)."""
+STALL_TICK = 0.005
+
+
+@dataclass(frozen=True)
+class BenchHome:
+    """A synthetic home: Powertracker's Home, its sensor slug and size."""
+
+    home: Home
+    slug: str
+    scale: float
+
+    @property
+    def entity_id(self) -> str:
+        """The consumption sensor."""
+        return f"sensor.{self.slug}_energy_consumption"
+
+
+HOMES = (
+    BenchHome(
+        Home(
+            id="96a14971-525a-4420-aae9-e5aedaa129ff",
+            nickname="Villa Solsidan",
+            time_zone=TIME_ZONE,
+            address=Address("Solsidan 1", "13150", "Saltsjö-Duvnäs", "SE"),
+            real_time_consumption=True,
+            subscription_status="running",
+        ),
+        "villa",
+        1.0,
+    ),
+    BenchHome(
+        Home(
+            id="68e6938b-91a6-4199-a0d4-f24c22be87bb",
+            nickname="Sjövägen 7",
+            time_zone=TIME_ZONE,
+            address=Address("Sjövägen 7", "76194", "Norrtälje", "SE"),
+            real_time_consumption=False,
+            subscription_status="running",
+        ),
+        "cabin",
+        0.35,
+    ),
+)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def consumption(rng: np.random.Generator, start_ts: float, scale: float) -> Any:
+    """kWh per 5 minutes for a year: night base, morning and evening peaks,
+    more in winter, noisy, with a few short spikes (sauna, car)."""
+    ts = start_ts + 300.0 * np.arange(FIVE_MINUTES_PER_YEAR)
+    hour = ((ts / 3600.0) + 1.0) % 24.0  # ~local (CET); shape only
+    day_of_year = (ts / 86400.0) % 365.25
+    shape = (
+        0.35
+        + 1.1 * np.exp(-(((hour - 7.5) / 1.2) ** 2))
+        + 1.8 * np.exp(-(((hour - 18.5) / 2.0) ** 2))
+    )
+    season = 1.0 + 0.6 * np.cos(2 * np.pi * (day_of_year - 15.0) / 365.25)
+    noise = rng.lognormal(0.0, 0.25, FIVE_MINUTES_PER_YEAR)
+    spikes = (rng.random(FIVE_MINUTES_PER_YEAR) < 0.002) * rng.uniform(
+        3.0, 9.0, FIVE_MINUTES_PER_YEAR
+    )
+    kw = scale * (shape * season * noise + spikes)
+    return kw / 12.0
+
+
+def build_database(instance: Any, end_ts: float) -> dict[str, Any]:
+    """Bulk-insert the synthetic data through the recorder's session (executor)."""
+    rng = np.random.default_rng(20260101)
+    start_ts = end_ts - YEAR_DAYS * 86400.0
+    ids: dict[str, Any] = {"short": [], "hourly": [], "entities": []}
+    counts = {"5m": 0, "1h": 0, "states": 0}
+    with session_scope(session=instance.get_session()) as session:
+        for bench in HOMES:
+            kwh = consumption(rng, start_ts, bench.scale)
+            meter = np.cumsum(kwh)
+            sensor_meta = StatisticsMeta(
+                statistic_id=bench.entity_id,
+                source="recorder",
+                unit_of_measurement="kWh",
+                has_mean=False,
+                has_sum=True,
+                name=None,
+            )
+            external_meta = StatisticsMeta(
+                statistic_id=statistic_id(bench.home, "consumption"),
+                source=DOMAIN,
+                unit_of_measurement="kWh",
+                has_mean=False,
+                has_sum=True,
+                name=f"{bench.home.name} consumption",
+            )
+            session.add_all([sensor_meta, external_meta])
+            session.flush()
+            ids["short"].append(sensor_meta.id)
+            ids["hourly"] += [external_meta.id, sensor_meta.id]
+
+            # 5-minute statistics of the sensor: state and sum are the meter.
+            starts = start_ts + 300.0 * np.arange(FIVE_MINUTES_PER_YEAR)
+            short_rows = [
+                {
+                    "metadata_id": sensor_meta.id,
+                    "created_ts": start + 310.0,
+                    "start_ts": start,
+                    "state": total,
+                    "sum": total,
+                }
+                for start, total in zip(starts.tolist(), meter.tolist(), strict=True)
+            ]
+            session.execute(insert(StatisticsShortTerm.__table__), short_rows)
+            counts["5m"] += len(short_rows)
+
+            # Tibber's hourly history (imported): state is the hour, sum runs on.
+            hour_kwh = kwh.reshape(HOURS_PER_YEAR, 12).sum(axis=1)
+            hour_sum = np.cumsum(hour_kwh)
+            hour_starts = start_ts + 3600.0 * np.arange(HOURS_PER_YEAR)
+            hourly_rows = [
+                {
+                    "metadata_id": external_meta.id,
+                    "created_ts": start + 3700.0,
+                    "start_ts": start,
+                    "state": state,
+                    "sum": total,
+                }
+                for start, state, total in zip(
+                    hour_starts.tolist(),
+                    hour_kwh.tolist(),
+                    hour_sum.tolist(),
+                    strict=True,
+                )
+            ]
+            # The sensor's own hourly statistics for the newest hours.
+            hourly_rows += [
+                {
+                    "metadata_id": sensor_meta.id,
+                    "created_ts": start + 3610.0,
+                    "start_ts": start,
+                    "state": total,
+                    "sum": total,
+                }
+                for start, total in zip(
+                    hour_starts[-SENSOR_HOURLY_HOURS:].tolist(),
+                    hour_sum[-SENSOR_HOURLY_HOURS:].tolist(),
+                    strict=True,
+                )
+            ]
+            session.execute(insert(Statistics.__table__), hourly_rows)
+            counts["1h"] += len(hourly_rows)
+
+            # 5-minute states of the sensor for the history API.
+            states_meta = StatesMeta(entity_id=bench.entity_id)
+            attributes = StateAttributes(
+                hash=hash(bench.entity_id) & 0xFFFFFFFF,
+                shared_attrs=(
+                    '{"state_class":"total_increasing","unit_of_measurement":"kWh",'
+                    '"device_class":"energy","friendly_name":"'
+                    + bench.home.name
+                    + ' Energy consumption"}'
+                ),
+            )
+            session.add_all([states_meta, attributes])
+            session.flush()
+            ids["entities"].append(bench.entity_id)
+            count = STATE_DAYS * 288
+            state_rows = [
+                {
+                    "state": f"{total:.3f}",
+                    "last_updated_ts": start + 300.0,
+                    "last_changed_ts": None,
+                    "last_reported_ts": None,
+                    "attributes_id": attributes.attributes_id,
+                    "metadata_id": states_meta.metadata_id,
+                    "origin_idx": 0,
+                    "context_id_bin": os.urandom(16),
+                }
+                for start, total in zip(
+                    starts[-count:].tolist(), meter[-count:].tolist(), strict=True
+                )
+            ]
+            session.execute(insert(States.__table__), state_rows)
+            counts["states"] += len(state_rows)
+    return {"ids": ids, "counts": counts}
+
+
+# ------------------------------------------------------------------- measurements
+
+
+@dataclass
+class StallMonitor:
+    """Sleeps STALL_TICK in a loop; remembers the largest lateness and when."""
+
+    label: str = "-"
+    worst: float = 0.0
+    worst_label: str = "-"
+    per_label: dict[str, float] = field(default_factory=dict)
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(STALL_TICK)
+            late = loop.time() - before - STALL_TICK
+            if late > self.worst:
+                self.worst, self.worst_label = late, self.label
+            if late > self.per_label.get(self.label, 0.0):
+                self.per_label[self.label] = late
+
+    def start(self) -> None:
+        """Start sampling."""
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop sampling."""
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+def status_kib(key: str) -> int | None:
+    """A `kB` line of /proc/self/status (VmRSS, VmHWM), in KiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux: write 5 to clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+async def median_of(reps: int, job: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    """The median wall time of `reps` runs, and the last result."""
+    times = []
+    result = None
+    for _ in range(reps):
+        begin = time.perf_counter()
+        result = await job()
+        times.append(time.perf_counter() - begin)
+    return stats.median(times), result
+
+
+def raw_read(db: Path, table: str, ids: list[int], start: datetime, end: datetime):
+    """The statistics rows of `ids` in [start, end) with a plain sqlite3 SELECT."""
+    marks = ",".join("?" * len(ids))
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return connection.execute(
+            f"SELECT metadata_id, start_ts, state, sum FROM {table} "  # noqa: S608
+            f"WHERE metadata_id IN ({marks}) AND start_ts >= ? AND start_ts < ? "
+            "ORDER BY metadata_id, start_ts",
+            (*ids, start.timestamp(), end.timestamp()),
+        ).fetchall()
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One export to time."""
+
+    name: str
+    query: dict[str, str]
+    raw: str | None = None
+    """The raw read it compares with: "5m" or "1h"."""
+    target: float | None = None
+
+
+# -------------------------------------------------------------------------- main
+
+
+async def bench(reps: int, png_reps: int) -> None:
+    """Build, start, measure, print."""
+    tmp = Path(tempfile.mkdtemp(prefix="powertracker-bench-"))
+    db = tmp / "home-assistant_v2.db"
+    out: list[str] = []
+    try:
+        async with async_test_home_assistant(config_dir=str(tmp)) as hass:
+            try:
+                await run(hass, db, reps, png_reps, out)
+            finally:
+                await hass.async_stop(force=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("\n".join(out))  # noqa: T201
+
+
+async def run(  # noqa: PLR0915
+    hass: HomeAssistant, db: Path, reps: int, png_reps: int, out: list[str]
+) -> None:
+    """Everything between Home Assistant's start and stop."""
+
+    def say(text: str) -> None:
+        print(text, flush=True)  # noqa: T201
+
+    await hass.config.async_set_time_zone(TIME_ZONE)
+    tz = dt_util.get_default_time_zone()
+    begin = time.perf_counter()
+    recorder_helper.async_initialize_recorder(hass)  # as bootstrap does
+    assert await async_setup_component(
+        hass,
+        "recorder",
+        {
+            "recorder": {
+                "db_url": f"sqlite:///{db}",
+                "purge_keep_days": 400,
+                "auto_purge": False,
+                "auto_repack": False,
+            }
+        },
+    )
+    instance = get_instance(hass)
+    assert await instance.async_db_ready
+    await hass.async_block_till_done()
+    await hass.async_add_executor_job(instance.block_till_done)
+    say(f"recorder up in {time.perf_counter() - begin:.1f} s ({db.name})")
+
+    registry = er.async_get(hass)
+    for bench_home in HOMES:
+        entry = registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{bench_home.home.id}_energy_consumption",
+            suggested_object_id=f"{bench_home.slug}_energy_consumption",
+        )
+        assert entry.entity_id == bench_home.entity_id, entry.entity_id
+
+    now = dt_util.utcnow()
+    end_ts = now.replace(minute=0, second=0, microsecond=0).timestamp()
+    begin = time.perf_counter()
+    built = await instance.async_add_executor_job(build_database, instance, end_ts)
+    size = await hass.async_add_executor_job(lambda: db.stat().st_size)
+    counts = built["counts"]
+    ids = built["ids"]
+    say(
+        f"database built in {time.perf_counter() - begin:.1f} s: "
+        f"{counts['5m']:,} 5-minute rows, {counts['1h']:,} hourly rows, "
+        f"{counts['states']:,} states, {size / 2**20:.0f} MiB"
+    )
+
+    today = now.astimezone(tz).date()
+    ten_days = {
+        "from": str(today - timedelta(days=10)),
+        "to": str(_yesterday(today)),
+    }
+    year = {
+        "from": str(today - timedelta(days=YEAR_DAYS)),
+        "to": str(_yesterday(today)),
+    }
+    cases = [
+        Case("CSV 5m, 10 days", {"aggregate": "5m", **ten_days}, "5m", 0.1),
+        Case("CSV 1h, 1 year", {"aggregate": "1h", **year}, "1h", 0.3),
+        Case("CSV 1d, 1 year", {"aggregate": "1d", **year}, "1h"),
+        Case("CSV 1M, 1 year", {"aggregate": "1M", **year}, "1h"),
+        Case("PNG hist 1h, 1 year", _png("hist", "1h", year), target=1.5),
+        Case("PNG line 1h, 1 year", _png("lineplot", "1h", year), target=1.5),
+        Case("PNG hist 5m, 10 days", _png("hist", "5m", ten_days), target=1.5),
+        Case("PNG line 5m, 10 days", _png("lineplot", "5m", ten_days), target=1.5),
+    ]
+    homes = [
+        ExportHome(bench_home.home, "SEK") for bench_home in HOMES
+    ]  # what export_homes returns for a loaded entry
+
+    def params_of(case: Case) -> ExportParams:
+        return parse(case.query, tz, dt_util.utcnow())
+
+    # --- raw reads and the history API (before the memory window)
+    p5 = params_of(cases[0])
+    p1h = params_of(cases[1])
+    raw: dict[str, float] = {}
+    raw_rows: dict[str, int] = {}
+    for key, table, meta_ids, params in (
+        ("5m", "statistics_short_term", ids["short"], p5),
+        ("1h", "statistics", ids["hourly"], p1h),
+    ):
+        raw[key], rows = await median_of(
+            reps,
+            lambda table=table, meta_ids=meta_ids, params=params: (
+                hass.async_add_executor_job(
+                    raw_read, db, table, meta_ids, params.start, params.end
+                )
+            ),
+        )
+        raw_rows[key] = len(rows)
+
+    history, states = await median_of(
+        reps,
+        lambda: instance.async_add_executor_job(
+            get_significant_states, hass, p5.start, p5.end, ids["entities"]
+        ),
+    )
+    history_rows = sum(len(value) for value in states.values())
+
+    # --- our exports: warm up (imports matplotlib, caches), then measure
+    with patch.object(export_run, "export_homes", return_value=homes):
+        begin = time.perf_counter()
+        await export_run.run_export(hass, params_of(cases[4]))
+        cold_png = time.perf_counter() - begin
+        for case in cases:
+            await export_run.run_export(hass, params_of(case))
+
+        gc.collect()
+        hwm_reset = reset_peak_rss()
+        rss_before = status_kib("VmRSS")
+        monitor = StallMonitor()
+        monitor.start()
+        results: dict[str, tuple[float, Any]] = {}
+        for case in cases:
+            monitor.label = case.name
+            count = png_reps if case.name.startswith("PNG") else reps
+            results[case.name] = await median_of(
+                count,
+                lambda case=case: export_run.run_export(hass, params_of(case)),
+            )
+        await asyncio.sleep(0.05)
+        await monitor.stop()
+        hwm_after = status_kib("VmHWM")
+
+        # Where the time goes (outside the stall/memory window).
+        breakdown = {}
+        for case in cases[:2]:
+            params = params_of(case)
+            read, series = await median_of(
+                reps, lambda params=params: read_series(hass, homes, params)
+            )
+            render, _ = await median_of(
+                reps,
+                lambda params=params, series=series: hass.async_add_executor_job(
+                    export_run._render,
+                    series,
+                    params,
+                    tz,
+                ),
+            )
+            # HA's own statistics query that read_series makes (recorder executor).
+            hourly = case.raw == "1h"
+            wanted = {
+                stat
+                for bench_home in HOMES
+                for kind in ("consumption", "cost", "production")
+                for stat in (
+                    ([statistic_id(bench_home.home, kind)] if hourly else [])
+                    + ([bench_home.entity_id] if kind == "consumption" else [])
+                )
+            }
+            query, _ = await median_of(
+                reps,
+                lambda params=params, wanted=wanted, hourly=hourly: (
+                    instance.async_add_executor_job(
+                        statistics_during_period,
+                        hass,
+                        params.start,
+                        params.end,
+                        wanted,
+                        "hour" if hourly else "5minute",
+                        None,
+                        {"change"},
+                    )
+                ),
+            )
+            intervals = sum(len(s.intervals) for s in series)
+            breakdown[case.name] = (query, read, render, intervals)
+
+    extra_mib = None
+    if hwm_reset and rss_before is not None and hwm_after is not None:
+        extra_mib = (hwm_after - rss_before) / 1024
+
+    # --- report
+    ms = _ms
+    out.append("")
+    out.append(f"Powertracker export benchmark ({TIME_ZONE}, 2 homes, medians)")
+    out.append(
+        f"  reps: {reps} (CSV, raw, history), {png_reps} (PNG); "
+        f"5m range {p5.start:%Y-%m-%d} .. {p5.end:%Y-%m-%d}, "
+        f"year {p1h.start:%Y-%m-%d} .. {p1h.end:%Y-%m-%d}"
+    )
+    out.append("")
+    out.append(
+        f"{'measurement':<34}{'time':>10}{'rows':>9}{'bytes':>10}{'stall':>10}  ratio"
+    )
+    out.append("-" * 78)
+    out.append(f"{'raw SQLite 5m, 10 days':<34}{ms(raw['5m']):>10}{raw_rows['5m']:>9}")
+    out.append(f"{'raw SQLite 1h, 1 year':<34}{ms(raw['1h']):>10}{raw_rows['1h']:>9}")
+    out.append(
+        f"{'HA history API 5m states, 10 d':<34}{ms(history):>10}{history_rows:>9}"
+    )
+    for case in cases:
+        seconds, result = results[case.name]
+        ratios = []
+        if case.raw:
+            ratios.append(f"{seconds / raw[case.raw]:.1f}x raw {case.raw}")
+        if case.raw == "5m":
+            ratios.append(f"{seconds / history:.2f}x history")
+        out.append(
+            f"{case.name:<34}{ms(seconds):>10}{result.rows:>9}"
+            f"{len(result.body):>10}{ms(monitor.per_label.get(case.name, 0.0)):>10}"
+            f"  {', '.join(ratios)}"
+        )
+    out.append(f"{'first PNG (cold, imports matplotlib)':<34}{ms(cold_png):>10}")
+    for name, (query, read, render, intervals) in breakdown.items():
+        out.append(
+            f"  {name}: statistics_during_period {ms(query)}, read_series "
+            f"{ms(read)} ({intervals} intervals), aggregate+render {ms(render)}"
+        )
+    out.append(
+        f"{'longest event-loop stall':<34}{ms(monitor.worst):>10}"
+        f"  (during {monitor.worst_label})"
+    )
+    memory = "n/a" if extra_mib is None else f"{extra_mib:.1f} MiB"
+    out.append(
+        f"{'peak extra memory (VmHWM - VmRSS)':<34}{memory:>10}"
+        "  (RSS high-water mark over all exports, after warm-up)"
+    )
+    out.append("")
+
+    csv_cases = [case for case in cases if case.name.startswith("CSV")]
+    png_cases = [case for case in cases if case.name.startswith("PNG")]
+    worst_ratio = max(results[c.name][0] / raw[c.raw or "1h"] for c in csv_cases)
+    worst_png = max(results[c.name][0] for c in png_cases)
+    checks = [
+        ("CSV of a year at 1h <= 0.3 s", results["CSV 1h, 1 year"][0], 0.3, "s"),
+        ("CSV of 10 days at 5m <= 0.1 s", results["CSV 5m, 10 days"][0], 0.1, "s"),
+        ("CSV <= 3x the raw read (worst)", worst_ratio, 3.0, "x"),
+        ("PNG <= 1.5 s (slowest)", worst_png, 1.5, "s"),
+        ("event-loop stall <= 50 ms", monitor.worst, 0.05, "s"),
+    ]
+    for label, value, limit, unit in checks:
+        shown = f"{value:.1f}x" if unit == "x" else ms(value)
+        out.append(f"{'PASS' if value <= limit else 'FAIL'}  {label}: {shown}")
+    if extra_mib is None:
+        out.append("n/a   extra memory <= 150 MB: could not reset VmHWM")
+    else:
+        verdict = "PASS" if extra_mib * 1.048576 <= 150 else "FAIL"
+        out.append(f"{verdict}  extra memory <= 150 MB: {extra_mib * 1.048576:.1f} MB")
+
+
+def _yesterday(today: date) -> date:
+    return today - timedelta(days=1)
+
+
+def _png(graph: str, aggregate: str, span: dict[str, str]) -> dict[str, str]:
+    return {"output": "png", "graph": graph, "aggregate": aggregate, **span}
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def main() -> None:
+    """Parse the arguments and run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5, help="repetitions (CSV, raw)")
+    parser.add_argument("--png-reps", type=int, default=3, help="repetitions (PNG)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    begin = time.perf_counter()
+    asyncio.run(bench(max(1, args.reps), max(1, args.png_reps)))
+    print(f"total {time.perf_counter() - begin:.0f} s")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
