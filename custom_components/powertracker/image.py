@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -60,33 +61,56 @@ class UsageChart(PowertrackerEntity, ImageEntity):
         self._graph = Graph(options.get(CONF_CHART_GRAPH, DEFAULT_CHART_GRAPH))
         self._attr_image_last_updated = dt_util.utcnow()
         self._png: bytes | None = None
+        self._generation = 0
+        self._lock = asyncio.Lock()
 
     @callback
     def _handle_coordinator_update(self) -> None:
         """A new poll: the next request draws the chart again."""
         self._png = None
+        self._generation += 1
         self._attr_image_last_updated = dt_util.utcnow()
         super()._handle_coordinator_update()
 
     async def async_image(self) -> bytes | None:
-        """The chart (drawn in the executor, then kept until the next poll)."""
-        if self._png is None:
-            end = dt_util.utcnow()
-            params = ExportParams(
-                output=Output.PNG,
-                graph=self._graph,
-                aggregate=self._aggregate,
-                start=end - timedelta(hours=self._hours),
-                end=end,
-                home=self.home_id,
-                width=DEFAULT_WIDTH,
-                height=DEFAULT_HEIGHT,
-            )
-            try:
-                self._png = (await run_export(self.hass, params)).body
-            except ExportError as err:
-                _LOGGER.warning(
-                    "Cannot draw the usage chart of %s: %s", self.home_id, err
-                )
-                return None
-        return self._png
+        """The chart (drawn in the executor once per poll, however many ask)."""
+        async with self._lock:
+            if self._png is None:
+                generation = self._generation
+                png = await self._draw()
+                if generation == self._generation:  # no poll while drawing
+                    self._png = png
+                return png
+            return self._png
+
+    async def _draw(self) -> bytes:
+        end = dt_util.utcnow()
+        params = ExportParams(
+            output=Output.PNG,
+            graph=self._graph,
+            aggregate=self._aggregate,
+            start=end - timedelta(hours=self._hours),
+            end=end,
+            home=self.home_id,
+            width=DEFAULT_WIDTH,
+            height=DEFAULT_HEIGHT,
+        )
+        try:
+            return (await run_export(self.hass, params)).body
+        except ExportError as err:
+            # A dashboard shows "no data" rather than a broken image.
+            _LOGGER.warning("Usage chart of %s: %s", self.home_id, err)
+            return await self.hass.async_add_executor_job(_empty_chart, params)
+
+
+def _empty_chart(params: ExportParams) -> bytes:
+    from .export.png import render_png  # noqa: PLC0415 - matplotlib imports slowly
+
+    return render_png(
+        [],
+        params.graph,
+        params.aggregate,
+        width=params.width,
+        height=params.height,
+        tz=dt_util.get_default_time_zone(),
+    )

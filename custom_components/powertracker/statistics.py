@@ -113,11 +113,15 @@ class HistoryImporter:
             (statistic_id(home, money), currency, None, [n.money for n in nodes]),
         ):
             base = await self._sum_before(stat_id, window) if last is not None else 0.0
-            states = [value or 0.0 for value in values]
+            # An hour Tibber has no price for gets no row, not a made-up 0.
+            known = [
+                (n, v) for n, v in zip(nodes, values, strict=True) if v is not None
+            ]
+            states = [value for _, value in known]
             sums = list(accumulate(states, initial=base))[1:]
             rows = [
                 StatisticData(start=dt_util.as_utc(node.start), state=state, sum=total)
-                for node, state, total in zip(nodes, states, sums, strict=True)
+                for (node, state), total in zip(known, sums, strict=True)
             ]
             async_add_external_statistics(
                 self._hass,

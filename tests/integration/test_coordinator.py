@@ -173,7 +173,7 @@ async def test_silent_home_alone_goes_unavailable_and_is_logged_once(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(coordinator_module, "SNAPSHOT_TIMEOUT", 0.3)
+    monkeypatch.setattr(coordinator_module, "SNAPSHOT_TIMEOUT", 1.5)
     coordinator = loaded_entry.runtime_data.coordinator
     total = hass.states.get("sensor.villa_solsidan_energy_consumption")
     tibber_sim.faults.silent_homes = {VILLA.id}

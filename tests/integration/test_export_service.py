@@ -7,9 +7,9 @@ import io
 from pathlib import Path
 
 import pytest
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.powertracker.const import DOMAIN
 from tests.simulator import HOMES
@@ -58,14 +58,17 @@ async def test_default_file_name_and_png(
     assert path.read_bytes().startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize("filename", ["../escape.csv", "sub/dir.csv", ".hidden", ".."])
+@pytest.mark.parametrize(
+    "filename", ["../escape.csv", "sub/dir.csv", ".hidden.csv", "..", "page.html"]
+)
 async def test_path_traversal_is_refused(
     hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry, filename: str
 ) -> None:
     with pytest.raises(ServiceValidationError) as caught:
         await _export(hass, aggregate="1h", filename=filename)
     assert caught.value.translation_key == "invalid_filename"
-    assert not (config_dir / "escape.csv").exists()
+    assert not (config_dir / "www" / "escape.csv").exists()
+    assert not (config_dir / "www" / "powertracker").exists()
 
 
 async def test_a_directory_outside_the_allowlist_is_refused(
@@ -96,3 +99,29 @@ async def test_bad_input_is_a_translated_validation_error(
         await _export(hass, **data)
     assert caught.value.translation_key == key
     assert caught.value.translation_domain == DOMAIN
+
+
+async def test_only_admins_may_write_files(
+    hass: HomeAssistant,
+    config_dir: Path,
+    loaded_entry: MockConfigEntry,
+    hass_read_only_user: MockUser,
+) -> None:
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "export",
+            {"aggregate": "1h"},
+            blocking=True,
+            return_response=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+    assert not (config_dir / "www").exists()
+
+
+async def test_a_relative_directory_is_inside_the_configuration(
+    hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry
+) -> None:
+    response = await _export(hass, aggregate="1h", directory="www/reports")
+    assert Path(str(response["path"])).parent == config_dir / "www" / "reports"
+    assert response["url"] is not None

@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 from http import HTTPStatus
 
+import pytest
 from homeassistant.core import HomeAssistant
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -73,3 +74,28 @@ async def test_chart_is_drawn_again_after_a_poll(
     assert after_state is not None
     assert after_state.state != before_state.state  # image_last_updated moved
     assert await _fetch(hass, hass_client) != before
+
+
+async def test_a_chart_it_cannot_draw_is_a_no_data_image(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """5-minute data over a month reaches past the recorder's 10 days."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={
+            CONF_BACKFILL_DAYS: 2,
+            CONF_CHART_HOURS: 744,
+            CONF_CHART_AGGREGATE: "5m",
+        },
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    image = Image.open(io.BytesIO(await _fetch(hass, hass_client)))
+    assert (image.format, image.size) == ("PNG", (1152, 288))
+    assert "5-minute data goes back" in caplog.text

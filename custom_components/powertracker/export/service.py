@@ -13,7 +13,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
@@ -53,11 +53,16 @@ def _store(
     hass: HomeAssistant, directory: str, filename: str, body: bytes
 ) -> tuple[Path, str | None]:
     """Write the file where Home Assistant allows it (file I/O: executor only)."""
-    path = Path(directory).resolve() / filename
+    path = Path(hass.config.path(directory)).resolve() / filename
     if not hass.config.is_allowed_path(str(path)):
         raise _error("path_not_allowed", path=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(body)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    except OSError as err:
+        raise _error(
+            "write_failed", path=str(path), error=err.strerror or str(err)
+        ) from err
     www = Path(hass.config.path("www")).resolve()
     url = (
         f"/local/{path.relative_to(www).as_posix()}"
@@ -69,18 +74,30 @@ def _store(
 
 async def _async_export(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
+    if call.context.user_id:  # people must be admins; automations have no user
+        user = await hass.auth.async_get_user(call.context.user_id)
+        if user is None or not user.is_admin:
+            raise Unauthorized(context=call.context)
     query = {key: value for key, value in call.data.items() if key not in FILE_FIELDS}
+    filename = call.data.get("filename")
     try:
         params = parse(query, dt_util.get_default_time_zone(), dt_util.utcnow())
+    except ExportError as err:
+        raise _error(err.key, **err.placeholders) from err
+    suffix = f".{params.output.value}"
+    if filename is not None and (
+        Path(filename).name != filename
+        or filename.startswith(".")
+        or not filename.lower().endswith(suffix)
+    ):
+        raise _error("invalid_filename", filename=filename, suffix=suffix)
+    try:
         result = await run_export(hass, params)
     except ExportError as err:
         raise _error(err.key, **err.placeholders) from err
-    filename = call.data.get("filename") or result.filename
-    if Path(filename).name != filename or filename.startswith("."):
-        raise _error("invalid_filename", filename=filename)
     directory = call.data.get("directory") or hass.config.path("www", DOMAIN)
     path, url = await hass.async_add_executor_job(
-        _store, hass, directory, filename, result.body
+        _store, hass, directory, filename or result.filename, result.body
     )
     response: dict[str, Any] = {
         "path": str(path),

@@ -9,13 +9,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.const import Platform
+from homeassistant.const import Platform, UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
@@ -57,12 +56,71 @@ def _ids(hass: HomeAssistant, home: Home, hourly: bool) -> dict[str, list[str]]:
     return ids
 
 
-def _changes(rows: Iterable[dict[str, Any]]) -> dict[float, tuple[float, float]]:
-    return {
-        row["start"]: (row["end"], row["change"])
-        for row in rows
-        if row.get("change") is not None
+def _merge(
+    rows: dict[str, list[Any]], home: ExportHome, ids: dict[str, list[str]]
+) -> Series:
+    """One series from the rows; each hour takes all columns from one source.
+
+    The preferred source (Tibber's imported history) is used for every hour
+    it has; the sensors' statistics fill the other hours, so a row never
+    pairs one source's energy with another's cost.
+    """
+    by_source: list[dict[float, dict[str, tuple[float, float]]]] = []
+    for rank in range(max(len(sources) for sources in ids.values())):
+        found: dict[float, dict[str, tuple[float, float]]] = {}
+        for column, sources in ids.items():
+            if rank >= len(sources):
+                continue
+            for row in rows.get(sources[rank], ()):
+                if row.get("change") is not None:
+                    found.setdefault(row["start"], {})[column] = (
+                        row["end"],
+                        row["change"],
+                    )
+        by_source.append(found)
+    chosen: dict[float, dict[str, tuple[float, float]]] = {}
+    for found in reversed(by_source):  # the preferred source is applied last
+        chosen.update(
+            (start, cells) for start, cells in found.items() if "energy" in cells
+        )
+    intervals = [
+        Interval(
+            start=dt_util.utc_from_timestamp(start),
+            end=dt_util.utc_from_timestamp(cells["energy"][0]),
+            energy=cells["energy"][1],
+            cost=cells["cost"][1] if "cost" in cells else None,
+            production=cells["production"][1] if "production" in cells else None,
+        )
+        for start, cells in sorted(chosen.items())
+    ]
+    return Series(home.home.id, home.home.name, home.currency, intervals)
+
+
+def _read(
+    hass: HomeAssistant,
+    homes: list[ExportHome],
+    ids: dict[str, dict[str, list[str]]],
+    params: ExportParams,
+    period: Literal["5minute", "hour"],
+) -> list[Series]:
+    """Read and merge (recorder executor: SQL and per-row work stay off the loop)."""
+    wanted = {
+        stat
+        for columns in ids.values()
+        for sources in columns.values()
+        for stat in sources
     }
+    rows: dict[str, list[Any]] = statistics_during_period(
+        hass,
+        params.start,
+        params.end,
+        wanted,
+        period,
+        # Statistics come in the unit each sensor is displayed in; ask for kWh.
+        {"energy": UnitOfEnergy.KILO_WATT_HOUR},
+        {"change"},
+    )
+    return [_merge(rows, home, ids[home.home.id]) for home in homes]
 
 
 async def read_series(
@@ -82,39 +140,6 @@ async def read_series(
                 days=str(recorder.keep_days),
             )
     ids = {entry.home.id: _ids(hass, entry.home, hourly) for entry in homes}
-    wanted = {
-        stat
-        for columns in ids.values()
-        for sources in columns.values()
-        for stat in sources
-    }
-    rows: dict[str, list[Any]] = await recorder.async_add_executor_job(
-        statistics_during_period,
-        hass,
-        params.start,
-        params.end,
-        wanted,
-        "hour" if hourly else "5minute",
-        None,
-        {"change"},
+    return await recorder.async_add_executor_job(
+        _read, hass, homes, ids, params, "hour" if hourly else "5minute"
     )
-    series = []
-    for entry in homes:
-        columns: dict[str, dict[float, tuple[float, float]]] = {}
-        for column, sources in ids[entry.home.id].items():
-            merged: dict[float, tuple[float, float]] = {}
-            for source in reversed(sources):  # the preferred source wins
-                merged.update(_changes(rows.get(source, ())))
-            columns[column] = merged
-        intervals = [
-            Interval(
-                start=dt_util.utc_from_timestamp(start),
-                end=dt_util.utc_from_timestamp(end),
-                energy=energy,
-                cost=columns["cost"].get(start, (0.0, None))[1],
-                production=columns["production"].get(start, (0.0, None))[1],
-            )
-            for start, (end, energy) in sorted(columns["energy"].items())
-        ]
-        series.append(Series(entry.home.id, entry.home.name, entry.currency, intervals))
-    return series

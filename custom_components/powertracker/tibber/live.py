@@ -199,5 +199,5 @@ async def _collect(
         raise _connection_error(lost, adapter.close_code) from lost
     silent = set(tasks.values()) - measurements.keys() - errors.keys()
     if silent:
-        _LOGGER.debug("No measurement within %.1f s from %s", timeout, sorted(silent))
+        _LOGGER.debug("No measurement before the deadline from %s", sorted(silent))
     return LiveSnapshot(measurements=measurements, errors=errors)
