@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from unittest.mock import PropertyMock, patch
 
 import pytest
@@ -13,6 +14,9 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
 )
 
 from custom_components.powertracker.const import (
@@ -96,15 +100,30 @@ def config_entry(tibber_sim: TibberSimulator) -> MockConfigEntry:
     )
 
 
+type SetupEntry = Callable[..., Awaitable[MockConfigEntry]]
+
+
 @pytest.fixture
-async def loaded_entry(
-    hass: HomeAssistant, config_entry: MockConfigEntry
-) -> MockConfigEntry:
-    """The entry, set up."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
+def setup_entry(hass: HomeAssistant, config_entry: MockConfigEntry) -> SetupEntry:
+    """Set the entry up with extra options, and wait for its history import."""
+
+    async def setup(**options: Any) -> MockConfigEntry:
+        config_entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            config_entry, options={**config_entry.options, **options}
+        )
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await async_wait_recording_done(hass)
+        return config_entry
+
+    return setup
+
+
+@pytest.fixture
+async def loaded_entry(setup_entry: SetupEntry) -> MockConfigEntry:
+    """The entry, set up with its default test options."""
+    return await setup_entry()
 
 
 @pytest.fixture

@@ -13,13 +13,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
-from tests.integration.conftest import Clock
+from tests.integration.conftest import Clock, SetupEntry
 from tests.simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
@@ -31,18 +28,11 @@ async def entry(
     hass: HomeAssistant,
     clock: Clock,
     tibber_sim: TibberSimulator,
-    config_entry: MockConfigEntry,
+    setup_entry: SetupEntry,
 ) -> MockConfigEntry:
     """An entry with 5 days of imported hourly history, in Stockholm time."""
     await hass.config.async_update(time_zone="Europe/Stockholm")
-    config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        config_entry, options={CONF_BACKFILL_DAYS: 5}
-    )
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    await async_wait_recording_done(hass)
-    return config_entry
+    return await setup_entry(**{CONF_BACKFILL_DAYS: 5})
 
 
 def _rows(text: str) -> list[dict[str, str]]:

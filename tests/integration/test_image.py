@@ -16,11 +16,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import (
-    CONF_BACKFILL_DAYS,
     CONF_CHART_AGGREGATE,
     CONF_CHART_HOURS,
 )
-from tests.integration.conftest import Clock
+from tests.integration.conftest import Clock, SetupEntry
 from tests.simulator import TibberSimulator
 
 CHART = "image.villa_solsidan_usage_chart"
@@ -49,20 +48,9 @@ async def test_chart_is_drawn_again_after_a_poll(
     hass_client: ClientSessionGenerator,
     clock: Clock,
     tibber_sim: TibberSimulator,
-    config_entry: MockConfigEntry,
+    setup_entry: SetupEntry,
 ) -> None:
-    config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        config_entry,
-        options={
-            CONF_BACKFILL_DAYS: 2,
-            CONF_CHART_HOURS: 48,
-            CONF_CHART_AGGREGATE: "1h",
-        },
-    )
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    await async_wait_recording_done(hass)
+    await setup_entry(**{CONF_CHART_HOURS: 48, CONF_CHART_AGGREGATE: "1h"})
     before_state = hass.states.get(CHART)
     before = await _fetch(hass, hass_client)
     assert before == await _fetch(hass, hass_client)  # kept between polls
@@ -81,21 +69,11 @@ async def test_a_chart_it_cannot_draw_is_a_no_data_image(
     hass_client: ClientSessionGenerator,
     clock: Clock,
     tibber_sim: TibberSimulator,
-    config_entry: MockConfigEntry,
+    setup_entry: SetupEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """5-minute data over a month reaches past the recorder's 10 days."""
-    config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        config_entry,
-        options={
-            CONF_BACKFILL_DAYS: 2,
-            CONF_CHART_HOURS: 744,
-            CONF_CHART_AGGREGATE: "5m",
-        },
-    )
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await setup_entry(**{CONF_CHART_HOURS: 744, CONF_CHART_AGGREGATE: "5m"})
     image = Image.open(io.BytesIO(await _fetch(hass, hass_client)))
     assert (image.format, image.size) == ("PNG", (1152, 288))
     assert "5-minute data goes back" in caplog.text

@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from tests.integration.conftest import Clock
+from tests.integration.conftest import Clock, SetupEntry
 from tests.simulator import TibberSimulator
 
 
@@ -21,13 +20,11 @@ async def test_entities(
     hass: HomeAssistant,
     clock: Clock,
     tibber_sim: TibberSimulator,
-    config_entry: MockConfigEntry,
+    setup_entry: SetupEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    config_entry = await setup_entry()
     entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
     entities = {}
     sensors = [entry for entry in entries if entry.domain == "sensor"]
@@ -50,12 +47,10 @@ async def test_diagnostics(
     hass_client: ClientSessionGenerator,
     clock: Clock,
     tibber_sim: TibberSimulator,
-    config_entry: MockConfigEntry,
+    setup_entry: SetupEntry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    config_entry = await setup_entry()
     diagnostics = await get_diagnostics_for_config_entry(
         hass, hass_client, config_entry
     )

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
-from tests.integration.conftest import Clock
+from tests.integration.conftest import Clock, SetupEntry
 from tests.simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
@@ -52,16 +52,10 @@ async def entry(
     hass: HomeAssistant,
     clock: Clock,
     tibber_sim: TibberSimulator,
-    config_entry: MockConfigEntry,
+    setup_entry: SetupEntry,
 ) -> MockConfigEntry:
     """An entry importing 30 days of history."""
-    config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        config_entry, options={CONF_BACKFILL_DAYS: 30}
-    )
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return config_entry
+    return await setup_entry(**{CONF_BACKFILL_DAYS: 30})
 
 
 async def test_setup_imports_the_configured_span(
