@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from .models import HomeBuckets
 
@@ -38,6 +38,16 @@ def render_csv(homes: Sequence[HomeBuckets], tz: tzinfo) -> str:
     """Header, then the buckets of each home; times are ISO 8601 with offset."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    stamps: dict[
+        datetime, str
+    ] = {}  # homes share edges; an edge ends one, starts the next
+
+    def stamp(when: datetime) -> str:
+        text = stamps.get(when)
+        if text is None:
+            text = stamps[when] = when.astimezone(tz).isoformat()
+        return text
+
     writer.writerow(HEADER)
     for home in homes:
         for bucket in home.buckets:
@@ -45,8 +55,8 @@ def render_csv(homes: Sequence[HomeBuckets], tz: tzinfo) -> str:
                 (
                     _text(home.home_id),
                     _text(home.home_name),
-                    bucket.start.astimezone(tz).isoformat(),
-                    bucket.end.astimezone(tz).isoformat(),
+                    stamp(bucket.start),
+                    stamp(bucket.end),
                     _number(bucket.energy, 6),
                     _number(bucket.average_power, 1),
                     _number(bucket.cost, 4),

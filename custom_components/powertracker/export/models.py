@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -47,9 +47,7 @@ class Interval:
     @property
     def hours(self) -> float:
         """Length in hours."""
-        return (self.end.astimezone(UTC) - self.start.astimezone(UTC)) / timedelta(
-            hours=1
-        )
+        return (self.end.timestamp() - self.start.timestamp()) / 3600
 
 
 @dataclass(frozen=True, slots=True)
