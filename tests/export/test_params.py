@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
 
 from custom_components.powertracker.export.models import Aggregate, Graph, Output
 from custom_components.powertracker.export.params import (
@@ -14,6 +14,7 @@ from custom_components.powertracker.export.params import (
     ExportParams,
     parse,
 )
+from tests.export.queries import queries
 
 TZ = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2026, 11, 28, 12, 34, tzinfo=UTC)
@@ -91,50 +92,10 @@ def test_bad_input_names_the_parameter(
 
 
 KEYS_OF_ERRORS = {"invalid_value", "unknown_parameter", "empty_range", "range_too_long"}
-KEYS = st.sampled_from(
-    [
-        "output",
-        "graph",
-        "aggregate",
-        "from",
-        "to",
-        "home",
-        "width",
-        "height",
-        "authSig",
-        "x",
-    ]
-)
-VALUES = st.one_of(
-    st.text(max_size=30),
-    st.sampled_from(
-        [
-            "csv",
-            "png",
-            "hist",
-            "lineplot",
-            "5m",
-            "1h",
-            "1d",
-            "1w",
-            "1M",
-            "2026-02-29",
-            "2024-02-29",
-            "2026-03-29T02:30",
-            "0",
-            "-1",
-            "1e9",
-            "2100-12-31",
-            "2000-01-01",
-            "9999-12-31T23:59:59+14:00",
-        ]
-    ),
-    st.integers(-(10**6), 10**6).map(str),
-)
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.dictionaries(KEYS, VALUES, max_size=8))
+@given(queries())
 def test_any_query_is_either_valid_or_a_named_error(query: dict[str, str]) -> None:
     try:
         params = parse(query, TZ, NOW)

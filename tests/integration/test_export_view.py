@@ -11,12 +11,13 @@ import pytest
 from homeassistant.components.http.auth import async_sign_path
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
+from tests.export.queries import queries
 from tests.integration.conftest import Clock, SetupEntry
 from tests.simulator import HOMES, TibberSimulator
 
@@ -204,53 +205,12 @@ async def test_png_has_the_requested_size(
     assert image.size == (800, 300)
 
 
-FUZZ_KEYS = st.sampled_from(
-    [
-        "output",
-        "graph",
-        "aggregate",
-        "from",
-        "to",
-        "home",
-        "width",
-        "height",
-        "authSig",
-        "?",
-    ]
-)
-FUZZ_VALUES = st.one_of(
-    st.text(max_size=40),
-    st.sampled_from(
-        [
-            "png",
-            "csv",
-            "lineplot",
-            "5m",
-            "1h",
-            "1d",
-            "1w",
-            "1M",
-            VILLA.id,
-            "2026-11-26",
-            "2026-11-27T23:30:00+05:30",
-            "2000-01-01",
-            "2100-12-31",
-            "2026-03-29T02:30",
-            "200",
-            "4096",
-            "99999999999999999999",
-            "-0",
-        ]
-    ),
-)
-
-
 @settings(
     max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(query=st.dictionaries(FUZZ_KEYS, FUZZ_VALUES, max_size=7))
+@given(query=queries(VILLA.id))
 async def test_no_query_string_yields_a_server_error(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
