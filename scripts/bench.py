@@ -547,7 +547,7 @@ async def run(  # noqa: PLR0915
                     )
                 ),
             )
-            intervals = sum(len(s.intervals) for s in series)
+            intervals = sum(len(s.start) for s in series)
             breakdown[case.name] = (query, read, render, intervals)
 
     extra_mib = None

@@ -6,29 +6,42 @@ from bisect import bisect_right
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from custom_components.powertracker.export.aggregate import aggregate, edges
-from custom_components.powertracker.export.models import Aggregate, Interval, Series
+from custom_components.powertracker.export.models import Aggregate, Series
 
 TZ = ZoneInfo("Europe/Stockholm")
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _series(start: datetime, step: timedelta, values: list[float | None]) -> Series:
-    intervals = [
-        Interval(
-            start + step * i,
-            start + step * (i + 1),
-            value,
-            cost=value * 2,
-            production=0.0,
-        )
-        for i, value in enumerate(values)
-        if value is not None
-    ]
-    return Series("home", "Home", "SEK", intervals)
+def _series(
+    start: datetime,
+    step: timedelta,
+    values: list[float | None],
+    *,
+    cost: bool = True,
+    production: bool = True,
+) -> Series:
+    """Rows of `step` from `start`; a None value is a row the recorder lacks."""
+    index = [i for i, value in enumerate(values) if value is not None]
+    energy = np.array([values[i] for i in index], dtype=float)
+    return Series(
+        "home",
+        "Home",
+        "SEK",
+        step.total_seconds(),
+        start.timestamp() + step.total_seconds() * np.array(index, dtype=float),
+        energy,
+        energy * 2 if cost else np.full(len(index), np.nan),
+        np.zeros(len(index)) if production else np.full(len(index), np.nan),
+    )
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 @settings(max_examples=40, deadline=None)
@@ -59,30 +72,31 @@ def test_buckets_sum_to_the_range_total(
         _series(start, step, values), kind, start, start + step * count, TZ
     )
     total = sum(value for value in values if value is not None)
-    assert sum(b.energy or 0.0 for b in result.buckets) == pytest.approx(
-        total, abs=1e-6
-    )
+    assert np.nansum(result.energy) == pytest.approx(total, abs=1e-6)
     # Buckets tile the range without gaps or overlaps.
-    assert result.buckets[0].start == start
-    assert result.buckets[-1].end == start + step * count
-    for before, after in zip(result.buckets, result.buckets[1:], strict=False):
-        assert before.end == after.start
-    bounds = [bucket.start for bucket in result.buckets]
+    assert _utc(result.edges[0]) == start
+    assert _utc(result.edges[-1]) == start + step * count
+    assert (np.diff(result.edges) > 0).all()
+    assert len(result) == len(result.edges) - 1
+    bounds = [_utc(edge) for edge in result.edges[:-1]]
     per_bucket: list[list[float | None]] = [[] for _ in bounds]
     for i, value in enumerate(values):
         per_bucket[bisect_right(bounds, start + step * i) - 1].append(value)
-    for bucket, inside in zip(result.buckets, per_bucket, strict=True):
+    for i, inside in enumerate(per_bucket):
         if all(value is None for value in inside):
-            assert bucket.energy is None  # missing, never 0
-            assert bucket.average_power is None
-            assert not bucket.complete
+            assert np.isnan(result.energy[i])  # missing, never 0
+            assert np.isnan(result.average_power[i])
+            assert np.isnan(result.cost[i])
+            assert not result.complete[i]
         else:
-            assert bucket.complete == all(value is not None for value in inside)
-            hours = sum(
-                step / timedelta(hours=1) for value in inside if value is not None
+            assert result.complete[i] == all(value is not None for value in inside)
+            known = [value for value in inside if value is not None]
+            hours = len(known) * step / timedelta(hours=1)
+            assert result.energy[i] == pytest.approx(sum(known))
+            assert result.cost[i] == pytest.approx(2 * sum(known))
+            assert result.average_power[i] == pytest.approx(
+                result.energy[i] / hours * 1000
             )
-            assert bucket.energy is not None
-            assert bucket.average_power == pytest.approx(bucket.energy / hours * 1000)
 
 
 @pytest.mark.parametrize(
@@ -93,8 +107,8 @@ def test_local_days_follow_daylight_saving_time(day: str, hours: int) -> None:
     start = datetime.fromisoformat(day).replace(tzinfo=TZ)
     end = start + timedelta(days=2)
     bounds = edges(Aggregate.DAY, start, end, TZ)
-    assert (bounds[1] - bounds[0]) / timedelta(hours=1) == hours  # UTC edges
-    assert bounds[1].astimezone(TZ).hour == 0
+    assert (bounds[1] - bounds[0]) / 3600 == hours  # UTC timestamps
+    assert datetime.fromtimestamp(bounds[1], TZ).hour == 0
     hourly = edges(Aggregate.HOUR, start, start + timedelta(days=1), TZ)
     assert len(hourly) - 1 == hours
 
@@ -110,14 +124,14 @@ def test_the_interval_before_midnight_belongs_to_its_day() -> None:
         midnight + timedelta(days=1),
         TZ,
     )
-    assert [bucket.energy for bucket in result.buckets] == [1.0, 2.0]
-    assert not result.buckets[0].complete
+    assert result.energy.tolist() == [1.0, 2.0]
+    assert not result.complete[0]
 
 
 def test_months_and_weeks_start_at_local_midnight() -> None:
     start = datetime(2026, 1, 15, 12, tzinfo=TZ)
     months = edges(Aggregate.MONTH, start, datetime(2026, 4, 2, tzinfo=TZ), TZ)
-    assert [edge.astimezone(TZ).date().isoformat() for edge in months] == [
+    assert [_local_day(edge) for edge in months] == [
         "2026-01-15",
         "2026-02-01",
         "2026-03-01",
@@ -125,26 +139,41 @@ def test_months_and_weeks_start_at_local_midnight() -> None:
         "2026-04-02",
     ]
     weeks = edges(Aggregate.WEEK, start, datetime(2026, 1, 29, tzinfo=TZ), TZ)
-    assert [edge.astimezone(TZ).weekday() for edge in weeks[1:-1]] == [0, 0]
+    assert [datetime.fromtimestamp(edge, TZ).weekday() for edge in weeks[1:-1]] == [
+        0,
+        0,
+    ]
     december = edges(
         Aggregate.MONTH,
         datetime(2026, 12, 5, tzinfo=TZ),
         datetime(2027, 2, 1, tzinfo=TZ),
         TZ,
     )
-    assert [edge.astimezone(TZ).date().isoformat() for edge in december] == [
+    assert [_local_day(edge) for edge in december] == [
         "2026-12-05",
         "2027-01-01",
         "2027-02-01",
     ]
 
 
-def test_cost_and_production_are_none_without_data() -> None:
+def _local_day(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, TZ).date().isoformat()
+
+
+def test_cost_and_production_are_missing_without_data() -> None:
     start = datetime(2026, 5, 1, tzinfo=TZ)
-    series = Series("h", "H", None, [Interval(start, start + timedelta(hours=1), 1.0)])
-    [bucket] = aggregate(
-        series, Aggregate.DAY, start, start + timedelta(days=1), TZ
-    ).buckets
-    assert bucket.energy == 1.0
-    assert bucket.cost is None
-    assert bucket.production is None
+    series = _series(start, timedelta(hours=1), [1.0], cost=False, production=False)
+    result = aggregate(series, Aggregate.DAY, start, start + timedelta(days=1), TZ)
+    assert result.energy.tolist() == [1.0]
+    assert np.isnan(result.cost[0])
+    assert np.isnan(result.production[0])
+    assert not result.complete[0]  # one hour of 24
+
+
+def test_rows_outside_the_range_are_left_out() -> None:
+    start = datetime(2026, 5, 1, tzinfo=TZ)
+    hour = timedelta(hours=1)
+    series = _series(start - hour, hour, [5.0, 1.0, 2.0, 7.0])
+    result = aggregate(series, Aggregate.DAY, start, start + 2 * hour, TZ)
+    assert result.energy.tolist() == [3.0]
+    assert result.complete.tolist() == [True]

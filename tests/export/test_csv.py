@@ -7,27 +7,46 @@ import io
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from custom_components.powertracker.export.csv import HEADER, render_csv
-from custom_components.powertracker.export.models import Bucket, HomeBuckets
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from custom_components.powertracker.export.aggregate import edges
+from custom_components.powertracker.export.csv import HEADER, render_csv, stamps
+from custom_components.powertracker.export.models import Aggregate, HomeBuckets
 
 TZ = ZoneInfo("Europe/Stockholm")
 START = datetime(2026, 11, 28, 11, tzinfo=UTC)
+NAN = float("nan")
+
+
+def _hours(
+    home_id: str, name: str, currency: str | None, *rows: tuple[float, ...]
+) -> HomeBuckets:
+    """Hourly buckets from START: rows of (energy, power, cost, production)."""
+    energy, power, cost, production = np.array(rows, dtype=float).reshape(-1, 4).T
+    return HomeBuckets(
+        home_id,
+        name,
+        currency,
+        edges=START.timestamp() + 3600.0 * np.arange(len(rows) + 1),
+        energy=energy,
+        average_power=power,
+        cost=cost,
+        production=production,
+        complete=~np.isnan(energy),
+    )
 
 
 def test_rows_parse_back_to_the_buckets() -> None:
-    buckets = [
-        Bucket(START, START + timedelta(hours=1), 1.5, 1500.0, 2.25, 0.1, True),
-        Bucket(
-            START + timedelta(hours=1),
-            START + timedelta(hours=2),
-            None,
-            None,
-            None,
-            None,
-            False,
-        ),
-    ]
-    text = render_csv([HomeBuckets("home-1", 'Villa "Sol", Norr', "SEK", buckets)], TZ)
+    home = _hours(
+        "home-1",
+        'Villa "Sol", Norr',
+        "SEK",
+        (1.5, 1500.0, 2.25, 0.1),
+        (NAN, NAN, NAN, NAN),
+        (0.25, 250.0, NAN, NAN),
+    )
+    text = render_csv([home], TZ)
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == HEADER
     assert rows[1] == [
@@ -41,15 +60,17 @@ def test_rows_parse_back_to_the_buckets() -> None:
         "SEK",
         "0.100000",
     ]
-    # Missing data is an empty cell, never 0.
+    # Missing data is an empty cell, never 0; no currency without a cost.
     assert rows[2][4:] == ["", "", "", "", ""]
+    assert rows[3][4:] == ["0.250000", "250.0", "", "", ""]
+    assert rows[3][2] == rows[2][3]
     assert text.endswith("\r\n")
+    assert text.count("\r\n") == 4
 
 
 def test_formula_like_text_is_defused() -> None:
-    bucket = Bucket(START, START + timedelta(hours=1), 1.0, 1000.0, 1.0, None, True)
-    text = render_csv([HomeBuckets("=HYPERLINK(1)", "+SUM(A1)", "@X", [bucket])], TZ)
-    row = list(csv.reader(io.StringIO(text)))[1]
+    home = _hours("=HYPERLINK(1)", "+SUM(A1)", "@X", (1.0, 1000.0, 1.0, NAN))
+    row = list(csv.reader(io.StringIO(render_csv([home], TZ))))[1]
     assert row[0] == "'=HYPERLINK(1)"
     assert row[1] == "'+SUM(A1)"
     assert row[7] == "'@X"
@@ -57,3 +78,37 @@ def test_formula_like_text_is_defused() -> None:
 
 def test_no_buckets_is_the_header_only() -> None:
     assert render_csv([], TZ) == ",".join(HEADER) + "\r\n"
+
+
+ZONES = [
+    "Europe/Stockholm",
+    "America/St_Johns",  # -03:30 / -02:30
+    "Australia/Lord_Howe",  # DST moves the clock by 30 minutes
+    "Africa/Casablanca",  # DST suspended for a month around Ramadan
+    "Asia/Kathmandu",  # +05:45
+    "Pacific/Apia",  # skipped 2011-12-30 entirely
+    "UTC",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    start=st.datetimes(
+        datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis wants naive bounds
+        datetime(2035, 1, 1),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ),
+    days=st.integers(1, 800),
+    kind=st.sampled_from([Aggregate.HOUR, Aggregate.DAY, Aggregate.MONTH]),
+)
+def test_stamps_equal_isoformat(
+    zone: str, start: datetime, days: int, kind: Aggregate
+) -> None:
+    """The numpy shortcut writes what `datetime.isoformat` writes, in any zone."""
+    tz = ZoneInfo(zone)
+    bounds = edges(kind, start, start + timedelta(days=days), tz)
+    expected = [
+        datetime.fromtimestamp(edge, UTC).astimezone(tz).isoformat() for edge in bounds
+    ]
+    assert stamps(bounds, tz) == expected

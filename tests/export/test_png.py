@@ -14,7 +14,6 @@ from PIL import Image
 
 from custom_components.powertracker.export.models import (
     Aggregate,
-    Bucket,
     Graph,
     HomeBuckets,
 )
@@ -40,24 +39,21 @@ def _home(
     start: datetime = START,
 ) -> HomeBuckets:
     """A home whose buckets have these average powers (W); None is missing."""
-    hours = step / timedelta(hours=1)
-    buckets = []
-    for index, watts in enumerate(power):
-        begin = start + index * step
-        energy = None if watts is None else watts * hours / 1000
-        buckets.append(
-            Bucket(
-                start=begin,
-                end=begin + step,
-                energy=energy,
-                average_power=watts,
-                cost=None,
-                production=None,
-                complete=watts is not None,
-            )
-        )
+    seconds = step.total_seconds()
+    watts = np.array([np.nan if w is None else w for w in power], dtype=float)
+    return _buckets(
+        name, start.timestamp() + seconds * np.arange(len(watts) + 1), watts
+    )
+
+
+def _buckets(
+    name: str, edges: npt.NDArray[np.float64], watts: npt.NDArray[np.float64]
+) -> HomeBuckets:
+    """A home with buckets between `edges` of these average powers (W; NaN missing)."""
+    energy = watts * np.diff(edges) / 3600 / 1000
+    nan = np.full(len(watts), np.nan)
     return HomeBuckets(
-        home_id=name.lower(), home_name=name, currency="NOK", buckets=buckets
+        name.lower(), name, "NOK", edges, energy, watts, nan, nan, ~np.isnan(watts)
     )
 
 
@@ -72,7 +68,7 @@ def _year(name: str, seed: int, spike_at: int | None = None) -> HomeBuckets:
     power = 1000 + 300 * rng.standard_normal(YEAR_OF_5M)
     if spike_at is not None:
         power[spike_at] = 50_000
-    return _home(name, [float(watts) for watts in power], step=timedelta(minutes=5))
+    return _buckets(name, START.timestamp() + 300.0 * np.arange(YEAR_OF_5M + 1), power)
 
 
 def _decode(data: bytes) -> Image.Image:
@@ -132,14 +128,13 @@ def test_single_home_single_bucket(graph: Graph) -> None:
 @pytest.mark.parametrize("graph", list(Graph))
 def test_months_of_different_lengths(graph: Graph) -> None:
     """Monthly buckets (28 to 31 days) render."""
-    buckets = []
-    for month in range(1, 13):
-        begin = datetime(2025, month, 1, tzinfo=OSLO)
-        end = datetime(2025 + month // 12, month % 12 + 1, 1, tzinfo=OSLO)
-        kwh = 300.0 + 20 * month
-        hours = (end - begin) / timedelta(hours=1)
-        buckets.append(Bucket(begin, end, kwh, kwh / hours * 1000, None, None, True))
-    home = HomeBuckets("home", "Home", "NOK", buckets)
+    edges = np.array(
+        [
+            datetime(2025 + m // 13, (m - 1) % 12 + 1, 1, tzinfo=OSLO).timestamp()
+            for m in range(1, 14)
+        ]
+    )
+    home = _buckets("Home", edges, 500.0 + 20.0 * np.arange(12, dtype=np.float64))
 
     data = render_png([home], graph, Aggregate.MONTH, width=640, height=240, tz=OSLO)
 
@@ -151,7 +146,7 @@ def test_months_of_different_lengths(graph: Graph) -> None:
     "homes",
     [
         [],
-        [HomeBuckets("home", "Home", None, [])],
+        [_home("Home", [])],
         [_home("Home", [None] * 24), _home("Cabin", [None] * 24)],
     ],
     ids=["no-homes", "no-buckets", "all-missing"],
@@ -335,7 +330,7 @@ def test_reduce_peaks_leaves_small_input() -> None:
 
 def test_tz_name() -> None:
     """A zone's key where it has one, else its abbreviation."""
-    moment = datetime(2025, 7, 1, tzinfo=UTC)
+    moment = datetime(2025, 7, 1, tzinfo=UTC).timestamp()
 
     assert _tz_name(OSLO, moment) == "Europe/Oslo"
     assert _tz_name(UTC, moment) == "UTC"

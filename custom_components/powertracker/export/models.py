@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
 
 
 class Aggregate(StrEnum):
@@ -32,54 +33,55 @@ class Graph(StrEnum):
     LINEPLOT = "lineplot"
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """One statistics row of one home: what was used in [start, end)."""
-
-    start: datetime
-    end: datetime
-    energy: float
-    """kWh consumed."""
-    cost: float | None = None
-    production: float | None = None
-    """kWh produced (returned to the grid)."""
-
-    @property
-    def hours(self) -> float:
-        """Length in hours."""
-        return (self.end.timestamp() - self.start.timestamp()) / 3600
+type FloatArray = npt.NDArray[np.float64]
+type BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """The input of one home: its intervals, sorted by start, all of one length."""
+    """The statistics rows of one home, as columns (numpy: a year of 5-minute
+    rows is 105,120 of them, too many for an object each).
+
+    Row `i` covers [start[i], start[i] + step); `start` is ascending.
+    """
 
     home_id: str
     home_name: str
     currency: str | None
-    intervals: Sequence[Interval]
-
-
-@dataclass(frozen=True, slots=True)
-class Bucket:
-    """One bucket of one home (times in UTC). `energy` None means no data at all."""
-
-    start: datetime
-    end: datetime
-    energy: float | None
-    average_power: float | None
-    """W: kWh over the hours with data, x 1000 (the same unit at every aggregate)."""
-    cost: float | None
-    production: float | None
-    complete: bool
-    """Every interval of the bucket has data."""
+    step: float
+    """Seconds each row covers (300 or 3600)."""
+    start: FloatArray
+    """UTC timestamps (seconds)."""
+    energy: FloatArray
+    """kWh consumed."""
+    cost: FloatArray
+    """Money, NaN where unknown."""
+    production: FloatArray
+    """kWh produced (returned to the grid), NaN where unknown."""
 
 
 @dataclass(frozen=True, slots=True)
 class HomeBuckets:
-    """The buckets of one home over the whole export range."""
+    """The buckets of one home over the export range, as columns.
+
+    Bucket `i` is [edges[i], edges[i + 1]). NaN means no data: `energy` NaN is
+    a bucket without any data, shown as missing, never as 0.
+    """
 
     home_id: str
     home_name: str
     currency: str | None
-    buckets: list[Bucket]
+    edges: FloatArray
+    """UTC timestamps (seconds), one more than there are buckets."""
+    energy: FloatArray
+    """kWh."""
+    average_power: FloatArray
+    """W: kWh over the hours with data, x 1000 (the same unit at every aggregate)."""
+    cost: FloatArray
+    production: FloatArray
+    complete: BoolArray
+    """Every row the bucket can hold has data."""
+
+    def __len__(self) -> int:
+        """The number of buckets."""
+        return len(self.energy)

@@ -7,7 +7,7 @@ Two charts (`Graph`):
 - `lineplot`: a step line (steps-post) of each bucket's `average_power` (W),
   drawn from the bucket's start to the next point, the last one to its end.
 
-A missing bucket (`energy`/`average_power` None) is a gap, never 0: no bar, and
+A missing bucket (`energy`/`average_power` NaN) is a gap, never 0: no bar, and
 the line breaks (NaN).
 
 Large inputs are reduced per series before drawing, so a year of 5-minute
@@ -34,8 +34,7 @@ pyplot or rcParams, which are global state shared by Home Assistant's threads.
 from __future__ import annotations
 
 import io
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
 
@@ -48,7 +47,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from .models import Aggregate, Bucket, Graph, HomeBuckets
+from .models import Aggregate, Graph, HomeBuckets
 
 DEFAULT_WIDTH = 1152
 DEFAULT_HEIGHT = 288
@@ -95,7 +94,7 @@ def render_png(
     series = [
         _Series(home, values, f"C{index}")
         for index, home in enumerate(homes)
-        if not np.isnan(values := _values(home.buckets, graph)).all()
+        if not np.isnan(values := _values(home, graph)).all()
     ]
     size = (width / DPI, height / DPI)
     if not series:
@@ -126,8 +125,8 @@ def render_png(
         ylabel = "Average power (W)"
     ax.autoscale_view()
     ax.set_xlim(
-        min(_date(s.home.buckets[0].start) for s in series),
-        max(_date(s.home.buckets[-1].end) for s in series),
+        _date(min(float(s.home.edges[0]) for s in series)),
+        _date(max(float(s.home.edges[-1]) for s in series)),
     )
     if min(float(np.nanmin(s.values)) for s in series) >= 0:
         ax.set_ylim(bottom=0)
@@ -152,7 +151,7 @@ def render_png(
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.set_title(_text(title), loc="left", fontsize=font * 1.15)
-    zone = _tz_name(tz, series[0].home.buckets[0].start)
+    zone = _tz_name(tz, series[0].home.edges[0])
     ax.set_xlabel(_text(f"Time ({zone})"), fontsize=font)
     ax.set_ylabel(ylabel, fontsize=font)
     if len(homes) > 1:
@@ -180,8 +179,8 @@ def _draw_bars(ax: Axes, series: list[_Series], width: int) -> int:
     for index, (home, values, color) in enumerate(series):
         first, last, peak, size = _reduce_peaks(values, groups)
         per_bar = max(per_bar, size)
-        left = _dates(home.buckets[i].start for i in first)
-        right = _dates(home.buckets[i].end for i in last)
+        left = _dates(home.edges[first])
+        right = _dates(home.edges[last + 1])
         slot = (right - left) / len(series)
         x0 = left + index * slot
         x1 = x0 + slot * 0.9
@@ -203,10 +202,10 @@ def _draw_lines(ax: Axes, series: list[_Series], width: int) -> None:
     """Draw the step line of every home."""
     for home, values, color in series:
         kept = _reduce_minmax(values, min(width, MAX_POINTS // 2))
-        x = _dates(home.buckets[i].start for i in kept)
+        x = _dates(home.edges[kept])
         y = values[kept]
         # The last step lasts until the end of its bucket.
-        x = np.append(x, _date(home.buckets[-1].end))
+        x = np.append(x, _dates(home.edges[-1:]))
         y = np.append(y, y[-1])
         ax.plot(
             x,
@@ -218,31 +217,20 @@ def _draw_lines(ax: Axes, series: list[_Series], width: int) -> None:
         )
 
 
-def _values(buckets: Sequence[Bucket], graph: Graph) -> FloatArray:
+def _values(home: HomeBuckets, graph: Graph) -> FloatArray:
     """The value each bucket shows: NaN where it has no data."""
-    if graph is Graph.HIST:
-        raw = (b.energy for b in buckets)
-    else:
-        raw = (b.average_power for b in buckets)
-    return np.fromiter(
-        (math.nan if v is None else v for v in raw), np.float64, len(buckets)
-    )
+    return home.energy if graph is Graph.HIST else home.average_power
 
 
-def _date(moment: datetime) -> float:
-    """A matplotlib date number (days since matplotlib's epoch)."""
-    return float(mdates.date2num(moment))  # type: ignore[no-untyped-call]
+def _date(timestamp: float) -> float:
+    """The matplotlib date number (days since its epoch) of a UTC timestamp."""
+    epoch = float(mdates.date2num(datetime(1970, 1, 1, tzinfo=UTC)))  # type: ignore[no-untyped-call]
+    return epoch + timestamp / _SECONDS_PER_DAY
 
 
-def _dates(moments: Iterable[datetime]) -> FloatArray:
-    """Matplotlib date numbers of a few datetimes (reduced series only).
-
-    Converting only what is drawn matters: `datetime.timestamp()` of every one
-    of a year's 5-minute buckets would take longer than the whole drawing.
-    """
-    epoch = _date(datetime(1970, 1, 1, tzinfo=UTC))
-    seconds = np.fromiter((m.timestamp() for m in moments), np.float64)
-    return epoch + seconds / _SECONDS_PER_DAY
+def _dates(timestamps: FloatArray) -> FloatArray:
+    """`_date` of each UTC timestamp."""
+    return _date(0.0) + timestamps / _SECONDS_PER_DAY
 
 
 def _grouped(values: FloatArray, groups: int) -> tuple[FloatArray, int]:
@@ -304,12 +292,12 @@ def _font_size(width: int, height: int) -> float:
     return max(4.0, min(10.0, height / 28, width / 60))
 
 
-def _tz_name(tz: tzinfo, reference: datetime) -> str:
+def _tz_name(tz: tzinfo, reference: float) -> str:
     """The zone's key (Europe/Oslo) if it has one, else its name at `reference`."""
     key = getattr(tz, "key", None)
     if isinstance(key, str) and key:
         return key
-    return tz.tzname(reference.astimezone(tz)) or str(tz)
+    return tz.tzname(datetime.fromtimestamp(reference, tz)) or str(tz)
 
 
 def _text(text: str) -> str:

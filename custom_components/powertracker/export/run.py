@@ -86,5 +86,5 @@ async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
         body=body,
         content_type="text/csv" if params.output is Output.CSV else "image/png",
         filename=name,
-        rows=sum(len(home.buckets) for home in buckets),
+        rows=sum(len(home) for home in buckets),
     )
