@@ -1,0 +1,225 @@
+"""The export's data source against statistics rows in the real recorder.
+
+Rows are written straight into the recorder's tables: Home Assistant stamps
+states with `time.time()`, which the tests' clock does not move, so 5-minute
+statistics cannot be compiled from polls here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+
+import pytest
+from homeassistant.components.recorder.db_schema import StatisticsShortTerm
+from homeassistant.components.recorder.models import StatisticData
+from homeassistant.components.recorder.statistics import (
+    async_import_statistics,
+    statistics_during_period,
+)
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.recorder import get_instance, session_scope
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.powertracker.compat import statistic_metadata
+from custom_components.powertracker.const import DOMAIN
+from custom_components.powertracker.statistics import statistic_id
+from tests.integration.conftest import Clock, SetupEntry
+from tests.simulator import HOMES, TibberSimulator
+
+VILLA, _ = HOMES
+URL = "/api/powertracker/export"
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant, clock: Clock, setup_entry: SetupEntry
+) -> MockConfigEntry:
+    """A loaded entry, in Stockholm time."""
+    await hass.config.async_update(time_zone="Europe/Stockholm")
+    return await setup_entry()
+
+
+def _sensor(hass: HomeAssistant, key: str) -> str:
+    entity_id = er.async_get(hass).async_get_entity_id(
+        Platform.SENSOR, DOMAIN, f"{VILLA.id}_{key}"
+    )
+    assert entity_id is not None
+    return entity_id
+
+
+async def _import(
+    hass: HomeAssistant, entity_id: str, unit: str, rows: list[tuple[datetime, float]]
+) -> None:
+    """Hourly statistics of a sensor: (start, sum) rows."""
+    metadata = statistic_metadata(
+        statistic_id=entity_id,
+        source="recorder",
+        name=entity_id,
+        unit=unit,
+        unit_class=None,
+    )
+    async_import_statistics(
+        hass,
+        metadata,
+        [StatisticData(start=start, state=total, sum=total) for start, total in rows],
+    )
+    await async_wait_recording_done(hass)
+
+
+async def _insert_short_term(
+    hass: HomeAssistant, entity_id: str, rows: list[tuple[datetime, float]]
+) -> None:
+    """5-minute statistics rows of a sensor whose metadata exists: (start, sum)."""
+    recorder = get_instance(hass)
+
+    def insert() -> None:
+        with session_scope(hass=hass) as session:
+            found = recorder.statistics_meta_manager.get(session, entity_id)
+            assert found is not None
+            session.add_all(
+                StatisticsShortTerm(
+                    metadata_id=found[0],
+                    created_ts=start.timestamp() + 300,
+                    start_ts=start.timestamp(),
+                    state=total,
+                    sum=total,
+                )
+                for start, total in rows
+            )
+
+    await recorder.async_add_executor_job(insert)
+    await async_wait_recording_done(hass)
+
+
+async def _csv(
+    hass_client: ClientSessionGenerator, **params: str
+) -> list[dict[str, str]]:
+    client = await hass_client()
+    response = await client.get(URL, params={"home": VILLA.id, **params})
+    assert response.status == HTTPStatus.OK, await response.text()
+    return list(csv.DictReader(io.StringIO(await response.text())))
+
+
+async def test_five_minute_export_reads_short_term_statistics_in_kwh(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    entry: MockConfigEntry,
+) -> None:
+    """Changes of the sum, from the last row before the range, converted from Wh."""
+    sensor = _sensor(hass, "energy_consumption")
+    start = datetime(2026, 11, 28, 8, tzinfo=UTC)  # 09:00 in Stockholm
+    await _import(hass, sensor, "Wh", [(start - 2 * HOUR, 1000.0)])
+    used = [100.0 + 10 * i for i in range(24)]  # Wh per 5 minutes
+    sums = [5000.0 + sum(used[: i + 1]) for i in range(24)]
+    before = (start - timedelta(minutes=5), 5000.0)
+    await _insert_short_term(
+        hass,
+        sensor,
+        [before]
+        + [(start + timedelta(minutes=5 * i), total) for i, total in enumerate(sums)]
+        # Outside the range: not read.
+        + [(start + 2 * HOUR, 99_999.0)],
+    )
+
+    rows = await _csv(
+        hass_client,
+        aggregate="5m",
+        **{"from": "2026-11-28T09:00:00+01:00", "to": "2026-11-28T11:00:00+01:00"},
+    )
+
+    assert [row["start"] for row in rows[:2]] == [
+        "2026-11-28T09:00:00+01:00",
+        "2026-11-28T09:05:00+01:00",
+    ]
+    assert len(rows) == 24
+    assert [float(row["consumption_kwh"]) for row in rows] == pytest.approx(
+        [wh / 1000 for wh in used]
+    )
+    assert [float(row["average_power_w"]) for row in rows] == pytest.approx(
+        [wh * 12 for wh in used]
+    )
+
+
+async def test_five_minute_export_older_than_retention_is_a_clear_error(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    entry: MockConfigEntry,
+) -> None:
+    client = await hass_client()
+    response = await client.get(
+        URL, params={"aggregate": "5m", "from": "2026-10-01", "to": "2026-10-02"}
+    )
+    assert response.status == HTTPStatus.BAD_REQUEST
+    body = await response.json()
+    assert body["parameter"] == "from"
+    assert "10 days" in body["error"]
+    assert "aggregate=1h" in body["error"]
+
+
+async def test_imported_history_wins_and_the_sensor_fills_newer_hours(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    tibber_sim: TibberSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    """Each hour takes energy and cost from one source: Tibber's history first."""
+    energy, cost = _sensor(hass, "energy_consumption"), _sensor(hass, "cost_today")
+    first = datetime(2026, 11, 28, 6, tzinfo=UTC)
+    hours = [first + i * HOUR for i in range(7)]  # 06:00 .. 12:00 UTC
+    # The sensors' statistics disagree with Tibber on purpose: 7 kWh, 3 SEK an hour.
+    await _import(
+        hass, energy, "kWh", [(h, 7.0 * (i + 1)) for i, h in enumerate(hours)]
+    )
+    await _import(hass, cost, "SEK", [(h, 3.0 * (i + 1)) for i, h in enumerate(hours)])
+    imported = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        first,
+        first + 7 * HOUR,
+        {statistic_id(VILLA, "consumption"), statistic_id(VILLA, "cost")},
+        "hour",
+        None,
+        {"change"},
+    )
+    tibber_kwh = {
+        row["start"]: row["change"]
+        for row in imported[statistic_id(VILLA, "consumption")]
+    }
+    tibber_cost = {
+        row["start"]: row["change"] for row in imported[statistic_id(VILLA, "cost")]
+    }
+    assert 0 < len(tibber_kwh) < 7  # Tibber has published some of these hours
+
+    rows = await _csv(
+        hass_client,
+        aggregate="1h",
+        **{"from": "2026-11-28T07:00:00+01:00", "to": "2026-11-28T14:00:00+01:00"},
+    )
+
+    assert len(rows) == 7
+    for hour, row in zip(hours, rows, strict=True):
+        if hour.timestamp() in tibber_kwh:
+            assert float(row["consumption_kwh"]) == pytest.approx(
+                tibber_kwh[hour.timestamp()]
+            )
+            assert float(row["cost"]) == pytest.approx(
+                tibber_cost[hour.timestamp()], abs=5e-5
+            )
+            assert float(row["consumption_kwh"]) == pytest.approx(
+                tibber_sim.energy(VILLA.id, hour, hour + HOUR), abs=1e-5
+            )
+        else:
+            # Sums 7, 14, 21 ...: 7 kWh an hour (the first row's change is its sum).
+            assert float(row["consumption_kwh"]) == pytest.approx(7.0)
+            assert float(row["cost"]) == pytest.approx(3.0)
+        assert row["currency"] == "SEK"
