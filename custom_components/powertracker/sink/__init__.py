@@ -1,0 +1,1 @@
+"""Sinks: external time-series stores Powertracker writes samples to."""

@@ -1,0 +1,679 @@
+"""InfluxDB sink: Timestream for InfluxDB, or any InfluxDB 1.x, 2.x or 3.x.
+
+Free of Home Assistant: it needs only `aiohttp` and `.models`.
+
+Records
+    One line of line protocol per `Sample` (see `line`): measurement
+    `powertracker` (configurable), tags `home_id` and, when known, `currency`,
+    float fields `power`, `accumulated_consumption`, `consumption_total`,
+    `accumulated_cost`, `power_production`, `accumulated_production` (None and
+    non-finite values left out), and Tibber's timestamp in whole seconds. The
+    same sample written twice lands on the same point (measurement, tags and
+    time are equal), so writes are idempotent and a retried batch adds nothing.
+
+APIs (`api`)
+    v1  InfluxDB 1.x (also 2.x's 1.x compatibility API):
+        ``POST {url}/write?db=<database>&precision=s``. Credentials: `token`
+        (sent as ``Authorization: Token <token>``: InfluxDB 1.8+ with
+        ``username:password`` as the token, or 2.x compatibility tokens), or
+        `username`/`password` (HTTP basic auth, so no secret is ever in a URL),
+        or nothing for a server without authentication.
+    v2  InfluxDB 2.x, Timestream for InfluxDB:
+        ``POST {url}/api/v2/write?org=<org>&bucket=<database>&precision=s``
+        with ``Authorization: Token <token>``; `org` and `token` are required.
+    v3  InfluxDB 3 Core/Enterprise:
+        ``POST {url}/api/v3/write_lp?db=<database>&precision=second`` with
+        ``Authorization: Bearer <token>`` (no header without a token).
+
+    `database` names the database (v1, v3) or the bucket (v2).
+
+Failures (never with a token or password in the message)
+    401 -> `SinkAuthError`; 403 -> `SinkPermissionError`; 404 naming a
+    database, bucket or organization -> `SinkNotFoundError`; 408, 429, 5xx,
+    connection errors, timeouts and TLS errors -> `SinkUnreachableError`
+    (retry later). 400/422 about the data (partial write, field type conflict,
+    unparsable line) are not errors: those samples can never succeed, so
+    `write` returns them as `WriteResult.dropped` (the count InfluxDB reports:
+    1.x/2.x ``dropped=N`` plus 1.x's unparsable lines, 3.x's list of refused
+    lines; the whole request when it reports none) and the rest as written.
+    413 splits the request in halves until it fits (a single line that is still
+    too large is dropped). Any other refusal -> `InfluxRequestError`, a
+    `SinkError` that retrying cannot fix (wrong URL, API version or settings).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal, get_args
+
+import aiohttp
+from yarl import URL
+
+from .models import (
+    Sample,
+    SinkAuthError,
+    SinkError,
+    SinkNotFoundError,
+    SinkPermissionError,
+    SinkUnreachableError,
+    WriteResult,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+ApiVersion = Literal["v1", "v2", "v3"]
+API_VERSIONS: Final[tuple[ApiVersion, ...]] = get_args(ApiVersion)
+
+DEFAULT_MEASUREMENT: Final = "powertracker"
+DEFAULT_TIMEOUT: Final = 10.0
+"""Seconds for one HTTP request, connection included."""
+MAX_LINES_PER_REQUEST: Final = 5000
+"""Lines per write request; larger batches go in several requests."""
+ERROR_TEXT_LIMIT: Final = 200
+"""Characters of InfluxDB's error text kept in an exception message."""
+
+FIELDS: Final = (
+    "power",
+    "accumulated_consumption",
+    "consumption_total",
+    "accumulated_cost",
+    "power_production",
+    "accumulated_production",
+)
+"""The `Sample` attributes written as fields, in this order."""
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND: Final = timedelta(seconds=1)
+_MEASUREMENT_SPECIALS: Final = ", "
+_KEY_SPECIALS: Final = ",= "
+_BEFORE_NOTHING: Final = "\\,= "
+"""What may not follow a literal backslash (the parsers would read an escape)."""
+_TEXT_CONTENT_TYPE: Final = "text/plain; charset=utf-8"
+_REDACTED: Final = "***"
+
+_NOT_FOUND = re.compile(r"\b(database|bucket|organization|org|namespace)\b", re.I)
+_DATA_ERROR = re.compile(
+    r"partial write|unable to parse|parsing failed|pars(e|ing) error|conflict"
+    r"|dropped=\d|beyond retention|invalid (field|tag|line|number|boolean)",
+    re.I,
+)
+_DROPPED = re.compile(r"dropped=(\d+)")
+
+
+class InfluxRequestError(SinkError):
+    """InfluxDB refused a request in a way retrying cannot fix.
+
+    A 4xx other than the mapped ones: usually a wrong URL or API version (a
+    404 that names no database), or settings InfluxDB rejects (a bad name).
+    """
+
+    retryable = False
+
+
+def _escape(text: str, specials: str, what: str) -> str:
+    """`text` for line protocol: a backslash before each of `specials`.
+
+    Literal backslashes stay as they are: InfluxDB 1.x/2.x keep ``\\\\`` as two
+    characters while 3.x reads it as one, so a backslash at the end or before a
+    backslash, comma, equals sign or space means different things to different
+    servers. Such text, empty text and control characters raise ValueError.
+    """
+    if not text:
+        raise ValueError(f"empty {what}")
+    for index, char in enumerate(text):
+        if char < " " or char == "\x7f":
+            raise ValueError(f"{what} {text!r} contains a control character")
+        if char == "\\" and text[index + 1 : index + 2] in ("", *_BEFORE_NOTHING):
+            raise ValueError(
+                f"{what} {text!r} has a backslash line protocol cannot carry "
+                "(at the end, or before a backslash, comma, equals sign or space)"
+            )
+    return "".join(f"\\{char}" if char in specials else char for char in text)
+
+
+def escape_measurement(name: str) -> str:
+    """A measurement name for line protocol (commas and spaces escaped)."""
+    if name.startswith("#"):
+        raise ValueError(f"measurement {name!r} would read as a comment")
+    return _escape(name, _MEASUREMENT_SPECIALS, "measurement")
+
+
+def escape_key(text: str, what: str = "tag value") -> str:
+    """A tag key, tag value or field key (commas, equals signs, spaces escaped)."""
+    return _escape(text, _KEY_SPECIALS, what)
+
+
+def timestamp_seconds(time: datetime) -> int:
+    """Whole seconds since the epoch (rounded down) of an aware datetime."""
+    if time.utcoffset() is None:
+        raise ValueError(f"timestamp {time.isoformat()} has no time zone")
+    return (time - _EPOCH) // _SECOND
+
+
+def line(sample: Sample, measurement: str = DEFAULT_MEASUREMENT) -> str:
+    """One line of InfluxDB line protocol for `sample` (no trailing newline).
+
+    ``<measurement>[,currency=<c>],home_id=<id> power=<f>[,<field>=<f>...] <s>``
+    with tags sorted by key, every value a float, and the timestamp in seconds
+    (write with ``precision=s``/``second``). None, NaN and infinite values are
+    left out; ValueError if nothing would be left, or if the measurement, home
+    id or currency cannot be written (see `_escape`) or the time is naive;
+    TypeError if a value is not a number.
+    """
+    tags = {"home_id": sample.home_id}
+    if sample.currency:
+        tags["currency"] = sample.currency
+    tag_set = "".join(
+        f",{escape_key(key, 'tag key')}={escape_key(value, f'{key} tag')}"
+        for key, value in sorted(tags.items())
+    )
+    fields: list[str] = []
+    for name in FIELDS:
+        value = getattr(sample, name)
+        if value is None:
+            continue
+        if not isinstance(value, int | float):
+            raise TypeError(f"{name} is {type(value).__name__}, not a number")
+        number = float(value)
+        if math.isfinite(number):
+            fields.append(f"{escape_key(name, 'field key')}={number!r}")
+    if not fields:
+        raise ValueError(f"sample of home {sample.home_id!r} has no finite value")
+    return (
+        f"{escape_measurement(measurement)}{tag_set} {','.join(fields)} "
+        f"{timestamp_seconds(sample.time)}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """An HTTP answer: status, body text and InfluxDB's error text, if any."""
+
+    status: int
+    text: str
+    error: str
+    """InfluxDB's error message (JSON `error`/`message` or X-Influxdb-Error)."""
+    refused_lines: int | None = None
+    """3.x: how many lines its partial-write answer lists."""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def _parse_reply(status: int, body: bytes, headers: Mapping[str, str]) -> _Reply:
+    text = body.decode("utf-8", errors="replace")
+    error = ""
+    refused: int | None = None
+    try:
+        data: Any = json.loads(text) if text.strip() else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("error", "message"):
+            if isinstance(data.get(key), str):
+                error = data[key]
+                break
+        details = data.get("data")
+        if isinstance(details, list):
+            refused = len(details)
+            first = details[0] if details else None
+            if isinstance(first, dict) and isinstance(first.get("error_message"), str):
+                error = f"{error}: {first['error_message']}"
+    if not error:
+        error = headers.get("X-Influxdb-Error", "") or (
+            "" if 200 <= status < 300 else text.strip()
+        )
+    return _Reply(status, text, error, refused)
+
+
+def _dropped(reply: _Reply, total: int) -> int:
+    """How many of `total` lines InfluxDB says it refused in a 400/422 answer."""
+    if reply.refused_lines is not None:
+        return min(total, reply.refused_lines)
+    if "partial write" in reply.error.lower():
+        match = _DROPPED.search(reply.error)
+        unparsable = reply.error.count("unable to parse")
+        if match or unparsable:
+            return min(total, (int(match[1]) if match else 0) + unparsable)
+    return total
+
+
+def _check_settings(
+    *,
+    url: str,
+    api: str,
+    database: str,
+    token: str | None,
+    org: str | None,
+    username: str | None,
+    password: str | None,
+    measurement: str,
+    timeout: float,
+) -> None:
+    """ValueError (never quoting a secret) for settings that cannot work."""
+    if api not in API_VERSIONS:
+        raise ValueError(f"api must be one of {', '.join(API_VERSIONS)}")
+    parsed = URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError("url must be an http:// or https:// URL with a host")
+    if parsed.user is not None or parsed.password is not None:
+        raise ValueError("url must not contain credentials; use token/password")
+    if parsed.query_string or parsed.fragment:
+        raise ValueError("url must not have a query or fragment")
+    if not database:
+        raise ValueError("database (the bucket for v2) is required")
+    escape_measurement(measurement)
+    if timeout <= 0:
+        raise ValueError("timeout must be positive")
+    if api == "v2" and not (org and token):
+        raise ValueError("the v2 API needs org and token")
+    if api != "v1" and (username or password):
+        raise ValueError(f"the {api} API takes a token, not username/password")
+    if token and (username or password):
+        raise ValueError("give either token or username/password, not both")
+    if password and not username:
+        raise ValueError("password needs a username")
+
+
+def _write_endpoint(
+    api: ApiVersion, database: str, org: str | None
+) -> tuple[str, dict[str, str]]:
+    """Path and query of the write API, timestamps in seconds."""
+    if api == "v1":
+        return "/write", {"db": database, "precision": "s"}
+    if api == "v2":
+        return "/api/v2/write", {
+            "org": org or "",
+            "bucket": database,
+            "precision": "s",
+        }
+    return "/api/v3/write_lp", {"db": database, "precision": "second"}
+
+
+class InfluxSink:
+    """Writes samples to InfluxDB over HTTP on a borrowed `aiohttp` session.
+
+    `validate()` checks, in order:
+        v1  ``GET /ping`` answers; ``POST /query`` with ``SHOW DATABASES``
+            accepts the credentials and lists `database` (else
+            `SinkNotFoundError`: it is missing, or the user has no privilege on
+            it); an empty write to it is allowed (else `SinkPermissionError`:
+            a read-only user).
+        v2  ``GET /api/v2/buckets?org=&name=`` accepts the token and finds the
+            organization; an empty write to the bucket is allowed (404 ->
+            `SinkNotFoundError`, 403 -> `SinkPermissionError`). A token that may
+            write but not list buckets passes.
+        v3  ``GET /api/v3/configure/database?format=json`` accepts the token and
+            lists `database` (InfluxDB 3 would create a missing database on the
+            first write; requiring it catches typos).
+
+    The session belongs to the caller: `close()` leaves it open.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        url: str,
+        api: ApiVersion,
+        database: str,
+        token: str | None = None,
+        org: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        verify_ssl: bool = True,
+        measurement: str = DEFAULT_MEASUREMENT,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Check the settings (ValueError, without secrets, if they cannot work).
+
+        `url` is the server's base URL (a path prefix is kept, for a reverse
+        proxy), without credentials, query or fragment.
+        """
+        _check_settings(
+            url=url,
+            api=api,
+            database=database,
+            token=token,
+            org=org,
+            username=username,
+            password=password,
+            measurement=measurement,
+            timeout=timeout,
+        )
+        self._session = session
+        self._url = url.rstrip("/")
+        self._api: ApiVersion = api
+        self._database = database
+        self._org = org
+        self._token = token or None
+        self._username = username or None
+        self._password = password
+        self._verify_ssl = verify_ssl
+        self._measurement = measurement
+        self._timeout = timeout
+        self._client_timeout = aiohttp.ClientTimeout(total=timeout)
+        self._secrets = tuple(s for s in (token, password) if s)
+
+        self._headers: dict[str, str] = {}
+        self._auth: aiohttp.BasicAuth | None = None
+        if self._token:
+            scheme = "Bearer" if api == "v3" else "Token"
+            self._headers["Authorization"] = f"{scheme} {self._token}"
+        elif self._username:
+            self._auth = aiohttp.BasicAuth(
+                self._username, password or "", encoding="utf-8"
+            )
+
+        self._write_path, self._write_params = _write_endpoint(api, database, org)
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        return self._url
+
+    @property
+    def api(self) -> ApiVersion:
+        """Which HTTP API the sink speaks."""
+        return self._api
+
+    @property
+    def database(self) -> str:
+        """The database (v1, v3) or bucket (v2) written to."""
+        return self._database
+
+    @property
+    def measurement(self) -> str:
+        """The measurement every line goes to."""
+        return self._measurement
+
+    def __repr__(self) -> str:
+        parts = [
+            f"url={self._url!r}",
+            f"api={self._api!r}",
+            f"database={self._database!r}",
+        ]
+        if self._org is not None:
+            parts.append(f"org={self._org!r}")
+        if self._username is not None:
+            parts.append(f"username={self._username!r}")
+        if self._token:
+            parts.append(f"token={_REDACTED!r}")
+        if self._password:
+            parts.append(f"password={_REDACTED!r}")
+        parts += [
+            f"measurement={self._measurement!r}",
+            f"verify_ssl={self._verify_ssl!r}",
+        ]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    async def validate(self) -> None:
+        """Check that the server answers and `database` may be written to.
+
+        Raises the `SinkError` that says what is wrong (see the class doc).
+        """
+        if self._api == "v1":
+            await self._validate_v1()
+        elif self._api == "v2":
+            await self._validate_v2()
+        else:
+            await self._validate_v3()
+
+    async def write(self, samples: list[Sample]) -> WriteResult:
+        """Write `samples`, at most `MAX_LINES_PER_REQUEST` lines a request.
+
+        Samples `line` cannot write (an unrepresentable home id, no finite
+        value) and those InfluxDB refuses for good count as dropped. A failure
+        after some requests succeeded raises: a retry rewrites the same points.
+        """
+        lines: list[str] = []
+        dropped = 0
+        for sample in samples:
+            try:
+                lines.append(line(sample, self._measurement))
+            except (ValueError, TypeError) as err:
+                dropped += 1
+                _LOGGER.warning("Not writing a sample to InfluxDB: %s", err)
+        written = 0
+        for start in range(0, len(lines), MAX_LINES_PER_REQUEST):
+            result = await self._write_lines(
+                lines[start : start + MAX_LINES_PER_REQUEST]
+            )
+            written += result.written
+            dropped += result.dropped
+        return WriteResult(written=written, dropped=dropped)
+
+    async def close(self) -> None:
+        """Nothing to release: the session belongs to the caller."""
+
+    async def _write_lines(self, lines: list[str]) -> WriteResult:
+        reply = await self._request(
+            "POST",
+            self._write_path,
+            params=self._write_params,
+            data="\n".join(lines).encode(),
+            headers={"Content-Type": _TEXT_CONTENT_TYPE},
+        )
+        if reply.ok:
+            return WriteResult(written=len(lines))
+        if reply.status == 413:
+            if len(lines) == 1:
+                _LOGGER.warning(
+                    "InfluxDB refused a line as too large (HTTP 413): dropped"
+                )
+                return WriteResult(written=0, dropped=1)
+            half = len(lines) // 2
+            first = await self._write_lines(lines[:half])
+            second = await self._write_lines(lines[half:])
+            return WriteResult(
+                written=first.written + second.written,
+                dropped=first.dropped + second.dropped,
+            )
+        if reply.status in (400, 422) and _DATA_ERROR.search(reply.error):
+            dropped = _dropped(reply, len(lines))
+            _LOGGER.warning(
+                "InfluxDB refused %d of %d samples for good (HTTP %d: %s)",
+                dropped,
+                len(lines),
+                reply.status,
+                self._short(reply.error),
+            )
+            return WriteResult(written=len(lines) - dropped, dropped=dropped)
+        raise self._error(reply, "write")
+
+    async def _probe_write(self) -> None:
+        """An empty write: passes the database, auth and permission checks."""
+        reply = await self._request(
+            "POST",
+            self._write_path,
+            params=self._write_params,
+            data=b"",
+            headers={"Content-Type": _TEXT_CONTENT_TYPE},
+        )
+        # 400: InfluxDB 2.x checks bucket and permission, then wants points.
+        if not reply.ok and reply.status != 400:
+            raise self._error(reply, "write")
+
+    async def _validate_v1(self) -> None:
+        reply = await self._request("GET", "/ping")
+        if not reply.ok:
+            raise self._error(reply, "ping")
+        reply = await self._request("POST", "/query", data={"q": "SHOW DATABASES"})
+        if not reply.ok:
+            raise self._error(reply, "query")
+        names = self._database_names_v1(reply)
+        if self._database not in names:
+            raise SinkNotFoundError(
+                self._redact(
+                    f"InfluxDB at {self._url} has no database {self._database!r} "
+                    "that these credentials may use"
+                )
+            )
+        await self._probe_write()
+
+    def _database_names_v1(self, reply: _Reply) -> set[str]:
+        try:
+            results = json.loads(reply.text)["results"]
+        except (ValueError, KeyError, TypeError):
+            raise InfluxRequestError(
+                f"InfluxDB at {self._url} sent an unexpected SHOW DATABASES answer"
+            ) from None
+        names: set[str] = set()
+        for result in results if isinstance(results, list) else []:
+            if not isinstance(result, dict):
+                continue
+            if isinstance(error := result.get("error"), str):
+                if "authoriz" in error.lower():
+                    raise SinkPermissionError(
+                        self._redact(f"InfluxDB: {self._short(error)}")
+                    )
+                raise InfluxRequestError(
+                    self._redact(f"InfluxDB: {self._short(error)}")
+                )
+            for series in result.get("series") or []:
+                rows = series.get("values") if isinstance(series, dict) else None
+                for row in rows if isinstance(rows, list) else []:
+                    if isinstance(row, list) and row:
+                        names.add(str(row[0]))
+        return names
+
+    async def _validate_v2(self) -> None:
+        reply = await self._request(
+            "GET",
+            "/api/v2/buckets",
+            params={"org": self._org or "", "name": self._database},
+            headers={"Accept": "application/json"},
+        )
+        if not reply.ok:
+            raise self._error(reply, "bucket lookup")
+        try:
+            buckets = json.loads(reply.text)["buckets"]
+        except (ValueError, KeyError, TypeError):
+            raise InfluxRequestError(
+                f"InfluxDB at {self._url} sent an unexpected bucket list "
+                "(is the API version right?)"
+            ) from None
+        listed = isinstance(buckets, list) and any(
+            isinstance(b, dict) and b.get("name") == self._database for b in buckets
+        )
+        if not listed:
+            _LOGGER.debug("Bucket %r not listed; trying an empty write", self._database)
+        await self._probe_write()
+
+    async def _validate_v3(self) -> None:
+        reply = await self._request(
+            "GET",
+            "/api/v3/configure/database",
+            params={"format": "json"},
+            headers={"Accept": "application/json"},
+        )
+        if not reply.ok:
+            raise self._error(reply, "database list")
+        try:
+            rows = json.loads(reply.text)
+        except ValueError:
+            rows = None
+        if not isinstance(rows, list):
+            raise InfluxRequestError(
+                f"InfluxDB at {self._url} sent an unexpected database list "
+                "(is the API version right?)"
+            )
+        names = {
+            value
+            for row in rows
+            if isinstance(row, dict)
+            for value in row.values()
+            if isinstance(value, str)
+        }
+        if self._database not in names:
+            raise SinkNotFoundError(
+                self._redact(
+                    f"InfluxDB at {self._url} has no database {self._database!r}"
+                )
+            )
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: bytes | Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Reply:
+        try:
+            async with self._session.request(
+                method,
+                f"{self._url}{path}",
+                params=params,
+                data=data,
+                headers={**self._headers, **(headers or {})},
+                auth=self._auth,
+                ssl=self._verify_ssl,
+                timeout=self._client_timeout,
+            ) as response:
+                body = await response.read()
+                reply = _parse_reply(response.status, body, response.headers)
+        except TimeoutError as err:
+            raise SinkUnreachableError(
+                f"InfluxDB at {self._url} did not answer within {self._timeout:g} s"
+            ) from err
+        except (aiohttp.ClientError, OSError) as err:  # ssl.SSLError is an OSError
+            detail = str(err) or type(err).__name__
+            raise SinkUnreachableError(
+                self._redact(
+                    f"Cannot reach InfluxDB at {self._url}: {self._short(detail)}"
+                )
+            ) from err
+        _LOGGER.debug(
+            "InfluxDB %s %s: HTTP %d%s",
+            method,
+            path,
+            reply.status,
+            f" ({self._short(reply.error)})" if reply.error else "",
+        )
+        return reply
+
+    def _error(self, reply: _Reply, action: str) -> SinkError:
+        """The `SinkError` for a refusal of `action` (no secrets in it)."""
+        status = reply.status
+        said = self._short(reply.error) or "no details"
+        message = f"InfluxDB {action} failed (HTTP {status}: {said})"
+        message = self._redact(message)
+        error: SinkError
+        if status == 401:
+            error = SinkAuthError(message)
+        elif status == 403:
+            error = SinkPermissionError(message)
+        elif status == 404 and _NOT_FOUND.search(reply.error):
+            error = SinkNotFoundError(message)
+        elif status == 404:
+            error = InfluxRequestError(
+                f"{message}; is the URL or the API version ({self._api}) wrong?"
+            )
+        elif status in (408, 429) or status >= 500:
+            error = SinkUnreachableError(message)
+        elif 400 <= status < 500:
+            error = InfluxRequestError(message)
+        else:
+            error = SinkError(message)
+        return error
+
+    def _short(self, text: str) -> str:
+        """`text` on one line, at most `ERROR_TEXT_LIMIT` characters, redacted."""
+        text = " ".join(self._redact(text).split())
+        if len(text) > ERROR_TEXT_LIMIT:
+            return f"{text[: ERROR_TEXT_LIMIT - 1]}…"
+        return text
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, _REDACTED)
+        return text

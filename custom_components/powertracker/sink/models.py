@@ -1,0 +1,100 @@
+"""What every sink writes and how it fails (no Home Assistant imports)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One home's measurement at one poll, as a sink stores it.
+
+    Units: W for power, kWh for energy, `currency` for money. Every value
+    but `power` may be None (meters differ in what they send).
+    """
+
+    home_id: str
+    time: datetime
+    """Tibber's measurement timestamp (timezone-aware)."""
+    power: float
+    accumulated_consumption: float | None = None
+    """kWh since local midnight, as Tibber reports it."""
+    consumption_total: float | None = None
+    """kWh, never decreasing: the meter register or Powertracker's running total."""
+    accumulated_cost: float | None = None
+    currency: str | None = None
+    power_production: float | None = None
+    accumulated_production: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-safe dict (the outbox persists this)."""
+        data = asdict(self)
+        data["time"] = self.time.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """The inverse of `as_json`."""
+        return cls(**{**data, "time": datetime.fromisoformat(data["time"])})
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a sink did with a batch it accepted."""
+
+    written: int
+    dropped: int = 0
+    """Samples the sink refused for good (they can never succeed): counted only."""
+
+
+class SinkError(Exception):
+    """A write or check failed. `retryable` says whether trying again can help.
+
+    Messages never contain secrets (tokens, keys, passwords).
+    """
+
+    retryable = True
+    reason = "unknown"
+    """Translation key of the config flow error (`strings.json`)."""
+
+
+class SinkAuthError(SinkError):
+    """The credentials are wrong."""
+
+    retryable = False
+    reason = "sink_invalid_auth"
+
+
+class SinkPermissionError(SinkError):
+    """The credentials are valid but may not do this."""
+
+    retryable = False
+    reason = "sink_permission_denied"
+
+
+class SinkNotFoundError(SinkError):
+    """The database, bucket or table does not exist."""
+
+    retryable = False
+    reason = "sink_not_found"
+
+
+class SinkUnreachableError(SinkError):
+    """No answer: DNS, refused connection, timeout, TLS, or a 5xx/throttle."""
+
+    reason = "sink_unreachable"
+
+
+class Sink(Protocol):
+    """A time-series store."""
+
+    async def validate(self) -> None:
+        """Connect and check the settings (provisioning what may be created)."""
+
+    async def write(self, samples: list[Sample]) -> WriteResult:
+        """Store `samples` (one home's or several, oldest first); idempotent."""
+
+    async def close(self) -> None:
+        """Release connections the sink owns."""

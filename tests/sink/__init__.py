@@ -1,0 +1,1 @@
+"""Tests of the sinks, against real or loopback servers."""
