@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from homeassistant.const import CONF_TOKEN, Platform
@@ -21,6 +22,8 @@ from .coordinator import PowertrackerCoordinator, issue_id
 from .data import PowertrackerConfigEntry, RuntimeData
 from .export.service import async_register_services
 from .export.view import ExportView
+from .forwarder import Forwarder, outbox_store, samples_of, sink_issue_id
+from .sinks import create_sink, sink_settings
 from .statistics import HistoryImporter
 from .tibber import InvalidTokenError, TibberError
 from .totals import store
@@ -28,6 +31,7 @@ from .totals import store
 PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 HISTORY_INTERVAL = timedelta(hours=1)
+_LOGGER = logging.getLogger(__name__)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -59,7 +63,10 @@ async def async_setup_entry(
     coordinator = PowertrackerCoordinator(hass, entry, client, homes)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = RuntimeData(
-        client=client, coordinator=coordinator, options=dict(entry.options)
+        client=client,
+        coordinator=coordinator,
+        options=dict(entry.options),
+        forwarder=await _async_setup_forwarder(hass, entry, coordinator),
     )
     _remove_stale_devices(hass, entry, {home.id for home in homes})
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -85,6 +92,39 @@ async def async_setup_entry(
     return True
 
 
+async def _async_setup_forwarder(
+    hass: HomeAssistant,
+    entry: PowertrackerConfigEntry,
+    coordinator: PowertrackerCoordinator,
+) -> Forwarder | None:
+    """Send every poll's samples to the configured sink, if there is one."""
+    try:
+        sink = create_sink(hass, sink_settings(entry.options))
+    except ValueError as err:  # the options flow validates; stored options may not
+        _LOGGER.error(  # noqa: TRY400 - the message says it all; no traceback
+            "Not sending to the sink of %s: %s. Fix it in the options", entry.title, err
+        )
+        return None
+    if sink is None:
+        return None
+    forwarder = Forwarder(hass, entry.entry_id, entry.title, sink)
+    await forwarder.async_load()
+    entry.async_on_unload(forwarder.async_shutdown)
+
+    @callback
+    def _forward() -> None:
+        if coordinator.last_update_success and coordinator.data:
+            entry.async_create_background_task(
+                hass,
+                forwarder.async_add(samples_of(coordinator.data)),
+                f"{DOMAIN} sink {entry.title}",
+            )
+
+    _forward()  # the first refresh's samples, and what waited since the last run
+    entry.async_on_unload(coordinator.async_add_listener(_forward))
+    return forwarder
+
+
 async def async_unload_entry(
     hass: HomeAssistant, entry: PowertrackerConfigEntry
 ) -> bool:
@@ -95,9 +135,11 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: PowertrackerConfigEntry
 ) -> None:
-    """Forget the stored totals and the entry's repair issue."""
+    """Forget the stored totals, the outbox and the entry's repair issues."""
     await store(hass, entry.entry_id).async_remove()
+    await outbox_store(hass, entry.entry_id).async_remove()
     ir.async_delete_issue(hass, DOMAIN, issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, sink_issue_id(entry.entry_id))
 
 
 async def _async_options_updated(

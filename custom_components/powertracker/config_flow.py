@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from enum import StrEnum
@@ -15,7 +16,9 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -35,6 +38,7 @@ from .const import (
     CONF_CHART_HOURS,
     CONF_HOMES,
     CONF_POLL_MINUTES,
+    CONF_SINK,
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_CHART_AGGREGATE,
     DEFAULT_CHART_GRAPH,
@@ -44,6 +48,8 @@ from .const import (
 )
 from .data import PowertrackerConfigEntry
 from .export.models import Aggregate, Graph
+from .sink.models import SinkError
+from .sinks import SECRETS, SinkKind, create_sink, sink_settings
 from .tibber import (
     Account,
     Home,
@@ -54,7 +60,29 @@ from .tibber import (
     TibberServerError,
 )
 
+_LOGGER = logging.getLogger(__name__)
+
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+PASSWORD_SELECTOR = TOKEN_SELECTOR
+TEXT_SELECTOR = TextSelector()
+URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+USERNAME_SELECTOR = TextSelector(TextSelectorConfig(autocomplete="username"))
+SINK_KIND_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[kind.value for kind in SinkKind], translation_key="sink_kind"
+    )
+)
+INFLUX_API_SELECTOR = SelectSelector(
+    SelectSelectorConfig(options=["v1", "v2", "v3"], translation_key="influx_api")
+)
+
+SECTION_ADVANCED = "advanced"
+"""The collapsed section of the Timestream step (the test-server endpoint)."""
+DEFAULT_AWS_REGION = "eu-west-1"
+# The Timestream sink's own defaults (sink/timestream.py imports botocore,
+# which the config flow does not need until a Timestream sink is checked).
+DEFAULT_MEMORY_RETENTION_HOURS = 48
+DEFAULT_MAGNETIC_RETENTION_DAYS = 730
 
 
 def _box(low: int, high: int, unit: str) -> NumberSelector:
@@ -232,25 +260,45 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: PowertrackerConfigEntry) -> OptionsFlow:
-        """Poll interval and history span."""
+        """Poll interval, history span, chart, and the sink."""
         return PowertrackerOptionsFlow()
 
 
 class PowertrackerOptionsFlow(OptionsFlow):
-    """How often to poll, and how much history to backfill."""
+    """How often to poll, how much history to backfill, and where samples go.
+
+    `init` holds the general options; choosing a sink there leads to that
+    sink's step, and the options are saved only once its settings check out.
+    """
+
+    def __init__(self) -> None:
+        """Start with nothing entered."""
+        self._options: dict[str, Any] = {}
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """One form for every option."""
-        if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    key: int(value) if isinstance(value, float | int) else value
-                    for key, value in user_input.items()
-                }
-            )
+        """The general options and the kind of sink."""
         options = self.config_entry.options
+        if user_input is not None:
+            values = dict(user_input)
+            kind = values.pop(CONF_SINK, None)
+            self._options = {
+                key: int(value) if isinstance(value, float | int) else value
+                for key, value in values.items()
+            }
+            if kind is None:
+                # Not submitted (only possible through the API): keep the sink.
+                if CONF_SINK in options:
+                    self._options[CONF_SINK] = options[CONF_SINK]
+                return self.async_create_entry(data=self._options)
+            if kind == SinkKind.TIMESTREAM:
+                return await self.async_step_timestream()
+            if kind == SinkKind.INFLUXDB:
+                return await self.async_step_influxdb()
+            return self.async_create_entry(
+                data={**self._options, CONF_SINK: {"kind": SinkKind.NONE.value}}
+            )
         fields: tuple[tuple[str, Any, Any], ...] = (
             (CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES, _box(1, 60, "min")),
             (CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, _box(0, 3650, "d")),
@@ -258,12 +306,194 @@ class PowertrackerOptionsFlow(OptionsFlow):
             (CONF_CHART_AGGREGATE, DEFAULT_CHART_AGGREGATE, _choice(Aggregate)),
             (CONF_CHART_GRAPH, DEFAULT_CHART_GRAPH, _choice(Graph)),
         )
-        return self.async_show_form(
-            step_id="init",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(key, default=options.get(key, default)): selector
-                    for key, default, selector in fields
-                }
-            ),
+        schema: dict[Any, Any] = {
+            vol.Required(key, default=options.get(key, default)): selector
+            for key, default, selector in fields
+        }
+        # A suggested value, not a default: the form shows the current kind,
+        # and a submission without the field leaves the sink as it is.
+        schema[_optional(CONF_SINK, str(sink_settings(options)["kind"]))] = (
+            SINK_KIND_SELECTOR
         )
+        return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))
+
+    async def async_step_influxdb(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """InfluxDB 1.x/2.x/3.x or Timestream for InfluxDB."""
+        stored = self._stored(SinkKind.INFLUXDB)
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        shown = _without_secrets(stored)
+        if user_input is not None:
+            settings = _cleaned(user_input)
+            _keep_influx_secrets(settings, stored)
+            if settings.get("api") == "v2":
+                if not settings.get("org"):
+                    errors["org"] = "sink_org_required"
+                if not settings.get("token"):
+                    errors["token"] = "sink_token_required"  # noqa: S105 - error key
+            settings = {"kind": SinkKind.INFLUXDB.value, **settings}
+            if not errors and await self._check_sink(settings, errors, placeholders):
+                return self.async_create_entry(
+                    data={**self._options, CONF_SINK: settings}
+                )
+            # What the user typed in this flow, secrets included (stored ones not).
+            shown = dict(user_input)
+        schema = vol.Schema(
+            {
+                vol.Required("url"): URL_SELECTOR,
+                vol.Required("api", default="v2"): INFLUX_API_SELECTOR,
+                vol.Required("database"): TEXT_SELECTOR,
+                vol.Optional("org"): TEXT_SELECTOR,
+                vol.Optional("token"): PASSWORD_SELECTOR,
+                vol.Optional("username"): USERNAME_SELECTOR,
+                vol.Optional("password"): PASSWORD_SELECTOR,
+                vol.Required("verify_ssl", default=True): BooleanSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="influxdb",
+            data_schema=self.add_suggested_values_to_schema(schema, shown),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_timestream(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """AWS Timestream for LiveAnalytics."""
+        stored = self._stored(SinkKind.TIMESTREAM)
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        shown = _without_secrets(stored)
+        if "endpoint_url" in shown:
+            shown[SECTION_ADVANCED] = {"endpoint_url": shown.pop("endpoint_url")}
+        if user_input is not None:
+            values = dict(user_input)
+            values.update(values.pop(SECTION_ADVANCED, None) or {})
+            settings = _cleaned(values)
+            key_id = settings.get("access_key_id")
+            secret = settings.get("secret_access_key")
+            if key_id and not secret:
+                errors["secret_access_key"] = "sink_key_pair"  # noqa: S105 - error key
+            elif secret and not key_id:
+                errors["access_key_id"] = "sink_key_pair"
+            elif not key_id and "access_key_id" in stored:
+                # Both empty while editing: keep the stored key pair.
+                settings["access_key_id"] = stored["access_key_id"]
+                settings["secret_access_key"] = stored["secret_access_key"]
+            settings = {"kind": SinkKind.TIMESTREAM.value, **settings}
+            if not errors and await self._check_sink(settings, errors, placeholders):
+                return self.async_create_entry(
+                    data={**self._options, CONF_SINK: settings}
+                )
+            shown = dict(user_input)
+        schema = vol.Schema(
+            {
+                vol.Required("region", default=DEFAULT_AWS_REGION): TEXT_SELECTOR,
+                vol.Required("database"): TEXT_SELECTOR,
+                vol.Required("table"): TEXT_SELECTOR,
+                vol.Optional("access_key_id"): TEXT_SELECTOR,
+                vol.Optional("secret_access_key"): PASSWORD_SELECTOR,
+                vol.Required("create", default=True): BooleanSelector(),
+                vol.Required(
+                    "memory_retention_hours", default=DEFAULT_MEMORY_RETENTION_HOURS
+                ): _box(1, 8766, "h"),
+                vol.Required(
+                    "magnetic_retention_days", default=DEFAULT_MAGNETIC_RETENTION_DAYS
+                ): _box(1, 73000, "d"),
+                vol.Required("magnetic_writes", default=True): BooleanSelector(),
+                vol.Optional(SECTION_ADVANCED): section(
+                    vol.Schema({vol.Optional("endpoint_url"): URL_SELECTOR}),
+                    {"collapsed": True},
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="timestream",
+            data_schema=self.add_suggested_values_to_schema(schema, shown),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _stored(self, kind: SinkKind) -> dict[str, Any]:
+        """The entry's sink settings if they are of `kind`, without the kind."""
+        settings = sink_settings(self.config_entry.options)
+        if settings.pop("kind") != kind:
+            return {}
+        return settings
+
+    async def _check_sink(
+        self,
+        settings: dict[str, Any],
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> bool:
+        """Build the sink and let it check its settings; fill `errors` if not."""
+        try:
+            sink = create_sink(self.hass, settings)
+        except ValueError as err:  # the message names no secret
+            errors["base"] = "sink_invalid_settings"
+            placeholders["error"] = str(err)
+            return False
+        if sink is None:
+            return True
+        try:
+            await sink.validate()
+        except SinkError as err:  # the message names no secret
+            errors["base"] = err.reason
+            placeholders["error"] = str(err)
+        except Exception as err:
+            # Sinks raise SinkError for every failure they know; this is a bug.
+            _LOGGER.exception("Unexpected error checking the %s sink", settings["kind"])
+            errors["base"] = "unknown"
+            placeholders["error"] = type(err).__name__
+        finally:
+            await sink.close()
+        return not errors
+
+
+def _optional(key: str, suggested: Any) -> vol.Optional:
+    """An optional field showing `suggested` (a suggestion, not a default)."""
+    return vol.Optional(key, description={"suggested_value": suggested})
+
+
+def _cleaned(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Form values as sink settings: whole numbers as int, blanks left out.
+
+    Text other than secrets loses surrounding whitespace (pasted names and
+    URLs); secrets stay exactly as typed.
+    """
+    settings: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, float):
+            settings[key] = int(value)
+        elif isinstance(value, str):
+            text = value if key in SECRETS else value.strip()
+            if text:
+                settings[key] = text
+        else:
+            settings[key] = value
+    return settings
+
+
+def _without_secrets(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """`settings` fit to show in a form: stored secrets never go to the browser."""
+    return {key: value for key, value in settings.items() if key not in SECRETS}
+
+
+def _keep_influx_secrets(settings: dict[str, Any], stored: Mapping[str, Any]) -> None:
+    """Fill empty token/password from the stored settings of an InfluxDB sink.
+
+    Only when the form gives neither: a new token or password replaces the
+    stored credentials. The stored password goes with a username, the stored
+    token with none (so clearing the username switches to the token).
+    """
+    if settings.get("token") or settings.get("password"):
+        return
+    if settings.get("username"):
+        if stored.get("password"):
+            settings["password"] = stored["password"]
+    elif stored.get("token"):
+        settings["token"] = stored["token"]

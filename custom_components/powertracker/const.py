@@ -27,3 +27,7 @@ SNAPSHOT_TIMEOUT: Final = 10.0
 """Seconds a poll waits for the homes' first live measurements."""
 
 ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"
+
+CONF_SINK: Final = "sink"
+"""Options key of the sink settings: {"kind": SinkKind, ...the sink's own settings}."""
+ISSUE_SINK_FAILING: Final = "sink_failing"

@@ -12,6 +12,7 @@ from .tibber import EnergyHour, Home, LiveMeasurement, TibberClient
 
 if TYPE_CHECKING:
     from .coordinator import PowertrackerCoordinator
+    from .forwarder import Forwarder
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class RuntimeData:
     coordinator: PowertrackerCoordinator
     options: dict[str, Any]
     """The options the entry was set up with (a change reloads it)."""
+    forwarder: Forwarder | None = None
+    """Sends each poll's samples to the configured sink (None: no sink)."""
 
 
 type PowertrackerConfigEntry = ConfigEntry[RuntimeData]

@@ -10,8 +10,9 @@ from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
 from .data import PowertrackerConfigEntry
+from .sinks import SECRETS
 
-TO_REDACT = {CONF_TOKEN, "address1", "postal_code", "address"}
+TO_REDACT = {CONF_TOKEN, "address1", "postal_code", "address", *SECRETS}
 
 
 async def async_get_config_entry_diagnostics(
@@ -19,6 +20,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """The entry's settings, its homes and their last poll."""
     coordinator = entry.runtime_data.coordinator
+    forwarder = entry.runtime_data.forwarder
     homes: dict[str, Any] = {}
     for home_id, state in (coordinator.data or {}).items():
         homes[home_id] = async_redact_data(
@@ -35,8 +37,9 @@ async def async_get_config_entry_diagnostics(
         "entry": {
             "title": entry.title,
             "data": async_redact_data(dict(entry.data), TO_REDACT),
-            "options": dict(entry.options),
+            "options": async_redact_data(dict(entry.options), TO_REDACT),
         },
         "last_update_success": coordinator.last_update_success,
+        "sink": forwarder.diagnostics() if forwarder else None,
         "homes": homes,
     }

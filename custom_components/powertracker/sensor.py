@@ -26,6 +26,7 @@ from homeassistant.helpers.typing import StateType
 from .coordinator import PowertrackerCoordinator
 from .data import HomeState, PowertrackerConfigEntry
 from .entity import PowertrackerEntity
+from .forwarder import Forwarder
 from .tibber import Home, LiveMeasurement
 
 PARALLEL_UPDATES = 0  # the coordinator polls; entities never fetch on their own
@@ -236,6 +237,12 @@ async def async_setup_entry(
             for description in descriptions
         )
     async_add_entities(entities)
+    if (forwarder := entry.runtime_data.forwarder) is not None:
+        async_add_entities(
+            SinkSensor(coordinator, home, forwarder, description)
+            for home in coordinator.homes.values()
+            for description in SINK_SENSORS
+        )
 
 
 class PowertrackerSensor(PowertrackerEntity, SensorEntity):
@@ -291,3 +298,65 @@ class PowertrackerSensor(PowertrackerEntity, SensorEntity):
             return None
         local = state.measurement.timestamp.astimezone(state.zone)
         return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SinkSensorEntityDescription(SensorEntityDescription):
+    """A diagnostic sensor of the sink a home's samples go to."""
+
+    value_fn: Callable[[Forwarder, str], StateType | datetime]
+
+
+SINK_SENSORS = (
+    SinkSensorEntityDescription(
+        key="sink_waiting",
+        translation_key="sink_waiting",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda forwarder, home_id: sum(
+            sample.home_id == home_id for sample in forwarder.outbox.samples
+        ),
+    ),
+    SinkSensorEntityDescription(
+        key="sink_last_write",
+        translation_key="sink_last_write",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda forwarder, _: forwarder.last_success,
+    ),
+)
+
+
+class SinkSensor(PowertrackerEntity, SensorEntity):
+    """Samples of a home waiting for the sink, or the sink's last good write."""
+
+    entity_description: SinkSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: PowertrackerCoordinator,
+        home: Home,
+        forwarder: Forwarder,
+        description: SinkSensorEntityDescription,
+    ) -> None:
+        """Describe the sink sensor of `home`."""
+        super().__init__(coordinator, home, description.key)
+        self.entity_description = description
+        self._forwarder = forwarder
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the outbox, besides the polls."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self._forwarder.async_add_listener(self.async_write_ha_state)
+        )
+
+    @property
+    def available(self) -> bool:
+        """Known whether or not the last poll worked."""
+        return True
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The description's value of the outbox."""
+        return self.entity_description.value_fn(self._forwarder, self.home_id)

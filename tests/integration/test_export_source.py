@@ -181,22 +181,23 @@ async def test_imported_history_wins_and_the_sensor_fills_newer_hours(
         hass, energy, "kWh", [(h, 7.0 * (i + 1)) for i, h in enumerate(hours)]
     )
     await _import(hass, cost, "SEK", [(h, 3.0 * (i + 1)) for i, h in enumerate(hours)])
+    villa = entry.runtime_data.coordinator.homes[VILLA.id]
     imported = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
         first,
         first + 7 * HOUR,
-        {statistic_id(VILLA, "consumption"), statistic_id(VILLA, "cost")},
+        {statistic_id(villa, "consumption"), statistic_id(villa, "cost")},
         "hour",
         None,
         {"change"},
     )
     tibber_kwh = {
         row["start"]: row["change"]
-        for row in imported[statistic_id(VILLA, "consumption")]
+        for row in imported[statistic_id(villa, "consumption")]
     }
     tibber_cost = {
-        row["start"]: row["change"] for row in imported[statistic_id(VILLA, "cost")]
+        row["start"]: row["change"] for row in imported[statistic_id(villa, "cost")]
     }
     assert 0 < len(tibber_kwh) < 7  # Tibber has published some of these hours
 

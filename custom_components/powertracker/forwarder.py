@@ -1,0 +1,249 @@
+"""Forward each poll's samples to the configured sink through a durable outbox.
+
+After every poll the new samples (one per home with a new measurement) go
+into the outbox, which is saved before anything is sent. Batches of
+`BATCH_SIZE` go out oldest first; a batch leaves the outbox only once the
+sink confirmed it. A failed write is retried after an exponential back-off
+with jitter (`RETRY_MIN` doubling up to `RETRY_MAX`); samples keep coming in
+meanwhile and wait, up to the outbox's `MAX_AGE` behind their home's newest
+sample. After `REPAIR_AFTER` without a successful write a repair issue says
+so; it goes away with the next successful write.
+
+The outbox is stored in `.storage/powertracker.<entry_id>.outbox`. A
+confirmed batch is saved a few seconds later (a crash in between re-sends
+samples the sink already has, which the sinks' idempotent writes absorb).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, ISSUE_SINK_FAILING
+from .data import HomeState
+from .sink.models import Sample, Sink, SinkError
+from .sink.outbox import Outbox
+
+_LOGGER = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+"""Samples per write (Timestream's limit per WriteRecords call)."""
+RETRY_MIN = 30.0
+RETRY_MAX = 1800.0
+"""Seconds between retries of a failing sink: 30 s doubling to 30 min."""
+REPAIR_AFTER = timedelta(hours=1)
+SAVE_DELAY = 5.0
+"""Seconds before a confirmed batch is saved (batches of a drain in one save)."""
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def sink_issue_id(entry_id: str) -> str:
+    """Repair issue of an entry whose sink keeps failing."""
+    return f"{ISSUE_SINK_FAILING}_{entry_id}"
+
+
+def outbox_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry's outbox lives."""
+    return Store(hass, 1, f"{DOMAIN}.{entry_id}.outbox")
+
+
+def samples_of(states: dict[str, HomeState]) -> list[Sample]:
+    """One sample per home that has a live measurement this poll."""
+    samples = []
+    for home_id, state in states.items():
+        measurement = state.measurement
+        if measurement is None or measurement.power is None:
+            continue
+        samples.append(
+            Sample(
+                home_id=home_id,
+                time=measurement.timestamp,
+                power=measurement.power,
+                accumulated_consumption=measurement.accumulated_consumption,
+                consumption_total=state.consumption_total,
+                accumulated_cost=measurement.accumulated_cost,
+                currency=measurement.currency,
+                power_production=measurement.power_production,
+                accumulated_production=measurement.accumulated_production,
+            )
+        )
+    return samples
+
+
+class Forwarder:
+    """Owns an entry's outbox and its sink."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        title: str,
+        sink: Sink,
+        *,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        """Forward to `sink`; `jitter` (a float in [0, 1)) spreads the retries."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._title = title
+        self._sink = sink
+        self._jitter = jitter
+        self._store = outbox_store(hass, entry_id)
+        self.outbox = Outbox()
+        self.last_success: datetime | None = None
+        self.failing_since: datetime | None = None
+        self.last_error: str | None = None
+        self._failures = 0
+        self._lock = asyncio.Lock()
+        self._retry: Callable[[], None] | None = None
+        self._retry_at: datetime | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    async def async_load(self) -> None:
+        """Restore what waited when Home Assistant stopped."""
+        stored = await self._store.async_load() or {}
+        self.outbox = Outbox.from_json(stored)
+        if last := stored.get("last_success"):
+            self.last_success = dt_util.parse_datetime(last)
+        if since := stored.get("failing_since"):
+            self.failing_since = dt_util.parse_datetime(since)
+
+    async def async_add(self, samples: list[Sample]) -> None:
+        """Queue `samples`, save the outbox, then send."""
+        if overflowed := self.outbox.add(samples):
+            _LOGGER.warning(
+                "Sink outbox of %s is full: dropped the %d oldest samples",
+                self._title,
+                overflowed,
+            )
+        await self._store.async_save(self._data())
+        self._notify()
+        await self.async_flush()
+
+    async def async_flush(self) -> None:
+        """Send everything waiting, batch by batch; on a failure, retry later.
+
+        While backing off, a flush before the retry time does nothing: the
+        polls' samples wait for the retry (its timer, or the first poll after
+        it, whichever comes first).
+        """
+        if self._retry_at is not None and dt_util.utcnow() < self._retry_at:
+            return
+        self._cancel_retry()
+        async with self._lock:
+            while batch := self.outbox.batch(BATCH_SIZE):
+                try:
+                    result = await self._sink.write(batch)
+                except SinkError as err:
+                    self._failed(err)
+                    return
+                self.outbox.confirm(batch, result.dropped)
+                if result.dropped:
+                    _LOGGER.warning(
+                        "The sink of %s refused %d samples for good",
+                        self._title,
+                        result.dropped,
+                    )
+                self._succeeded()
+                self._store.async_delay_save(self._data, SAVE_DELAY)
+
+    async def async_shutdown(self) -> None:
+        """Stop retrying, save what waits, close the sink."""
+        self._cancel_retry()
+        async with self._lock:
+            await self._store.async_save(self._data())
+            await self._sink.close()
+
+    @callback
+    def async_add_listener(self, update: Callable[[], None]) -> Callable[[], None]:
+        """Call `update` whenever the outbox or the sink's health changes."""
+        self._listeners.append(update)
+        return lambda: self._listeners.remove(update)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The outbox's books and the sink's health, without the samples."""
+        samples = self.outbox.samples
+        return {
+            "waiting": len(samples),
+            "oldest_waiting": _iso(samples[0].time if samples else None),
+            "sent": self.outbox.sent,
+            "refused": self.outbox.refused,
+            "overflowed": self.outbox.overflowed,
+            "last_success": _iso(self.last_success),
+            "failing_since": _iso(self.failing_since),
+            "last_error": self.last_error,
+        }
+
+    def _data(self) -> dict[str, Any]:
+        return {
+            **self.outbox.as_json(),
+            "last_success": _iso(self.last_success),
+            "failing_since": _iso(self.failing_since),
+        }
+
+    def _succeeded(self) -> None:
+        self.last_success = dt_util.utcnow()
+        self.failing_since = None
+        self.last_error = None
+        self._failures = 0
+        ir.async_delete_issue(self._hass, DOMAIN, sink_issue_id(self._entry_id))
+        self._notify()
+
+    def _failed(self, err: SinkError) -> None:
+        now = dt_util.utcnow()
+        if self.failing_since is None:
+            self.failing_since = now
+            _LOGGER.warning("The sink of %s failed: %s; retrying", self._title, err)
+        self.last_error = str(err)
+        delay = min(RETRY_MAX, RETRY_MIN * 2**self._failures)
+        delay *= 0.5 + self._jitter() / 2
+        self._failures += 1
+        if now - self.failing_since >= REPAIR_AFTER:
+            ir.async_create_issue(
+                self._hass,
+                DOMAIN,
+                sink_issue_id(self._entry_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_SINK_FAILING,
+                translation_placeholders={
+                    "account": self._title,
+                    "since": self.failing_since.isoformat(timespec="minutes"),
+                    "waiting": str(len(self.outbox)),
+                    "error": str(err),
+                },
+            )
+        self._retry_at = now + timedelta(seconds=delay)
+        self._retry = async_call_later(self._hass, delay, self._retry_now)
+        self._notify()
+
+    @callback
+    def _retry_now(self, _now: datetime) -> None:
+        self._retry = None
+        self._retry_at = None
+        self._hass.async_create_background_task(
+            self.async_flush(), f"{DOMAIN} sink retry {self._title}"
+        )
+
+    def _cancel_retry(self) -> None:
+        if self._retry is not None:
+            self._retry()
+            self._retry = None
+        self._retry_at = None
+
+    def _notify(self) -> None:
+        for update in list(self._listeners):
+            update()
