@@ -9,7 +9,9 @@ Home Assistant with that recorder, and times, side by side:
   and PNG;
 - Home Assistant's history API over the same ten days;
 - the longest event-loop stall and the peak extra memory (RSS high-water mark)
-  while the exports run.
+  while the exports run;
+- how fast a full sink outbox (a week, two homes) drains into a loopback
+  influxd (Debian's InfluxDB 1.x, which scripts/test installs).
 
 Prints a table and PASS/FAIL per target; exits 0 unless something crashes.
 Usage: scripts/bench [--reps N]
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+import aiohttp
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,8 +68,12 @@ from custom_components.powertracker.const import DOMAIN
 from custom_components.powertracker.export import run as export_run
 from custom_components.powertracker.export.params import ExportParams, parse
 from custom_components.powertracker.export.source import ExportHome, read_series
+from custom_components.powertracker.forwarder import Forwarder
+from custom_components.powertracker.sink.influx import InfluxSink
+from custom_components.powertracker.sink.models import Sample
 from custom_components.powertracker.statistics import statistic_id
 from custom_components.powertracker.tibber.models import Address, Home
+from tests.sink.conftest import INFLUX_DATABASE, INFLUXD, InfluxdServers
 
 TIME_ZONE = "Europe/Stockholm"
 YEAR_DAYS = 365
@@ -367,6 +374,7 @@ async def bench(reps: int, png_reps: int) -> None:
         async with async_test_home_assistant(config_dir=str(tmp)) as hass:
             try:
                 await run(hass, db, reps, png_reps, out)
+                await drain(hass, tmp, out)
             finally:
                 await hass.async_stop(force=True)
     finally:
@@ -621,6 +629,56 @@ async def run(  # noqa: PLR0915
     else:
         verdict = "PASS" if extra_mib * 1.048576 <= 150 else "FAIL"
         out.append(f"{verdict}  extra memory <= 150 MB: {extra_mib * 1.048576:.1f} MB")
+
+
+# ------------------------------------------------------------------ outbox drain
+
+DRAIN_DAYS = 7
+"""A full outbox: a week of 5-minute samples for both homes (4,032)."""
+
+
+async def drain(hass: HomeAssistant, tmp: Path, out: list[str]) -> None:
+    """Time how fast a full outbox drains into a loopback influxd (v1)."""
+    if not INFLUXD.is_file():
+        out.append(f"outbox drain: n/a ({INFLUXD} missing; scripts/test installs it)")
+        return
+    servers = InfluxdServers(tmp / "influxd")
+    (tmp / "influxd").mkdir()
+    session = aiohttp.ClientSession()  # Home Assistant's needs its network setup
+    try:
+        server = servers.get(auth=False)
+        await server.wait_ready(session)
+        await server.reset_database(session)
+        sink = InfluxSink(session, url=server.url, api="v1", database=INFLUX_DATABASE)
+        forwarder = Forwarder(hass, "bench", "bench", sink)
+        start = dt_util.utcnow() - timedelta(days=DRAIN_DAYS)
+        forwarder.outbox.add(
+            Sample(
+                home_id=bench_home.home.id,
+                time=start + timedelta(minutes=5 * step),
+                power=1000.0 + step % 97,
+                accumulated_consumption=step / 12,
+                consumption_total=10_000 + step / 12,
+                accumulated_cost=step / 10,
+                currency="SEK",
+            )
+            for bench_home in HOMES
+            for step in range(DRAIN_DAYS * 288)
+        )
+        count = len(forwarder.outbox)
+        begin = time.perf_counter()
+        await forwarder.async_flush()
+        seconds = time.perf_counter() - begin
+        stored = await server.rows(session, "SELECT count(power) FROM powertracker")
+        await forwarder.async_shutdown()
+    finally:
+        await session.close()
+        servers.stop()
+    out.append(
+        f"outbox drain to loopback influxd: {count:,} samples in {_ms(seconds)} = "
+        f"{count / seconds:,.0f} samples/s (stored: {stored[0]['count']:,}, "
+        f"waiting: {len(forwarder.outbox)})"
+    )
 
 
 def _yesterday(today: date) -> date:
