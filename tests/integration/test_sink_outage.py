@@ -7,6 +7,7 @@ While it is "down" it answers 503, as a proxy in front of a stopped server.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_SINK, DOMAIN, ENV_API_URL
 from custom_components.powertracker.forwarder import samples_of, sink_issue_id
@@ -146,3 +151,33 @@ async def test_a_day_long_outage_loses_nothing_and_sends_nothing_twice(
     assert _waiting(hass, CABIN.id) == 0
     assert not ir.async_get(hass).async_get_issue(DOMAIN, sink_issue_id(entry.entry_id))
     assert TOKEN not in caplog.text
+
+
+async def test_diagnostics_show_the_outbox_without_secrets(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    clock: Clock,
+    influx: RecordingInflux,
+    setup_entry: SetupEntry,
+) -> None:
+    sink = {
+        "kind": "influxdb",
+        "url": influx.url,
+        "api": "v2",
+        "org": "home",
+        "database": "powertracker",
+        "token": TOKEN,
+    }
+    entry = await setup_entry(**{CONF_SINK: sink})
+    await clock.advance(hass, POLL)
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    assert TOKEN not in json.dumps(diagnostics)
+    assert diagnostics["entry"]["options"]["sink"]["token"] == "**REDACTED**"
+    assert diagnostics["entry"]["options"]["sink"]["url"] == influx.url
+    books = diagnostics["sink"]
+    assert books["waiting"] == 4  # two polls, two homes, none sent
+    assert books["sent"] == 0
+    assert books["failing_since"] is not None
+    assert "HTTP 503" in books["last_error"]
