@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from homeassistant.const import CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -17,7 +16,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .api import create_client
-from .const import CONF_BACKFILL_DAYS, CONF_HOMES, DEFAULT_BACKFILL_DAYS, DOMAIN
+from .const import CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, DOMAIN
 from .coordinator import PowertrackerCoordinator, issue_id
 from .data import PowertrackerConfigEntry, RuntimeData
 from .export.service import async_register_services
@@ -25,7 +24,6 @@ from .export.view import ExportView
 from .forwarder import Forwarder, outbox_store, samples_of, sink_issue_id
 from .sinks import create_sink, sink_settings
 from .statistics import HistoryImporter
-from .tibber import InvalidTokenError, TibberError
 from .totals import store
 
 PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SENSOR]
@@ -46,21 +44,7 @@ async def async_setup_entry(
 ) -> bool:
     """Check the token, learn the homes, take the first snapshot, add the sensors."""
     client = create_client(hass, entry.data[CONF_TOKEN])
-    try:
-        account = await client.account()
-    except InvalidTokenError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="invalid_auth"
-        ) from err
-    except TibberError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    selected = set(entry.data[CONF_HOMES])
-    homes = [home for home in account.homes if home.id in selected]
-    coordinator = PowertrackerCoordinator(hass, entry, client, homes)
+    coordinator = PowertrackerCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = RuntimeData(
         client=client,
@@ -68,14 +52,14 @@ async def async_setup_entry(
         options=dict(entry.options),
         forwarder=await _async_setup_forwarder(hass, entry, coordinator),
     )
-    _remove_stale_devices(hass, entry, {home.id for home in homes})
+    _remove_stale_devices(hass, entry, set(coordinator.homes))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
 
     importer = HistoryImporter(
         hass,
         client,
-        homes,
+        list(coordinator.homes.values()),
         entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
     )
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta, tzinfo
 
 from homeassistant.core import HomeAssistant
@@ -12,6 +14,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_HOMES,
     CONF_POLL_MINUTES,
     DEFAULT_POLL_MINUTES,
     DOMAIN,
@@ -48,9 +51,8 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         hass: HomeAssistant,
         entry: PowertrackerConfigEntry,
         client: TibberClient,
-        homes: list[Home],
     ) -> None:
-        """Poll `homes` every `poll_minutes` (option) minutes."""
+        """Poll the entry's homes every `poll_minutes` (option) minutes."""
         minutes = entry.options.get(CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES)
         super().__init__(
             hass,
@@ -60,7 +62,8 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
             update_interval=timedelta(minutes=minutes),
         )
         self.client = client
-        self.homes = {home.id: home for home in homes}
+        self.homes: dict[str, Home] = {}
+        """The selected homes still on the account, learnt at setup."""
         self.zones: dict[str, tzinfo] = {}
         """Each home's time zone, resolved once (the lookup may read files)."""
         self.totals = EnergyTotals(hass, entry.entry_id, client, self.zones)
@@ -68,7 +71,11 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         self._silent: set[str] = set()
 
     async def _async_setup(self) -> None:
-        """Resolve the homes' time zones and restore the stored totals."""
+        """Learn the homes, resolve their time zones, restore the stored totals."""
+        with self._translated_errors():
+            account = await self.client.account()
+        selected = set(self.config_entry.data[CONF_HOMES])
+        self.homes = {home.id: home for home in account.homes if home.id in selected}
         for home in self.homes.values():
             zone: tzinfo | None = await dt_util.async_get_time_zone(home.time_zone)
             if zone is None:
@@ -82,14 +89,37 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         await self.totals.async_load()
 
     async def _async_update_data(self) -> dict[str, HomeState]:
-        try:
-            live = [
-                home.id for home in self.homes.values() if home.real_time_consumption
-            ]
+        live = [home.id for home in self.homes.values() if home.real_time_consumption]
+        with self._translated_errors():
             snapshot = await self.client.live_snapshot(live, timeout=SNAPSHOT_TIMEOUT)
             for home in self.homes.values():
                 await self.totals.async_update(home, snapshot.measurements.get(home.id))
             await self._refresh_last_hours()
+        ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.config_entry.entry_id))
+        await self.totals.async_save()
+        states = {
+            home.id: HomeState(
+                home=home,
+                zone=self.zones[home.id],
+                measurement=snapshot.measurements.get(home.id),
+                consumption_total=self.totals.value(home.id, "consumption"),
+                production_total=self.totals.value(home.id, "production"),
+                last_hour=self._last_hour.get(home.id),
+            )
+            for home in self.homes.values()
+        }
+        self._log_silence(live, snapshot.errors, states)
+        return states
+
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """Tibber's errors as Home Assistant's: reauth, or a failed update.
+
+        During the first refresh Home Assistant turns a failed update into a
+        setup retry.
+        """
+        try:
+            yield
         except InvalidTokenError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -119,21 +149,6 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 translation_key="cannot_connect",
                 translation_placeholders={"error": str(err)},
             ) from err
-        ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.config_entry.entry_id))
-        await self.totals.async_save()
-        states = {
-            home.id: HomeState(
-                home=home,
-                zone=self.zones[home.id],
-                measurement=snapshot.measurements.get(home.id),
-                consumption_total=self.totals.value(home.id, "consumption"),
-                production_total=self.totals.value(home.id, "production"),
-                last_hour=self._last_hour.get(home.id),
-            )
-            for home in self.homes.values()
-        }
-        self._log_silence(live, snapshot.errors, states)
-        return states
 
     def _log_silence(
         self, live: list[str], errors: dict[str, str], states: dict[str, HomeState]

@@ -169,6 +169,8 @@ async def test_unreachable_tibber_at_setup_retries(
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert config_entry.reason is not None
+    assert config_entry.reason.startswith("Cannot reach Tibber: ")  # translated
 
 
 async def test_deselected_home_loses_its_device(
