@@ -10,13 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_socket  # type: ignore[import-untyped]
 import voluptuous as vol
 import voluptuous_serialize  # type: ignore[import-untyped]
 from homeassistant.config_entries import ConfigEntryState
@@ -44,7 +41,7 @@ from custom_components.powertracker.sink.models import (
     SinkUnreachableError,
 )
 from custom_components.powertracker.sinks import SinkKind
-from tests.sink import conftest as sink_fixtures
+from tests.sink import conftest as sink_fixtures, timestream_server
 from tests.sink.conftest import (
     INFLUX_ADMIN,
     INFLUX_ADMIN_PASSWORD,
@@ -52,17 +49,16 @@ from tests.sink.conftest import (
     Influxd,
     free_loopback_port,
 )
-from tests.sink.timestream_server import (
-    REGION,
-    MotoTimestream,
-    join_request_threads,
-    request_threads,
-)
+from tests.sink.timestream_server import REGION, MotoTimestream
 
-# The real influxd servers of tests/sink (module attributes, so pytest finds them).
+# The servers of tests/sink (module attributes, so pytest finds them).
 influxd_servers = sink_fixtures.influxd_servers
 influxdb = sink_fixtures.influxdb
 influxdb_auth = sink_fixtures.influxdb_auth
+moto_server = timestream_server.moto_server
+moto = timestream_server.moto
+names = timestream_server.names
+no_aws_credentials = timestream_server.no_aws_credentials
 
 pytestmark = pytest.mark.filterwarnings(
     # botocore 1.34 (pinned with Home Assistant 2025.4) signs with utcnow().
@@ -98,36 +94,6 @@ SINK_LOGGERS = ("custom_components.powertracker", "homeassistant.config_entries"
 # ---------------------------------------------------------------------------
 # fixtures and helpers
 # ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[MotoTimestream]:
-    """moto in a thread of this process, for the whole module.
-
-    Started before phacc's per-test thread check takes its snapshot; binding
-    needs sockets, which phacc disables before each test (see
-    tests/sink/test_timestream.py).
-    """
-    pytest_socket.enable_socket()
-    server = MotoTimestream()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def moto(socket_enabled: None, moto_server: MotoTimestream) -> Iterator[MotoTimestream]:
-    """The module's moto server; waits for its request threads at the end."""
-    before = request_threads()
-    yield moto_server
-    join_request_threads(before)
-
-
-@pytest.fixture
-def names() -> tuple[str, str]:
-    """A Timestream database and table no other test uses (moto's state is shared)."""
-    suffix = uuid.uuid4().hex[:10]
-    return f"pt_flow_db_{suffix}", f"pt_flow_tbl_{suffix}"
 
 
 @pytest.fixture
@@ -502,12 +468,7 @@ async def test_timestream_creates_database_and_table_and_is_saved(
         timestream_input(moto, names, access_key_id=KEY_ID, secret_access_key=SECRET),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    created = moto.table(database, table)
-    assert created.retention_properties == {
-        "MemoryStoreRetentionPeriodInHours": 24,
-        "MagneticStoreRetentionPeriodInDays": 365,
-    }
-    assert created.magnetic_store_write_properties["EnableMagneticStoreWrites"] is False
+    assert moto.settings(database, table) == (24, 365, False)
     saved = {
         "kind": "timestream",
         "region": REGION,
@@ -553,12 +514,7 @@ async def test_timestream_creates_database_and_table_and_is_saved(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert loaded_entry.options[CONF_SINK] == {**saved, "magnetic_writes": True}
     # The reconciled table shows the settings were checked with the kept keys.
-    assert (
-        moto.table(database, table).magnetic_store_write_properties[
-            "EnableMagneticStoreWrites"
-        ]
-        is True
-    )
+    assert moto.settings(database, table) == (24, 365, True)
 
     # A new pair replaces the stored one.
     result = await choose(hass, loaded_entry, SinkKind.TIMESTREAM)
@@ -583,21 +539,8 @@ async def test_timestream_default_credential_chain(
     moto: MotoTimestream,
     names: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    no_aws_credentials: None,
 ) -> None:
-    for name in (
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     database, _ = names
 
     # No credentials anywhere: the check says so, nothing is saved.

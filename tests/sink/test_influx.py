@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import datetime as dt
 import ipaddress
 import logging
-import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,7 +31,6 @@ from custom_components.powertracker.sink.influx import (
     line,
 )
 from custom_components.powertracker.sink.models import (
-    Sample,
     Sink,
     SinkAuthError,
     SinkError,
@@ -47,60 +44,14 @@ from tests.sink.conftest import (
     INFLUX_ADMIN_PASSWORD,
     INFLUX_DATABASE,
     Influxd,
+    free_loopback_port,
 )
+from tests.sink.samples import T0, T0_S, VALUES, full_sample, sample, series
 
-T0 = datetime(2026, 11, 28, 12, 34, 56, tzinfo=UTC)
-T0_S = 1_795_869_296
-"""`T0` in seconds since the epoch."""
 TOKEN = "tok-SECRET-8b1e4f0a"
 PASSWORD = "pw-SECRET-c0ffee42"
 ORG = "home org"
 CONTENT_TYPE = "text/plain; charset=utf-8"
-ALL_FIELDS = {
-    "power": 1234.5,
-    "accumulated_consumption": 12.25,
-    "consumption_total": 40123.5,
-    "accumulated_cost": 31.75,
-    "power_production": 0.0,
-    "accumulated_production": 1.5,
-}
-
-
-def sample(
-    home_id: str = "villa",
-    time: datetime = T0,
-    *,
-    power: float = 1234.5,
-    currency: str | None = None,
-    accumulated_consumption: float | None = None,
-    consumption_total: float | None = None,
-    accumulated_cost: float | None = None,
-) -> Sample:
-    """A sample with only the values given (and power)."""
-    return Sample(
-        home_id=home_id,
-        time=time,
-        power=power,
-        currency=currency,
-        accumulated_consumption=accumulated_consumption,
-        consumption_total=consumption_total,
-        accumulated_cost=accumulated_cost,
-    )
-
-
-def full_sample(home_id: str = "villa", time: datetime = T0) -> Sample:
-    """A sample with every value set."""
-    return Sample(
-        home_id=home_id,
-        time=time,
-        power=1234.5,
-        accumulated_consumption=12.25,
-        consumption_total=40123.5,
-        accumulated_cost=31.75,
-        currency="SEK",
-        power_production=0.0,
-        accumulated_production=1.5,
-    )
 
 
 def assert_no_secret(*texts: object) -> None:
@@ -288,10 +239,10 @@ async def test_v1_writes_two_homes_and_reads_back_the_same(
 
     assert result == WriteResult(written=3, dropped=0)
     rows = await influxdb.rows(http_session, "SELECT * FROM powertracker GROUP BY *")
-    nothing = dict.fromkeys(ALL_FIELDS)
+    nothing = dict.fromkeys(VALUES)
     assert sorted(rows, key=lambda row: (row["time"], row["power"])) == [
         {"time": T0_S, **nothing, "power": 0.0, "accumulated_consumption": 3.0},
-        {"time": T0_S, **ALL_FIELDS},
+        {"time": T0_S, **VALUES},
         {"time": T0_S + 10, **nothing, "power": 2000.0},
     ]
     # The tags, by series (GROUP BY * puts them there).
@@ -307,7 +258,7 @@ async def test_v1_writes_two_homes_and_reads_back_the_same(
     # Floats every one, even 2000 and 0 (no integer field to conflict later).
     keys = await influxdb.rows(http_session, "SHOW FIELD KEYS FROM powertracker")
     assert {(k["fieldKey"], k["fieldType"]) for k in keys} == {
-        (name, "float") for name in ALL_FIELDS
+        (name, "float") for name in VALUES
     }
 
 
@@ -388,9 +339,7 @@ async def test_v1_missing_database_is_not_found(
 async def test_v1_closed_port_is_unreachable(
     socket_enabled: None, http_session: aiohttp.ClientSession
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_loopback_port()
     sink = v1_sink(http_session, f"http://127.0.0.1:{port}")
 
     with pytest.raises(SinkUnreachableError, match=f"127.0.0.1:{port}") as err:
@@ -592,16 +541,15 @@ def fake_sink(
     api: ApiVersion,
     **settings: Any,
 ) -> InfluxSink:
-    defaults: dict[str, Any] = {"token": TOKEN}
+    defaults: dict[str, Any] = {
+        "url": fake.url,
+        "api": api,
+        "database": INFLUX_DATABASE,
+        "token": TOKEN,
+    }
     if api == "v2":
         defaults["org"] = ORG
-    return InfluxSink(
-        session,
-        url=fake.url,
-        api=api,
-        database=INFLUX_DATABASE,
-        **(defaults | settings),
-    )
+    return InfluxSink(session, **(defaults | settings))
 
 
 WRITE_SHAPES = {
@@ -665,14 +613,7 @@ async def test_v3_without_token_sends_no_authorization(
 async def test_url_path_prefix_is_kept(
     fake: FakeInflux, http_session: aiohttp.ClientSession
 ) -> None:
-    sink = InfluxSink(
-        http_session,
-        url=f"{fake.url}/influx/",
-        api="v2",
-        org=ORG,
-        database=INFLUX_DATABASE,
-        token=TOKEN,
-    )
+    sink = fake_sink(http_session, fake, "v2", url=f"{fake.url}/influx/")
 
     await sink.write([full_sample()])
 
@@ -692,9 +633,7 @@ async def test_nothing_to_write_sends_nothing(
 async def test_large_batches_go_in_requests_of_5000_lines(
     fake: FakeInflux, http_session: aiohttp.ClientSession
 ) -> None:
-    samples = [
-        sample("villa", T0 + timedelta(seconds=index)) for index in range(12_001)
-    ]
+    samples = series("villa", 12_001)
 
     result = await fake_sink(http_session, fake, "v2").write(samples)
 
@@ -713,7 +652,7 @@ async def test_too_large_requests_are_split_in_halves(
         return reply(204)
 
     fake.responder = at_most_two_lines
-    samples = [sample("villa", T0 + timedelta(seconds=i)) for i in range(5)]
+    samples = series("villa", 5)
 
     result = await fake_sink(http_session, fake, "v1").write(samples)
 
@@ -730,7 +669,7 @@ async def test_a_single_line_too_large_is_dropped(
         return reply(413)
 
     fake.responder = always_too_large
-    samples = [sample("villa", T0 + timedelta(seconds=i)) for i in range(3)]
+    samples = series("villa", 3)
 
     result = await fake_sink(http_session, fake, "v2").write(samples)
 
@@ -811,7 +750,7 @@ async def test_refused_data_is_dropped_not_raised(
 ) -> None:
     fake.answer([(status, body), (status, body)])
     sink = fake_sink(http_session, fake, api)
-    samples = [sample("villa", T0 + timedelta(seconds=i)) for i in range(3)]
+    samples = series("villa", 3)
 
     assert await sink.write(samples) == expected
     assert await sink.write(samples) == expected  # the same again, no loop
@@ -926,13 +865,7 @@ async def test_timeout_is_unreachable(
 async def test_https_to_a_plain_http_server_is_unreachable(
     fake: FakeInflux, http_session: aiohttp.ClientSession
 ) -> None:
-    sink = InfluxSink(
-        http_session,
-        url=fake.url.replace("http://", "https://"),
-        api="v3",
-        database=INFLUX_DATABASE,
-        token=TOKEN,
-    )
+    sink = fake_sink(http_session, fake, "v3", url=fake.url.replace("http", "https"))
 
     with pytest.raises(SinkUnreachableError) as err:
         await sink.validate()
@@ -950,8 +883,8 @@ def _self_signed(directory: Path) -> ssl.SSLContext:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
         .add_extension(
             x509.SubjectAlternativeName(
                 [x509.IPAddress(ipaddress.IPv4Address("127.0.0.1"))]
@@ -1051,87 +984,6 @@ async def test_v2_validate_passes(
     assert {r.headers["Authorization"] for r in fake.requests} == {f"Token {TOKEN}"}
 
 
-@pytest.mark.parametrize(
-    ("replies", "error", "match"),
-    [
-        pytest.param(
-            [(401, {"code": "unauthorized", "message": "unauthorized access"})],
-            SinkAuthError,
-            "unauthorized access",
-            id="bad-token",
-        ),
-        pytest.param(
-            [
-                (
-                    404,
-                    {
-                        "code": "not found",
-                        "message": 'organization name "home org" not found',
-                    },
-                )
-            ],
-            SinkNotFoundError,
-            "organization",
-            id="no-org",
-        ),
-        pytest.param(
-            [
-                (200, NO_BUCKETS),
-                (
-                    404,
-                    {"code": "not found", "message": 'bucket "powertracker" not found'},
-                ),
-            ],
-            SinkNotFoundError,
-            "bucket",
-            id="no-bucket",
-        ),
-        pytest.param(
-            [
-                (200, BUCKETS),
-                (
-                    403,
-                    {
-                        "code": "forbidden",
-                        "message": "insufficient permissions for write",
-                    },
-                ),
-            ],
-            SinkPermissionError,
-            "insufficient permissions",
-            id="read-only-token",
-        ),
-        pytest.param(
-            [(404, "404 page not found")],
-            InfluxRequestError,
-            r"API version \(v2\)",
-            id="not-a-v2-server",
-        ),
-        pytest.param(
-            [(200, {"results": []})],
-            InfluxRequestError,
-            "unexpected bucket list",
-            id="not-a-bucket-list",
-        ),
-    ],
-)
-async def test_v2_validate_fails(
-    fake: FakeInflux,
-    http_session: aiohttp.ClientSession,
-    replies: list[Answer],
-    error: type[SinkError],
-    match: str,
-) -> None:
-    fake.answer(replies)
-
-    with pytest.raises(error, match=match) as raised:
-        await fake_sink(http_session, fake, "v2").validate()
-
-    assert type(raised.value) is error
-    assert len(fake.requests) == len(replies)
-    assert_no_secret(raised.value)
-
-
 DATABASES = [{"iox::database": "_internal"}, {"iox::database": INFLUX_DATABASE}]
 
 
@@ -1149,30 +1001,93 @@ async def test_v3_validate_passes(
 
 
 @pytest.mark.parametrize(
-    ("answer", "error", "match"),
+    ("api", "replies", "error", "match"),
     [
-        ((200, DATABASES[:1]), SinkNotFoundError, "no database 'powertracker'"),
-        ((401, {"error": "invalid token"}), SinkAuthError, "HTTP 401"),
-        (
-            (403, {"error": "token may not list databases"}),
-            SinkPermissionError,
-            "HTTP 403",
+        pytest.param(
+            "v2",
+            [(401, {"code": "unauthorized", "message": "unauthorized access"})],
+            SinkAuthError,
+            "unauthorized access",
+            id="v2-bad-token",
         ),
-        ((500, "boom"), SinkUnreachableError, "HTTP 500: boom"),
-        ((200, {"databases": []}), InfluxRequestError, "unexpected database list"),
+        pytest.param(
+            "v2",
+            [
+                (
+                    404,
+                    {
+                        "code": "not found",
+                        "message": 'organization name "home org" not found',
+                    },
+                )
+            ],
+            SinkNotFoundError,
+            "organization",
+            id="v2-no-org",
+        ),
+        pytest.param(
+            "v2",
+            [
+                (200, NO_BUCKETS),
+                (
+                    404,
+                    {"code": "not found", "message": 'bucket "powertracker" not found'},
+                ),
+            ],
+            SinkNotFoundError,
+            "bucket",
+            id="v2-no-bucket",
+        ),
+        pytest.param(
+            "v2",
+            [
+                (200, BUCKETS),
+                (
+                    403,
+                    {
+                        "code": "forbidden",
+                        "message": "insufficient permissions for write",
+                    },
+                ),
+            ],
+            SinkPermissionError,
+            "insufficient permissions",
+            id="v2-read-only-token",
+        ),
+        pytest.param(
+            "v2",
+            [(404, "404 page not found")],
+            InfluxRequestError,
+            r"API version \(v2\)",
+            id="v2-not-a-v2-server",
+        ),
+        pytest.param(
+            "v2",
+            [(200, {"results": []})],
+            InfluxRequestError,
+            "unexpected bucket list",
+            id="v2-not-a-bucket-list",
+        ),
+        ("v3", [(200, DATABASES[:1])], SinkNotFoundError, "database 'powertracker'"),
+        ("v3", [(401, {"error": "invalid token"})], SinkAuthError, "HTTP 401"),
+        ("v3", [(403, {"error": "may not list"})], SinkPermissionError, "HTTP 403"),
+        ("v3", [(500, "boom")], SinkUnreachableError, "HTTP 500: boom"),
+        ("v3", [(200, {"databases": {}})], InfluxRequestError, "unexpected database"),
     ],
 )
-async def test_v3_validate_fails(
+async def test_validate_fails(
     fake: FakeInflux,
     http_session: aiohttp.ClientSession,
-    answer: Answer,
+    api: ApiVersion,
+    replies: list[Answer],
     error: type[SinkError],
     match: str,
 ) -> None:
-    fake.answer([answer])
+    fake.answer(replies)
 
     with pytest.raises(error, match=match) as raised:
-        await fake_sink(http_session, fake, "v3").validate()
+        await fake_sink(http_session, fake, api).validate()
 
     assert type(raised.value) is error
+    assert len(fake.requests) == len(replies)
     assert_no_secret(raised.value)

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import given, settings, strategies as st
 
 from custom_components.powertracker.sink.models import Sample
 from custom_components.powertracker.sink.outbox import Outbox
+from tests.sink.samples import T0, sample, series
 
-T0 = datetime(2026, 11, 28, tzinfo=UTC)
 STEP = timedelta(minutes=5)
-
-
-def _sample(home: str, step: int, power: float = 1000.0) -> Sample:
-    return Sample(home_id=home, time=T0 + step * STEP, power=power)
 
 
 def test_batches_come_oldest_first_across_homes() -> None:
     outbox = Outbox()
-    outbox.add([_sample("b", 1), _sample("a", 1)])
-    outbox.add([_sample("a", 0), _sample("b", 2)])
+    outbox.add([sample("b", T0 + STEP), sample("a", T0 + STEP)])
+    outbox.add([sample("a", T0), sample("b", T0 + 2 * STEP)])
 
     assert [(s.home_id, s.time) for s in outbox.batch(3)] == [
         ("a", T0),
@@ -32,19 +28,21 @@ def test_batches_come_oldest_first_across_homes() -> None:
 
 def test_a_sample_is_queued_once() -> None:
     outbox = Outbox()
-    outbox.add([_sample("a", 0)])
-    outbox.add([_sample("a", 0, power=5.0), _sample("a", 0)])
+    outbox.add([sample("a", T0)])
+    outbox.add([sample("a", T0, power=5.0), sample("a", T0)])
 
     assert len(outbox) == 1
-    assert outbox.samples[0].power == 1000.0
+    assert outbox.samples[0].power == 1234.5
 
 
 def test_the_oldest_overflow_when_a_home_falls_too_far_behind() -> None:
     outbox = Outbox(max_age=timedelta(hours=1))
-    assert outbox.add([_sample("a", i) for i in range(13)]) == 0  # 0 .. 60 min
-    assert outbox.add([_sample("b", 0)]) == 0  # another home's clock is its own
+    assert outbox.add(series("a", 13, STEP)) == 0  # 0 .. 60 min
+    assert outbox.add([sample("b", T0)]) == 0  # another home's clock is its own
 
-    assert outbox.add([_sample("a", 14)]) == 2  # 0 and 5 min are now > 1 h behind
+    assert (
+        outbox.add([sample("a", T0 + 14 * STEP)]) == 2
+    )  # 0 and 5 min are now > 1 h behind
 
     assert outbox.overflowed == 2
     assert min(s.time for s in outbox.samples if s.home_id == "a") == T0 + 2 * STEP
@@ -53,20 +51,20 @@ def test_the_oldest_overflow_when_a_home_falls_too_far_behind() -> None:
 
 def test_confirm_counts_sent_and_refused() -> None:
     outbox = Outbox()
-    outbox.add([_sample("a", i) for i in range(5)])
+    outbox.add(series("a", 5, STEP))
     batch = outbox.batch(3)
 
     outbox.confirm(batch, refused=1)
 
     assert (len(outbox), outbox.sent, outbox.refused) == (2, 2, 1)
-    assert outbox.batch(5) == [_sample("a", 3), _sample("a", 4)]
+    assert outbox.batch(5) == series("a", 5, STEP)[3:]
 
 
 def test_confirm_after_an_overflow_counts_only_what_was_still_queued() -> None:
     outbox = Outbox(max_age=timedelta(minutes=10))
-    outbox.add([_sample("a", 0), _sample("a", 1)])
+    outbox.add([sample("a", T0), sample("a", T0 + STEP)])
     batch = outbox.batch(2)
-    outbox.add([_sample("a", 3)])  # overflows step 0 while the batch is out
+    outbox.add([sample("a", T0 + 3 * STEP)])  # overflows step 0 while the batch is out
 
     outbox.confirm(batch)
 
@@ -75,7 +73,9 @@ def test_confirm_after_an_overflow_counts_only_what_was_still_queued() -> None:
 
 def test_json_round_trip() -> None:
     outbox = Outbox()
-    outbox.add([Sample("a", T0, 1.5, 2.0, 3.0, 4.0, "SEK", 5.0, 6.0), _sample("b", 1)])
+    outbox.add(
+        [Sample("a", T0, 1.5, 2.0, 3.0, 4.0, "SEK", 5.0, 6.0), sample("b", T0 + STEP)]
+    )
     outbox.confirm(outbox.batch(1), refused=1)
 
     again = Outbox.from_json(outbox.as_json())
@@ -105,7 +105,7 @@ def test_every_sample_is_accounted_for(
     for added, size, refused in steps:
         queued = {(s.home_id, s.time) for s in outbox.samples}
         accepted += len({(h, T0 + n * STEP) for h, n in added} - queued)
-        outbox.add([_sample(home, step) for home, step in added])
+        outbox.add([sample(home, T0 + step * STEP) for home, step in added])
         batch = outbox.batch(size)
         outbox.confirm(batch, min(refused, len(batch)))
         keys = [(s.time, s.home_id) for s in outbox.samples]

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import builtins
-import calendar
 import logging
 import os
 import ssl
 import threading
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_socket  # type: ignore[import-untyped]
 from botocore.stub import Stubber  # type: ignore[import-untyped]
 
 from custom_components.powertracker.sink import timestream
@@ -33,16 +30,16 @@ from custom_components.powertracker.sink.timestream import (
     TimestreamConfigError,
     TimestreamSink,
 )
+from tests.sink import timestream_server
+from tests.sink.conftest import free_loopback_port
+from tests.sink.samples import T0, T0_S, VALUES, full_sample, sample, series
 from tests.sink.timestream_server import (
     FAKE_KEY,
     REGION,
     CallLog,
     MotoTimestream,
     aws_client,
-    free_loopback_port,
-    join_request_threads,
     json_response,
-    request_threads,
 )
 
 pytestmark = pytest.mark.filterwarnings(
@@ -50,50 +47,24 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:datetime.datetime.utcnow:DeprecationWarning:botocore"
 )
 
+moto_server = timestream_server.moto_server
+moto = timestream_server.moto
+names = timestream_server.names
+no_aws_credentials = timestream_server.no_aws_credentials
+
 KEY_ID = "AKIAPOWERTRACKER0TEST"
 SECRET = "pt/Secret+Key/0123456789abcdefghijklmnopq"
-T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-T0_MS = calendar.timegm(T0.utctimetuple()) * 1000
+T0_MS = T0_S * 1000
 VILLA = "home-villa-1"
 CABIN = "home-cabin-2"
 SINK_LOGGER = "custom_components.powertracker.sink.timestream"
+NOT_FOUND = "ResourceNotFoundException"
+CONFLICT = "ConflictException"
 
 
 # ---------------------------------------------------------------------------
 # fixtures
 # ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[MotoTimestream]:
-    """moto in a thread of this process, for the whole module.
-
-    Started here, before phacc's per-test thread check takes its snapshot (a
-    thread started inside a test would count as left behind). Module fixtures
-    cannot use the function fixture `socket_enabled`, and phacc disables
-    sockets before every test, so binding the server needs them enabled here;
-    every test using the server requests `socket_enabled` as well.
-    """
-    pytest_socket.enable_socket()
-    server = MotoTimestream()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def moto(socket_enabled: None, moto_server: MotoTimestream) -> Iterator[MotoTimestream]:
-    """The module's moto server; waits for its request threads at the end."""
-    before = request_threads()
-    yield moto_server
-    join_request_threads(before)
-
-
-@pytest.fixture
-def names() -> tuple[str, str]:
-    """A database and table name no other test uses (moto's state is shared)."""
-    suffix = uuid.uuid4().hex[:10]
-    return f"pt_db_{suffix}", f"pt_tbl_{suffix}"
 
 
 @dataclass
@@ -112,37 +83,76 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
-@pytest.fixture
-async def make_sink(
-    moto: MotoTimestream, names: tuple[str, str], sleeps: Sleeps
-) -> AsyncIterator[Callable[..., TimestreamSink]]:
-    """Make sinks of moto (fake key, this test's names); closed at the end."""
-    made: list[TimestreamSink] = []
-    database, table = names
+def offline_sink(**overrides: Any) -> TimestreamSink:
+    """A sink of "pt_db"."pt_tbl" with a real-looking key pair and `overrides`."""
+    settings: dict[str, Any] = {
+        "region": REGION,
+        "database": "pt_db",
+        "table": "pt_tbl",
+        "access_key_id": KEY_ID,
+        "secret_access_key": SECRET,
+    }
+    return TimestreamSink(**(settings | overrides))
 
-    def make(**overrides: Any) -> TimestreamSink:
-        settings: dict[str, Any] = {
-            "region": REGION,
-            "database": database,
-            "table": table,
+
+@dataclass
+class MotoTable:
+    """This test's database and table in moto, and the sinks made of them."""
+
+    moto: MotoTimestream
+    database: str
+    table: str
+    sleeps: Sleeps
+    made: list[TimestreamSink] = field(default_factory=list)
+
+    def sink(self, **overrides: Any) -> TimestreamSink:
+        """A sink of the table in moto (fake key pair); closed at the end."""
+        settings = {
+            "database": self.database,
+            "table": self.table,
             "access_key_id": FAKE_KEY,
             "secret_access_key": FAKE_KEY,
-            "endpoint_url": moto.url,
-            "sleep": sleeps,
+            "endpoint_url": self.moto.url,
+            "sleep": self.sleeps,
         }
-        settings.update(overrides)
-        sink = TimestreamSink(**settings)
-        made.append(sink)
+        sink = offline_sink(**(settings | overrides))
+        self.made.append(sink)
         return sink
 
-    yield make
-    for sink in made:
+    async def validated(self, **overrides: Any) -> TimestreamSink:
+        """A sink whose `validate()` has passed."""
+        sink = self.sink(**overrides)
+        await sink.validate()
+        return sink
+
+    def exists(self) -> bool:
+        """Whether moto holds the database."""
+        return self.moto.has_database(self.database)
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """What moto stored in the table, in order."""
+        return self.moto.table(self.database, self.table).records
+
+    def settings(self) -> tuple[int, int, bool]:
+        """(memory hours, magnetic days, magnetic writes) of the table."""
+        return self.moto.settings(self.database, self.table)
+
+
+@pytest.fixture
+async def moto_table(
+    moto: MotoTimestream, names: tuple[str, str], sleeps: Sleeps
+) -> AsyncIterator[MotoTable]:
+    """This test's table in moto (not created yet)."""
+    table = MotoTable(moto, *names, sleeps)
+    yield table
+    for sink in table.made:
         await sink.close()
 
 
 @pytest.fixture
 async def aws(moto: MotoTimestream) -> AsyncIterator[Any]:
-    """A separate aiobotocore client of moto, to read back and set up state."""
+    """A separate aiobotocore client of moto, to set up state."""
     async with aws_client(moto.url) as client:
         yield client
 
@@ -159,18 +169,9 @@ class Stubbed:
 @pytest.fixture
 async def stubbed(sleeps: Sleeps) -> AsyncIterator[Stubbed]:
     """A sink with a real key pair, its client stubbed; all answers must be used."""
-    sink = TimestreamSink(
-        region=REGION,
-        database="pt_db",
-        table="pt_tbl",
-        access_key_id=KEY_ID,
-        secret_access_key=SECRET,
-        # Never contacted: the Stubber answers before anything is sent.
-        endpoint_url="http://127.0.0.1:9",
-        sleep=sleeps,
-    )
-    client = await sink._ensure_client()
-    stubber = Stubber(client)
+    # Never contacted: the Stubber answers before anything is sent.
+    sink = offline_sink(endpoint_url="http://127.0.0.1:9", sleep=sleeps)
+    stubber = Stubber(await sink._ensure_client())
     stubber.activate()
     yield Stubbed(sink, stubber, sleeps)
     stubber.deactivate()
@@ -183,75 +184,77 @@ async def stubbed(sleeps: Sleeps) -> AsyncIterator[Stubbed]:
 # ---------------------------------------------------------------------------
 
 
-def sample(home: str, i: int, **values: Any) -> Sample:
-    """A sample of `home` at T0 + 10 s * i with simple, exactly printable values."""
-    defaults: dict[str, Any] = {
-        "power": 1000.0 + i,
-        "accumulated_consumption": 0.5 * i,
-        "consumption_total": 12000.25 + i,
-        "accumulated_cost": 0.25 * i,
-        "currency": "SEK",
-    }
-    defaults.update(values)
-    return Sample(home_id=home, time=T0 + timedelta(seconds=10 * i), **defaults)
-
-
-def table_settings(table: dict[str, Any]) -> tuple[int, int, bool]:
-    """(memory hours, magnetic days, magnetic writes) of a DescribeTable answer."""
-    retention = table["RetentionProperties"]
-    return (
-        retention["MemoryStoreRetentionPeriodInHours"],
-        retention["MagneticStoreRetentionPeriodInDays"],
-        table["MagneticStoreWriteProperties"]["EnableMagneticStoreWrites"],
-    )
-
-
-def describe_table_answer(
-    database: str, table: str, hours: int = 48, days: int = 730, magnetic: bool = True
+def update_table(
+    database: str = "pt_db",
+    table: str = "pt_tbl",
+    hours: int = 48,
+    days: int = 730,
+    **magnetic: Any,
 ) -> dict[str, Any]:
-    """A DescribeTable answer for the Stubber."""
+    """UpdateTable's parameters (magnetic writes on unless `magnetic` says)."""
     return {
-        "Table": {
-            "Arn": (
-                f"arn:aws:timestream:{REGION}:123456789012:"
-                f"database/{database}/table/{table}"
-            ),
-            "TableName": table,
-            "DatabaseName": database,
-            "TableStatus": "ACTIVE",
-            "RetentionProperties": {
-                "MemoryStoreRetentionPeriodInHours": hours,
-                "MagneticStoreRetentionPeriodInDays": days,
-            },
-            "MagneticStoreWriteProperties": {"EnableMagneticStoreWrites": magnetic},
-        }
+        "DatabaseName": database,
+        "TableName": table,
+        "RetentionProperties": {
+            "MemoryStoreRetentionPeriodInHours": hours,
+            "MagneticStoreRetentionPeriodInDays": days,
+        },
+        "MagneticStoreWriteProperties": {"EnableMagneticStoreWrites": True, **magnetic},
     }
 
 
-def write_ok(stubber: Any, count: int) -> None:
-    """Queue a successful WriteRecords answer."""
-    stubber.add_response(
-        "write_records",
-        {"RecordsIngested": {"Total": count, "MemoryStore": count, "MagneticStore": 0}},
-    )
+def table_answer(hours: int = 48, days: int = 730, **magnetic: Any) -> dict[str, Any]:
+    """A DescribeTable (or UpdateTable) answer about "pt_db"."pt_tbl"."""
+    arn = f"arn:aws:timestream:{REGION}:123456789012:database/pt_db/table/pt_tbl"
+    settings = update_table(hours=hours, days=days, **magnetic)
+    return {"Table": {"Arn": arn, "TableStatus": "ACTIVE", **settings}}
 
 
-def stub_error(
-    stubber: Any,
-    method: str,
-    code: str,
-    status: int = 400,
-    message: str = "",
-    **modeled: Any,
-) -> None:
-    """Queue an AWS error answer."""
-    stubber.add_client_error(
-        method,
-        service_error_code=code,
-        service_message=message or f"{code} from the stub",
-        http_status_code=status,
-        modeled_fields=modeled or None,
-    )
+DATABASE_ANSWER = {"Database": {"DatabaseName": "pt_db"}}
+
+
+def ingested(count: int) -> dict[str, Any]:
+    """A WriteRecords answer."""
+    return {"RecordsIngested": {"Total": count, "MemoryStore": count}}
+
+
+@dataclass(frozen=True)
+class Fail:
+    """An AWS error answer for the Stubber."""
+
+    code: str
+    status: int = 400
+    message: str = ""
+    modeled: dict[str, Any] | None = None
+
+
+def stub(stubber: Any, method: str, *answers: dict[str, Any] | Fail) -> None:
+    """Queue `answers` to `method`, in turn: a dict answers, a `Fail` refuses."""
+    for answer in answers:
+        if isinstance(answer, Fail):
+            stubber.add_client_error(
+                method,
+                service_error_code=answer.code,
+                service_message=answer.message or f"{answer.code} from the stub",
+                http_status_code=answer.status,
+                modeled_fields=answer.modeled,
+            )
+        else:
+            stubber.add_response(method, answer)
+
+
+def sink_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The sink's warnings, in order."""
+    return [
+        r.message
+        for r in caplog.records
+        if r.name == SINK_LOGGER and r.levelno == logging.WARNING
+    ]
+
+
+def doubles(**values: float) -> list[dict[str, str]]:
+    """A record's DOUBLE measure values, in the order given."""
+    return [{"Name": k, "Value": str(v), "Type": "DOUBLE"} for k, v in values.items()]
 
 
 # ---------------------------------------------------------------------------
@@ -259,16 +262,9 @@ def stub_error(
 # ---------------------------------------------------------------------------
 
 
-async def test_validate_creates_database_and_table(
-    make_sink: Callable[..., TimestreamSink],
-    moto: MotoTimestream,
-    aws: Any,
-    names: tuple[str, str],
-) -> None:
-    database, table = names
-    sink = make_sink()
-    log = CallLog()
-    log.attach(await sink._ensure_client())
+async def test_validate_creates_database_and_table(moto_table: MotoTable) -> None:
+    sink = moto_table.sink()
+    log = await CallLog.of(sink)
 
     await sink.validate()
 
@@ -279,44 +275,56 @@ async def test_validate_creates_database_and_table(
         "DescribeTable",
         "CreateTable",
     ]
-    assert moto.has_database(database)
-    answer = await aws.describe_table(DatabaseName=database, TableName=table)
-    assert table_settings(answer["Table"]) == (48, 730, True)
+    assert moto_table.exists()
+    assert moto_table.settings() == (48, 730, True)
 
 
-async def test_second_validate_only_describes(
-    make_sink: Callable[..., TimestreamSink],
-    moto: MotoTimestream,
-    names: tuple[str, str],
-) -> None:
-    database, table = names
-    sink = make_sink()
-    await sink.validate()
-    assert await sink.write([sample(VILLA, 1)]) == WriteResult(written=1)
-    log = CallLog()
-    log.attach(await sink._ensure_client())
+async def test_second_validate_only_describes(moto_table: MotoTable) -> None:
+    sink = await moto_table.validated()
+    assert await sink.write([sample(VILLA)]) == WriteResult(written=1)
+    log = await CallLog.of(sink)
 
     await sink.validate()
-    await make_sink().validate()  # a new sink, same settings
+    await moto_table.sink().validate()  # a new sink, same settings
 
     assert log.operations == ["DescribeDatabase", "DescribeTable"]
     # moto replaces a table on CreateTable: the record survived, so nothing was.
-    assert len(moto.table(database, table).records) == 1
+    assert len(moto_table.records) == 1
 
 
+@pytest.mark.parametrize(
+    ("first", "changed", "expected"),
+    [
+        pytest.param(
+            {},
+            {
+                "memory_retention_hours": 24,
+                "magnetic_retention_days": 365,
+                "magnetic_writes": False,
+            },
+            (24, 365, False),
+            id="all-settings",
+        ),
+        pytest.param(
+            {"magnetic_writes": False},
+            {"magnetic_writes": True},
+            (48, 730, True),
+            id="only-magnetic-writes",
+        ),
+    ],
+)
 async def test_changed_settings_are_reconciled(
-    make_sink: Callable[..., TimestreamSink], aws: Any, names: tuple[str, str]
+    moto_table: MotoTable,
+    first: dict[str, Any],
+    changed: dict[str, Any],
+    expected: tuple[int, int, bool],
 ) -> None:
-    database, table = names
-    await make_sink().validate()
-    changed = make_sink(
-        memory_retention_hours=24, magnetic_retention_days=365, magnetic_writes=False
-    )
-    log = CallLog()
-    log.attach(await changed._ensure_client())
+    await moto_table.validated(**first)
+    sink = moto_table.sink(**changed)
+    log = await CallLog.of(sink)
 
-    await changed.validate()
-    await changed.validate()
+    await sink.validate()
+    await sink.validate()
 
     assert log.operations == [
         "DescribeDatabase",
@@ -325,99 +333,64 @@ async def test_changed_settings_are_reconciled(
         "DescribeDatabase",
         "DescribeTable",
     ]
-    update = log.calls[2][1]
-    assert update["RetentionProperties"] == {
-        "MemoryStoreRetentionPeriodInHours": 24,
-        "MagneticStoreRetentionPeriodInDays": 365,
-    }
-    assert update["MagneticStoreWriteProperties"] == {
-        "EnableMagneticStoreWrites": False
-    }
-    answer = await aws.describe_table(DatabaseName=database, TableName=table)
-    assert table_settings(answer["Table"]) == (24, 365, False)
-
-
-async def test_only_magnetic_writes_differ_is_reconciled(
-    make_sink: Callable[..., TimestreamSink], aws: Any, names: tuple[str, str]
-) -> None:
-    database, table = names
-    await make_sink(magnetic_writes=False).validate()
-
-    await make_sink(magnetic_writes=True).validate()
-
-    answer = await aws.describe_table(DatabaseName=database, TableName=table)
-    assert table_settings(answer["Table"]) == (48, 730, True)
+    hours, days, magnetic = expected
+    assert log.calls[2][1] == update_table(
+        moto_table.database,
+        moto_table.table,
+        hours,
+        days,
+        EnableMagneticStoreWrites=magnetic,
+    )
+    assert moto_table.settings() == expected
 
 
 async def test_create_off_and_missing_table_is_not_found(
-    make_sink: Callable[..., TimestreamSink],
-    moto: MotoTimestream,
-    aws: Any,
-    names: tuple[str, str],
+    moto_table: MotoTable, aws: Any
 ) -> None:
-    database, table = names
-    sink = make_sink(create=False)
+    database, table = moto_table.database, moto_table.table
+    sink = moto_table.sink(create=False)
 
     with pytest.raises(SinkNotFoundError, match="database") as missing_db:
         await sink.validate()
-    assert not moto.has_database(database)
+    assert not moto_table.exists()
     assert missing_db.value.retryable is False
 
     await aws.create_database(DatabaseName=database)
     with pytest.raises(SinkNotFoundError, match="table") as missing_table:
         await sink.validate()
-    assert table not in moto.backend().databases[database].tables
+    assert table not in moto_table.moto.backend().databases[database].tables
     assert f"{database}.{table}" in str(missing_table.value)
 
 
 async def test_create_off_leaves_a_differing_table_alone(
-    make_sink: Callable[..., TimestreamSink],
-    aws: Any,
-    names: tuple[str, str],
-    caplog: pytest.LogCaptureFixture,
+    moto_table: MotoTable, caplog: pytest.LogCaptureFixture
 ) -> None:
-    database, table = names
-    await make_sink().validate()
-    hands_off = make_sink(create=False, memory_retention_hours=12)
-    log = CallLog()
-    log.attach(await hands_off._ensure_client())
+    await moto_table.validated()
+    hands_off = moto_table.sink(create=False, memory_retention_hours=12)
+    log = await CallLog.of(hands_off)
 
     await hands_off.validate()
 
     assert log.operations == ["DescribeDatabase", "DescribeTable"]
-    answer = await aws.describe_table(DatabaseName=database, TableName=table)
-    assert table_settings(answer["Table"]) == (48, 730, True)
-    assert any(
-        r.name == SINK_LOGGER and r.levelno == logging.WARNING and table in r.message
-        for r in caplog.records
-    )
+    assert moto_table.settings() == (48, 730, True)
+    assert any(moto_table.table in warning for warning in sink_warnings(caplog))
 
 
 async def test_default_credential_chain(
-    make_sink: Callable[..., TimestreamSink],
-    moto: MotoTimestream,
-    names: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
+    moto_table: MotoTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_KEY)
-    sink = make_sink(access_key_id=None, secret_access_key=None)
+    sink = moto_table.sink(access_key_id=None, secret_access_key=None)
 
     await sink.validate()
 
-    assert moto.has_database(names[0])
+    assert moto_table.exists()
     assert "default chain" in repr(sink)
 
 
 async def test_empty_fields_mean_not_given() -> None:
-    sink = TimestreamSink(
-        region=REGION,
-        database="pt_db",
-        table="pt_tbl",
-        access_key_id="",
-        secret_access_key="",
-        endpoint_url="",
-    )
+    sink = offline_sink(access_key_id="", secret_access_key="", endpoint_url="")
 
     assert sink.access_key_id is None
     assert sink.endpoint_url is None
@@ -425,25 +398,15 @@ async def test_empty_fields_mean_not_given() -> None:
 
 
 async def test_no_credentials_anywhere_is_an_auth_error(
-    make_sink: Callable[..., TimestreamSink],
-    moto: MotoTimestream,
-    names: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    moto_table: MotoTable, no_aws_credentials: None
 ) -> None:
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    sink = make_sink(access_key_id=None, secret_access_key=None)
+    sink = moto_table.sink(access_key_id=None, secret_access_key=None)
 
     with pytest.raises(SinkAuthError, match="no AWS credentials") as caught:
         await sink.validate()
 
     assert caught.value.retryable is False
-    assert not moto.has_database(names[0])
+    assert not moto_table.exists()
 
 
 # ---------------------------------------------------------------------------
@@ -451,74 +414,47 @@ async def test_no_credentials_anywhere_is_an_auth_error(
 # ---------------------------------------------------------------------------
 
 
-async def test_write_250_samples_of_two_homes(
-    make_sink: Callable[..., TimestreamSink],
-    moto: MotoTimestream,
-    names: tuple[str, str],
-) -> None:
-    database, table = names
-    sink = make_sink()
-    await sink.validate()
-    samples = [sample(VILLA if i % 2 else CABIN, i) for i in range(250)]
-    log = CallLog()
-    log.attach(await sink._ensure_client())
+async def test_write_250_samples_of_two_homes(moto_table: MotoTable) -> None:
+    sink = await moto_table.validated()
+    homes = [VILLA if i % 2 else CABIN for i in range(250)]
+    samples = [
+        full_sample(home, T0 + timedelta(seconds=i)) for i, home in enumerate(homes)
+    ]
+    log = await CallLog.of(sink)
 
     result = await sink.write(samples)
 
     assert result == WriteResult(written=250, dropped=0)
     assert log.operations == ["WriteRecords"] * 3
     assert [len(params["Records"]) for _, params in log.calls] == [100, 100, 50]
-    stored = moto.table(database, table).records
-    assert len(stored) == 250
-    for i, record in enumerate(stored):
-        assert record == {
-            "Dimensions": [
-                {"Name": "home_id", "Value": VILLA if i % 2 else CABIN},
-            ],
+    assert moto_table.records == [
+        {
+            "Dimensions": [{"Name": "home_id", "Value": home}],
             "MeasureName": "powertracker",
             "MeasureValueType": "MULTI",
             "MeasureValues": [
-                {"Name": "power", "Value": str(1000.0 + i), "Type": "DOUBLE"},
-                {
-                    "Name": "accumulated_consumption",
-                    "Value": str(0.5 * i),
-                    "Type": "DOUBLE",
-                },
-                {
-                    "Name": "consumption_total",
-                    "Value": str(12000.25 + i),
-                    "Type": "DOUBLE",
-                },
-                {"Name": "accumulated_cost", "Value": str(0.25 * i), "Type": "DOUBLE"},
+                *doubles(**VALUES),
                 {"Name": "currency", "Value": "SEK", "Type": "VARCHAR"},
             ],
-            "Time": str(T0_MS + 10_000 * i),
+            "Time": str(T0_MS + 1000 * i),
             "TimeUnit": "MILLISECONDS",
             "Version": 1,
         }
+        for i, home in enumerate(homes)
+    ]
 
 
 async def test_record_fields_times_and_unstorable_samples(
-    make_sink: Callable[..., TimestreamSink],
-    moto: MotoTimestream,
-    names: tuple[str, str],
-    caplog: pytest.LogCaptureFixture,
+    moto_table: MotoTable, caplog: pytest.LogCaptureFixture
 ) -> None:
-    database, table = names
-    sink = make_sink()
-    await sink.validate()
+    sink = await moto_table.validated()
     cet = timezone(timedelta(hours=1))
     samples = [
         # Only power; a local time with microseconds (truncated to ms).
-        Sample(
-            home_id=VILLA,
-            time=datetime(2026, 11, 28, 13, 0, 0, 123_987, tzinfo=cet),
-            power=1500.5,
-        ),
+        sample(VILLA, datetime(2026, 11, 28, 13, 34, 56, 123_987, tzinfo=cet)),
         # Production values; a NaN cost is left out, an empty currency too.
-        Sample(
-            home_id=CABIN,
-            time=T0,
+        sample(
+            CABIN,
             power=0.0,
             accumulated_cost=float("nan"),
             currency="",
@@ -526,167 +462,126 @@ async def test_record_fields_times_and_unstorable_samples(
             accumulated_production=4.75,
         ),
         # Nothing finite to store: dropped and counted.
-        Sample(home_id=VILLA, time=T0, power=float("inf")),
+        sample(VILLA, power=float("inf")),
         # A naive time: cannot be placed, dropped and counted.
-        Sample(home_id=VILLA, time=datetime(2026, 11, 28, 12, 0), power=1.0),  # noqa: DTZ001
+        sample(VILLA, datetime(2026, 11, 28, 12, 0)),  # noqa: DTZ001
         # No home: dropped and counted.
-        Sample(home_id="", time=T0, power=1.0),
+        sample(""),
     ]
 
     result = await sink.write(samples)
 
     assert result == WriteResult(written=2, dropped=3)
-    villa, cabin = moto.table(database, table).records
+    villa, cabin = moto_table.records
     assert villa["Time"] == str(T0_MS + 123)
-    assert villa["MeasureValues"] == [
-        {"Name": "power", "Value": "1500.5", "Type": "DOUBLE"}
-    ]
+    assert villa["MeasureValues"] == doubles(power=1234.5)
     assert cabin["Dimensions"] == [{"Name": "home_id", "Value": CABIN}]
     assert cabin["Time"] == str(T0_MS)
-    assert cabin["MeasureValues"] == [
-        {"Name": "power", "Value": "0.0", "Type": "DOUBLE"},
-        {"Name": "power_production", "Value": "2300.0", "Type": "DOUBLE"},
-        {"Name": "accumulated_production", "Value": "4.75", "Type": "DOUBLE"},
-    ]
-    assert any(
-        r.name == SINK_LOGGER
-        and r.levelno == logging.WARNING
-        and "3 sample" in r.message
-        for r in caplog.records
+    assert cabin["MeasureValues"] == doubles(
+        power=0.0, power_production=2300.0, accumulated_production=4.75
     )
+    assert any("3 sample" in warning for warning in sink_warnings(caplog))
 
 
-async def test_a_resend_sends_identical_records(
-    make_sink: Callable[..., TimestreamSink],
-    moto: MotoTimestream,
-    names: tuple[str, str],
-) -> None:
+async def test_a_resend_sends_identical_records(moto_table: MotoTable) -> None:
     """Same version, same values: Timestream treats the re-send as a no-op.
 
     moto keeps duplicates (it does not model versions), so this checks what
     Timestream's idempotence rests on: the same samples give the same records.
     """
-    database, table = names
-    sink = make_sink()
-    await sink.validate()
-    samples = [sample(VILLA, i) for i in range(3)]
+    sink = await moto_table.validated()
+    samples = series(VILLA, 3)
 
     await sink.write(samples)
-    await make_sink().write(samples)
+    await moto_table.sink().write(samples)
 
-    stored = moto.table(database, table).records
+    stored = moto_table.records
     assert len(stored) == 6
     assert stored[:3] == stored[3:]
     assert {record["Version"] for record in stored} == {1}
 
 
 async def test_nothing_to_write_connects_nowhere(socket_enabled: None) -> None:
-    sink = TimestreamSink(
-        region=REGION,
-        database="pt_db",
-        table="pt_tbl",
-        access_key_id=KEY_ID,
-        secret_access_key=SECRET,
-        endpoint_url=f"http://127.0.0.1:{free_loopback_port()}",
-    )
+    sink = offline_sink(endpoint_url=f"http://127.0.0.1:{free_loopback_port()}")
 
     assert await sink.write([]) == WriteResult(written=0, dropped=0)
     assert await sink.write([Sample(VILLA, T0, float("nan"))]) == WriteResult(0, 1)
     await sink.close()
 
 
-async def test_close_then_write_again(
-    make_sink: Callable[..., TimestreamSink],
-    moto: MotoTimestream,
-    names: tuple[str, str],
-) -> None:
-    sink = make_sink()
-    await sink.validate()
+async def test_close_then_write_again(moto_table: MotoTable) -> None:
+    sink = await moto_table.validated()
     await sink.close()
     await sink.close()  # twice is fine
 
-    assert await sink.write([sample(VILLA, 1)]) == WriteResult(written=1)
-    assert len(moto.table(*names).records) == 1
+    assert await sink.write([sample(VILLA)]) == WriteResult(written=1)
+    assert len(moto_table.records) == 1
 
 
 # ---------------------------------------------------------------------------
 # error paths, stubbed
 # ---------------------------------------------------------------------------
 
-
-async def test_conflict_on_create_database_is_fine(stubbed: Stubbed) -> None:
-    st = stubbed.stubber
-    stub_error(st, "describe_database", "ResourceNotFoundException")
-    stub_error(st, "create_database", "ConflictException")
-    st.add_response("describe_table", describe_table_answer("pt_db", "pt_tbl"))
-
-    await stubbed.sink.validate()
+S3_LOCATION = {"S3Configuration": {"BucketName": "rejects", "ObjectKeyPrefix": "pt"}}
 
 
-async def test_conflict_on_create_table_reconciles_what_was_made(
+@pytest.mark.parametrize(
+    ("steps", "update"),
+    [
+        pytest.param(
+            [
+                ("describe_database", Fail(NOT_FOUND)),
+                ("create_database", Fail(CONFLICT)),
+                ("describe_table", table_answer()),
+            ],
+            None,
+            id="database-created-meanwhile",
+        ),
+        pytest.param(
+            [
+                ("describe_database", DATABASE_ANSWER),
+                ("describe_table", Fail(NOT_FOUND)),
+                ("create_table", Fail(CONFLICT)),
+                ("describe_table", table_answer(hours=6)),
+            ],
+            update_table(),
+            id="table-created-meanwhile-is-reconciled",
+        ),
+        pytest.param(
+            [
+                ("describe_database", DATABASE_ANSWER),
+                (
+                    "describe_table",
+                    table_answer(
+                        days=365, MagneticStoreRejectedDataLocation=S3_LOCATION
+                    ),
+                ),
+            ],
+            update_table(MagneticStoreRejectedDataLocation=S3_LOCATION),
+            id="update-keeps-the-s3-location-of-rejections",
+        ),
+    ],
+)
+async def test_validate_copes_with_others_and_reconciles(
     stubbed: Stubbed,
+    steps: list[tuple[str, dict[str, Any] | Fail]],
+    update: dict[str, Any] | None,
 ) -> None:
-    st = stubbed.stubber
-    st.add_response("describe_database", {"Database": {"DatabaseName": "pt_db"}})
-    stub_error(st, "describe_table", "ResourceNotFoundException")
-    stub_error(st, "create_table", "ConflictException")
-    st.add_response("describe_table", describe_table_answer("pt_db", "pt_tbl", hours=6))
-    st.add_response(
-        "update_table",
-        describe_table_answer("pt_db", "pt_tbl"),
-        {
-            "DatabaseName": "pt_db",
-            "TableName": "pt_tbl",
-            "RetentionProperties": {
-                "MemoryStoreRetentionPeriodInHours": 48,
-                "MagneticStoreRetentionPeriodInDays": 730,
-            },
-            "MagneticStoreWriteProperties": {"EnableMagneticStoreWrites": True},
-        },
-    )
+    for method, answer in steps:
+        stub(stubbed.stubber, method, answer)
+    if update is not None:  # the Stubber checks the parameters
+        stubbed.stubber.add_response("update_table", table_answer(), update)
 
     await stubbed.sink.validate()
 
-
-async def test_update_keeps_the_s3_location_of_rejections(stubbed: Stubbed) -> None:
-    location = {"S3Configuration": {"BucketName": "rejects", "ObjectKeyPrefix": "pt"}}
-    st = stubbed.stubber
-    st.add_response("describe_database", {"Database": {"DatabaseName": "pt_db"}})
-    answer = describe_table_answer("pt_db", "pt_tbl", days=365)
-    answer["Table"]["MagneticStoreWriteProperties"][
-        "MagneticStoreRejectedDataLocation"
-    ] = location
-    st.add_response("describe_table", answer)
-    st.add_response(
-        "update_table",
-        describe_table_answer("pt_db", "pt_tbl"),
-        {
-            "DatabaseName": "pt_db",
-            "TableName": "pt_tbl",
-            "RetentionProperties": {
-                "MemoryStoreRetentionPeriodInHours": 48,
-                "MagneticStoreRetentionPeriodInDays": 730,
-            },
-            "MagneticStoreWriteProperties": {
-                "EnableMagneticStoreWrites": True,
-                "MagneticStoreRejectedDataLocation": location,
-            },
-        },
-    )
-
-    await stubbed.sink.validate()
+    stubbed.stubber.assert_no_pending_responses()
 
 
-async def test_rejected_records_are_dropped_and_the_rest_written(
-    stubbed: Stubbed, caplog: pytest.LogCaptureFixture
-) -> None:
-    st = stubbed.stubber
-    stub_error(
-        st,
-        "write_records",
-        "RejectedRecordsException",
-        message="One or more records have been rejected. See RejectedRecords.",
-        RejectedRecords=[
+REJECTED = Fail(
+    "RejectedRecordsException",
+    message="One or more records have been rejected. See RejectedRecords.",
+    modeled={
+        "RejectedRecords": [
             {
                 "RecordIndex": 3,
                 "Reason": "A record with the same time, dimensions and measure name "
@@ -698,127 +593,139 @@ async def test_rejected_records_are_dropped_and_the_rest_written(
                 "Reason": "The record timestamp is outside the time range "
                 "[2026-11-26T12:00:00Z, 2026-11-28T12:15:00Z) of the memory store.",
             },
-        ],
-    )
-    write_ok(st, 50)
-    samples = [sample(VILLA, i) for i in range(150)]
-
-    result = await stubbed.sink.write(samples)
-
-    assert result == WriteResult(written=148, dropped=2)
-    assert stubbed.sleeps.delays == []  # nothing retried
-    warnings = [
-        r.message
-        for r in caplog.records
-        if r.name == SINK_LOGGER and r.levelno == logging.WARNING
-    ]
-    # The retention rejection is worth a warning; the version conflict is not.
-    assert len(warnings) == 1
-    assert "outside the time range" in warnings[0]
+        ]
+    },
+)
+THROTTLED = Fail("ThrottlingException")
 
 
-async def test_rejection_without_a_list_drops_the_request(stubbed: Stubbed) -> None:
-    stub_error(stubbed.stubber, "write_records", "RejectedRecordsException")
-
-    result = await stubbed.sink.write([sample(VILLA, i) for i in range(5)])
-
-    assert result == WriteResult(written=0, dropped=5)
-
-
-async def test_validation_exception_drops_that_request_only(
-    stubbed: Stubbed, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("answers", "count", "expected", "retries", "warned"),
+    [
+        # The retention rejection is worth a warning; the version conflict is not.
+        pytest.param(
+            [REJECTED, ingested(50)],
+            150,
+            WriteResult(written=148, dropped=2),
+            0,
+            "outside the time range",
+            id="rejected-records-dropped-the-rest-written",
+        ),
+        pytest.param(
+            [Fail("RejectedRecordsException")],
+            5,
+            WriteResult(written=0, dropped=5),
+            0,
+            "without saying which",
+            id="rejection-without-a-list-drops-the-request",
+        ),
+        pytest.param(
+            [
+                Fail("ValidationException", message="Measure name pt is reserved"),
+                ingested(20),
+            ],
+            120,
+            WriteResult(written=20, dropped=100),
+            0,
+            "is reserved",
+            id="invalid-request-dropped-only",
+        ),
+        pytest.param(
+            [THROTTLED, THROTTLED, ingested(10)],
+            10,
+            WriteResult(written=10),
+            2,
+            None,
+            id="throttled-twice-then-written",
+        ),
+        pytest.param(
+            [
+                Fail("InternalServerException", 500),
+                Fail("ServiceUnavailable", 503),
+                ingested(1),
+            ],
+            1,
+            WriteResult(written=1),
+            2,
+            None,
+            id="server-faults-are-retried",
+        ),
+    ],
+)
+async def test_write_outcomes(
+    stubbed: Stubbed,
+    caplog: pytest.LogCaptureFixture,
+    answers: list[dict[str, Any] | Fail],
+    count: int,
+    expected: WriteResult,
+    retries: int,
+    warned: str | None,
 ) -> None:
-    stub_error(
-        stubbed.stubber,
-        "write_records",
-        "ValidationException",
-        message="Measure name powertracker is reserved",
-    )
-    write_ok(stubbed.stubber, 20)
+    stub(stubbed.stubber, "write_records", *answers)
 
-    result = await stubbed.sink.write([sample(CABIN, i) for i in range(120)])
+    assert await stubbed.sink.write(series(VILLA, count)) == expected
 
-    assert result == WriteResult(written=20, dropped=100)
-    assert any(
-        r.levelno == logging.WARNING and "is reserved" in r.message
-        for r in caplog.records
-    )
-
-
-async def test_throttled_twice_then_written(stubbed: Stubbed) -> None:
-    stub_error(stubbed.stubber, "write_records", "ThrottlingException")
-    stub_error(stubbed.stubber, "write_records", "ThrottlingException")
-    write_ok(stubbed.stubber, 10)
-
-    result = await stubbed.sink.write([sample(VILLA, i) for i in range(10)])
-
-    assert result == WriteResult(written=10, dropped=0)
-    first, second = stubbed.sleeps.delays
     # Half to all of 0.5 s, then of 1 s: growing, jittered, bounded.
-    assert 0.25 <= first <= 0.5
-    assert 0.5 <= second <= 1.0
-    assert second >= first
+    assert len(stubbed.sleeps.delays) == retries
+    for attempt, delay in enumerate(stubbed.sleeps.delays):
+        assert 0.25 * 2**attempt <= delay <= 0.5 * 2**attempt
+    warnings = sink_warnings(caplog)
+    if warned is None:
+        assert warnings == []
+    else:
+        (warning,) = warnings
+        assert warned in warning
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "error", "attempts"),
+    [
+        ("ThrottlingException", 400, SinkUnreachableError, 3),
+        ("InternalServerException", 500, SinkUnreachableError, 3),
+        ("UnrecognizedClientException", 400, SinkAuthError, 1),
+        ("AccessDeniedException", 403, SinkPermissionError, 1),
+        (NOT_FOUND, 400, SinkNotFoundError, 1),
+    ],
+)
+@pytest.mark.parametrize("batches", [1, 2])
+async def test_write_failures_raise_once_retrying_cannot_help(
+    stubbed: Stubbed,
+    code: str,
+    status: int,
+    error: type[SinkError],
+    attempts: int,
+    batches: int,
+) -> None:
+    """Also after an earlier batch was written: the outbox re-sends all, and the
+    written batch is then an idempotent no-op."""
+    if batches == 2:
+        stub(stubbed.stubber, "write_records", ingested(100))
+    stub(stubbed.stubber, "write_records", *[Fail(code, status)] * attempts)
+
+    with pytest.raises(error, match=f"WriteRecords failed: {code}") as caught:
+        await stubbed.sink.write(series(VILLA, 100 * batches - 99))
+
+    assert type(caught.value) is error
+    assert len(stubbed.sleeps.delays) == attempts - 1
 
 
 @pytest.mark.parametrize(("jitter", "expected"), [(0.0, [0.25, 0.5]), (0.999, None)])
 async def test_backoff_bounds_follow_the_jitter(
     sleeps: Sleeps, jitter: float, expected: list[float] | None
 ) -> None:
-    sink = TimestreamSink(
-        region=REGION,
-        database="pt_db",
-        table="pt_tbl",
-        access_key_id=KEY_ID,
-        secret_access_key=SECRET,
-        endpoint_url="http://127.0.0.1:9",
-        sleep=sleeps,
-        jitter=lambda: jitter,
+    sink = offline_sink(
+        endpoint_url="http://127.0.0.1:9", sleep=sleeps, jitter=lambda: jitter
     )
     stubber = Stubber(await sink._ensure_client())
-    for _ in range(3):
-        stub_error(stubber, "write_records", "ThrottlingException")
+    stub(stubber, "write_records", *[THROTTLED] * 3)
     with stubber, pytest.raises(SinkUnreachableError):
-        await sink.write([sample(VILLA, 1)])
+        await sink.write([sample(VILLA)])
     await sink.close()
 
     if expected is not None:
         assert sleeps.delays == expected
     else:
         assert sleeps.delays == pytest.approx([0.4998, 0.9995], abs=1e-3)
-
-
-async def test_throttled_every_time_is_unreachable(stubbed: Stubbed) -> None:
-    for _ in range(3):
-        stub_error(stubbed.stubber, "write_records", "ThrottlingException")
-
-    with pytest.raises(SinkUnreachableError) as caught:
-        await stubbed.sink.write([sample(VILLA, i) for i in range(10)])
-
-    assert caught.value.retryable is True
-    assert "WriteRecords" in str(caught.value)
-    assert "ThrottlingException" in str(caught.value)
-    assert len(stubbed.sleeps.delays) == 2  # 3 attempts
-
-
-async def test_server_faults_are_retried(stubbed: Stubbed) -> None:
-    stub_error(stubbed.stubber, "write_records", "InternalServerException", 500)
-    stub_error(stubbed.stubber, "write_records", "ServiceUnavailable", 503)
-    write_ok(stubbed.stubber, 1)
-
-    assert await stubbed.sink.write([sample(VILLA, 1)]) == WriteResult(written=1)
-    assert len(stubbed.sleeps.delays) == 2
-
-
-async def test_a_later_batch_failing_raises_after_the_first_was_written(
-    stubbed: Stubbed,
-) -> None:
-    """The outbox re-sends all; the written batch is then an idempotent no-op."""
-    write_ok(stubbed.stubber, 100)
-    for _ in range(3):
-        stub_error(stubbed.stubber, "write_records", "InternalServerException", 500)
-
-    with pytest.raises(SinkUnreachableError):
-        await stubbed.sink.write([sample(VILLA, i) for i in range(101)])
 
 
 @pytest.mark.parametrize(
@@ -841,7 +748,7 @@ async def test_validate_maps_errors(
     error: type[SinkError],
     retryable: bool,
 ) -> None:
-    stub_error(stubbed.stubber, "describe_database", code, status)
+    stub(stubbed.stubber, "describe_database", Fail(code, status))
 
     with pytest.raises(SinkError) as caught:
         await stubbed.sink.validate()
@@ -853,25 +760,6 @@ async def test_validate_maps_errors(
     assert f"HTTP {status}" in str(caught.value)
 
 
-@pytest.mark.parametrize(
-    ("code", "error"),
-    [
-        ("UnrecognizedClientException", SinkAuthError),
-        ("AccessDeniedException", SinkPermissionError),
-        ("ResourceNotFoundException", SinkNotFoundError),
-    ],
-)
-async def test_write_maps_errors_without_retrying(
-    stubbed: Stubbed, code: str, error: type[SinkError]
-) -> None:
-    stub_error(stubbed.stubber, "write_records", code)
-
-    with pytest.raises(error, match=f"WriteRecords failed: {code}"):
-        await stubbed.sink.write([sample(VILLA, 1)])
-
-    assert stubbed.sleeps.delays == []
-
-
 async def test_access_denied_while_creating_is_a_permission_error(
     stubbed: Stubbed,
 ) -> None:
@@ -879,10 +767,9 @@ async def test_access_denied_while_creating_is_a_permission_error(
         f"User: arn:aws:iam::123456789012:user/pt is not authorized to perform: "
         f"timestream:CreateTable (key {KEY_ID})"
     )
-    st = stubbed.stubber
-    st.add_response("describe_database", {"Database": {"DatabaseName": "pt_db"}})
-    stub_error(st, "describe_table", "ResourceNotFoundException")
-    stub_error(st, "create_table", "AccessDeniedException", 403, message)
+    stub(stubbed.stubber, "describe_database", DATABASE_ANSWER)
+    stub(stubbed.stubber, "describe_table", Fail(NOT_FOUND))
+    stub(stubbed.stubber, "create_table", Fail("AccessDeniedException", 403, message))
 
     with pytest.raises(SinkPermissionError) as caught:
         await stubbed.sink.validate()
@@ -894,20 +781,14 @@ async def test_access_denied_while_creating_is_a_permission_error(
 
 
 async def test_closed_port_is_unreachable(socket_enabled: None, sleeps: Sleeps) -> None:
-    sink = TimestreamSink(
-        region=REGION,
-        database="pt_db",
-        table="pt_tbl",
-        access_key_id=KEY_ID,
-        secret_access_key=SECRET,
-        endpoint_url=f"http://127.0.0.1:{free_loopback_port()}",
-        sleep=sleeps,
+    sink = offline_sink(
+        endpoint_url=f"http://127.0.0.1:{free_loopback_port()}", sleep=sleeps
     )
 
     with pytest.raises(SinkUnreachableError, match="DescribeDatabase got no answer"):
         await sink.validate()
     with pytest.raises(SinkUnreachableError, match="WriteRecords got no answer"):
-        await sink.write([sample(VILLA, 1)])
+        await sink.write([sample(VILLA)])
     await sink.close()
 
     assert sleeps.delays == []
@@ -920,13 +801,7 @@ async def test_closed_port_is_unreachable(socket_enabled: None, sleeps: Sleeps) 
 
 async def test_endpoint_discovery_stays_on_without_endpoint_url() -> None:
     """Production clients ask DescribeEndpoints first and use the cell it names."""
-    sink = TimestreamSink(
-        region=REGION,
-        database="pt_db",
-        table="pt_tbl",
-        access_key_id=KEY_ID,
-        secret_access_key=SECRET,
-    )
+    sink = offline_sink()
     client = await sink._ensure_client()
     sent: list[tuple[str, str]] = []
     cell = f"ingest-cell7.timestream.{REGION}.amazonaws.com"
@@ -938,9 +813,9 @@ async def test_endpoint_discovery_stays_on_without_endpoint_url() -> None:
         if target.endswith("DescribeEndpoints"):
             body = {"Endpoints": [{"Address": cell, "CachePeriodInMinutes": 1440}]}
         elif target.endswith("DescribeDatabase"):
-            body = {"Database": {"DatabaseName": "pt_db"}}
+            body = DATABASE_ANSWER
         else:
-            body = describe_table_answer("pt_db", "pt_tbl")
+            body = table_answer()
         return json_response(request.url, body)
 
     # A before-send hook answers in place of the network.
@@ -956,13 +831,7 @@ async def test_endpoint_discovery_stays_on_without_endpoint_url() -> None:
 
 
 async def test_repr_hides_the_secret() -> None:
-    sink = TimestreamSink(
-        region=REGION,
-        database="pt_db",
-        table="pt_tbl",
-        access_key_id=KEY_ID,
-        secret_access_key=SECRET,
-    )
+    sink = offline_sink()
 
     assert SECRET not in repr(sink)
     assert KEY_ID not in repr(sink)
@@ -971,13 +840,7 @@ async def test_repr_hides_the_secret() -> None:
 
 
 async def test_a_malformed_region_is_a_settings_error() -> None:
-    sink = TimestreamSink(
-        region="eu west 1",
-        database="pt_db",
-        table="pt_tbl",
-        access_key_id=KEY_ID,
-        secret_access_key=SECRET,
-    )
+    sink = offline_sink(region="eu west 1")
 
     with pytest.raises(
         TimestreamConfigError, match="region_name 'eu west 1'"
@@ -992,85 +855,68 @@ async def test_an_unreadable_ca_bundle_is_a_settings_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "missing.pem"))
-    sink = TimestreamSink(
-        region=REGION,
-        database="pt_db",
-        table="pt_tbl",
-        access_key_id=KEY_ID,
-        secret_access_key=SECRET,
-    )
+    sink = offline_sink()
 
     with pytest.raises(TimestreamConfigError, match="set-up failed"):
         await sink.validate()
     await sink.close()
 
 
-async def test_settings_are_checked() -> None:
-    with pytest.raises(ValueError, match="both"):
-        TimestreamSink(region=REGION, database="d", table="t", access_key_id=KEY_ID)
-    with pytest.raises(ValueError, match="memory_retention_hours"):
-        TimestreamSink(region=REGION, database="d", table="t", memory_retention_hours=0)
-    with pytest.raises(ValueError, match="magnetic_retention_days"):
-        TimestreamSink(
-            region=REGION, database="d", table="t", magnetic_retention_days=73001
-        )
-    for bad in (24.5, float("nan"), float("inf")):
-        with pytest.raises(ValueError, match="whole number"):
-            TimestreamSink(
-                region=REGION, database="d", table="t", memory_retention_hours=bad
-            )
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"secret_access_key": None}, "both"),
+        ({"memory_retention_hours": 0}, "memory_retention_hours"),
+        ({"magnetic_retention_days": 73001}, "magnetic_retention_days"),
+        ({"memory_retention_hours": 24.5}, "whole number"),
+        ({"memory_retention_hours": float("nan")}, "whole number"),
+        ({"memory_retention_hours": float("inf")}, "whole number"),
+    ],
+)
+def test_settings_are_checked(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        offline_sink(**settings)
 
 
 async def test_whole_float_retention_from_a_form_is_sent_as_integers(
-    make_sink: Callable[..., TimestreamSink], aws: Any, names: tuple[str, str]
+    moto_table: MotoTable,
 ) -> None:
     """Home Assistant's number selectors give floats; AWS wants integers."""
-    database, table = names
-    sink = make_sink(memory_retention_hours=12.0, magnetic_retention_days=30.0)
+    sink = moto_table.sink(memory_retention_hours=12.0, magnetic_retention_days=30.0)
 
     await sink.validate()
 
-    answer = await aws.describe_table(DatabaseName=database, TableName=table)
-    assert table_settings(answer["Table"]) == (12, 30, True)
+    assert moto_table.settings() == (12, 30, True)
     assert sink.memory_retention_hours == 12
     assert isinstance(sink.memory_retention_hours, int)
 
 
 async def test_secret_never_in_logs_or_errors(
-    make_sink: Callable[..., TimestreamSink],
-    moto: MotoTimestream,
-    names: tuple[str, str],
-    caplog: pytest.LogCaptureFixture,
+    moto_table: MotoTable, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     errors: list[BaseException] = []
-    sink = make_sink(access_key_id=KEY_ID, secret_access_key=SECRET)
+    keys = {"access_key_id": KEY_ID, "secret_access_key": SECRET}
+    sink = moto_table.sink(**keys)
     await sink.validate()
-    await sink.write([sample(VILLA, i) for i in range(3)])
+    await sink.write(series(VILLA, 3))
 
-    closed = make_sink(
-        access_key_id=KEY_ID,
-        secret_access_key=SECRET,
-        endpoint_url=f"http://127.0.0.1:{free_loopback_port()}",
+    closed = moto_table.sink(
+        **keys, endpoint_url=f"http://127.0.0.1:{free_loopback_port()}"
     )
     with pytest.raises(SinkUnreachableError) as unreachable:
         await closed.validate()
     errors.append(unreachable.value)
 
-    refused = make_sink(access_key_id=KEY_ID, secret_access_key=SECRET)
+    refused = moto_table.sink(**keys)
     stubber = Stubber(await refused._ensure_client())
-    stub_error(
-        stubber,
-        "describe_database",
-        "InvalidSignatureException",
-        403,
-        f"Signature mismatch for {KEY_ID} / {SECRET}",
-    )
+    mismatch = f"Signature mismatch for {KEY_ID} / {SECRET}"
+    stub(stubber, "describe_database", Fail("InvalidSignatureException", 403, mismatch))
     with stubber, pytest.raises(SinkAuthError) as auth:
         await refused.validate()
     errors.append(auth.value)
 
-    assert len(moto.table(*names).records) == 3
+    assert len(moto_table.records) == 3
     assert any(r.name.startswith("botocore") for r in caplog.records)  # DEBUG is on
     assert SECRET not in caplog.text
     for record in caplog.records:
@@ -1086,8 +932,7 @@ async def test_secret_never_in_logs_or_errors(
 
 
 async def test_no_blocking_io_in_the_event_loop(
-    make_sink: Callable[..., TimestreamSink],
-    monkeypatch: pytest.MonkeyPatch,
+    moto_table: MotoTable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Models, folders and the CA bundle are read in a thread, not in the loop.
 
@@ -1115,10 +960,10 @@ async def test_no_blocking_io_in_the_event_loop(
         spy("load_verify_locations", ssl.SSLContext.load_verify_locations),
     )
     timestream._tls_context.cache_clear()
-    sink = make_sink()
+    sink = moto_table.sink()
 
     await sink.validate()
-    await sink.write([sample(VILLA, 1)])
+    await sink.write([sample(VILLA)])
 
     assert in_loop == []
     assert {"open", "listdir", "load_verify_locations"} <= set(elsewhere)

@@ -1,19 +1,24 @@
 """moto's Timestream in the test process, and helpers of the Timestream sink tests.
 
 `ThreadedMotoServer` serves moto's backends from a thread of this process, so
-the tests read what the sink wrote straight from moto's backend objects.
+the tests read what the sink wrote straight from moto's backend objects. A test
+module takes the fixtures by assigning them (`moto = timestream_server.moto`).
 """
 
 from __future__ import annotations
 
 import json
-import socket
+import os
 import threading
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
+import pytest
+import pytest_socket  # type: ignore[import-untyped]
 from aiobotocore.awsrequest import AioAWSResponse  # type: ignore[import-untyped]
 from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -58,6 +63,18 @@ class MotoTimestream:
         """moto's table object (`records` holds every record written, in order)."""
         return self.backend(region).databases[database].tables[table]
 
+    def settings(
+        self, database: str, table: str, region: str = REGION
+    ) -> tuple[int, int, bool]:
+        """(memory hours, magnetic days, magnetic writes) of a table."""
+        found = self.table(database, table, region)
+        retention = found.retention_properties
+        return (
+            retention["MemoryStoreRetentionPeriodInHours"],
+            retention["MagneticStoreRetentionPeriodInDays"],
+            found.magnetic_store_write_properties["EnableMagneticStoreWrites"],
+        )
+
 
 def request_threads() -> set[threading.Thread]:
     """The werkzeug threads serving a request right now."""
@@ -74,12 +91,47 @@ def join_request_threads(before: set[threading.Thread], timeout: float = 5.0) ->
         thread.join(timeout)
 
 
-def free_loopback_port() -> int:
-    """A TCP port on 127.0.0.1 nothing listens on (needs sockets enabled)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[MotoTimestream]:
+    """moto in a thread of this process, for the whole module.
+
+    Started here, before phacc's per-test thread check takes its snapshot (a
+    thread started inside a test would count as left behind). Module fixtures
+    cannot use the function fixture `socket_enabled`, and phacc disables
+    sockets before every test, so binding the server needs them enabled here;
+    every test using the server requests `socket_enabled` as well.
+    """
+    pytest_socket.enable_socket()
+    server = MotoTimestream()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def moto(socket_enabled: None, moto_server: MotoTimestream) -> Iterator[MotoTimestream]:
+    """The module's moto server; waits for its request threads at the end."""
+    before = request_threads()
+    yield moto_server
+    join_request_threads(before)
+
+
+@pytest.fixture
+def names() -> tuple[str, str]:
+    """A database and table name no other test uses (moto's state is shared)."""
+    suffix = uuid.uuid4().hex[:10]
+    return f"pt_db_{suffix}", f"pt_tbl_{suffix}"
+
+
+@pytest.fixture
+def no_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No AWS credentials anywhere: environment, shared files, instance role."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
 @asynccontextmanager
@@ -102,11 +154,15 @@ class CallLog:
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def attach(self, client: Any) -> None:
-        """Record every call `client` makes from now on."""
+    @classmethod
+    async def of(cls, sink: Any) -> Self:
+        """Record every call `sink`'s client makes from now on."""
+        log = cls()
+        client = await sink._ensure_client()
         client.meta.events.register(
-            "before-parameter-build.timestream-write", self._record
+            "before-parameter-build.timestream-write", log._record
         )
+        return log
 
     def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         self.calls.append((str(model.name), params))

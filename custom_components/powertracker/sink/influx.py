@@ -5,9 +5,8 @@ Free of Home Assistant: it needs only `aiohttp` and `.models`.
 Records
     One line of line protocol per `Sample` (see `line`): measurement
     `powertracker` (configurable), tags `home_id` and, when known, `currency`,
-    float fields `power`, `accumulated_consumption`, `consumption_total`,
-    `accumulated_cost`, `power_production`, `accumulated_production` (None and
-    non-finite values left out), and Tibber's timestamp in whole seconds. The
+    a float field per value of `models.MEASURES` that is set and finite, and
+    Tibber's timestamp in whole seconds. The
     same sample written twice lands on the same point (measurement, tags and
     time are equal), so writes are idempotent and a retried batch adds nothing.
 
@@ -45,7 +44,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -77,16 +75,6 @@ MAX_LINES_PER_REQUEST: Final = 5000
 """Lines per write request; larger batches go in several requests."""
 ERROR_TEXT_LIMIT: Final = 200
 """Characters of InfluxDB's error text kept in an exception message."""
-
-FIELDS: Final = (
-    "power",
-    "accumulated_consumption",
-    "consumption_total",
-    "accumulated_cost",
-    "power_production",
-    "accumulated_production",
-)
-"""The `Sample` attributes written as fields, in this order."""
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _SECOND: Final = timedelta(seconds=1)
@@ -159,12 +147,12 @@ def timestamp_seconds(time: datetime) -> int:
 def line(sample: Sample, measurement: str = DEFAULT_MEASUREMENT) -> str:
     """One line of InfluxDB line protocol for `sample` (no trailing newline).
 
-    ``<measurement>[,currency=<c>],home_id=<id> power=<f>[,<field>=<f>...] <s>``
-    with tags sorted by key, every value a float, and the timestamp in seconds
-    (write with ``precision=s``/``second``). None, NaN and infinite values are
-    left out; ValueError if nothing would be left, or if the measurement, home
-    id or currency cannot be written (see `_escape`) or the time is naive;
-    TypeError if a value is not a number.
+    ``<measurement>[,currency=<c>],home_id=<id> <field>=<f>[,...] <s>`` with
+    tags sorted by key, the fields of `Sample.measures` (so TypeError if a value
+    is not a number), and the timestamp in seconds (write with
+    ``precision=s``/``second``). ValueError if no field is left, or if the
+    measurement, home id or currency cannot be written (see `_escape`) or the
+    time is naive.
     """
     tags = {"home_id": sample.home_id}
     if sample.currency:
@@ -173,20 +161,11 @@ def line(sample: Sample, measurement: str = DEFAULT_MEASUREMENT) -> str:
         f",{escape_key(key, 'tag key')}={escape_key(value, f'{key} tag')}"
         for key, value in sorted(tags.items())
     )
-    fields: list[str] = []
-    for name in FIELDS:
-        value = getattr(sample, name)
-        if value is None:
-            continue
-        if not isinstance(value, int | float):
-            raise TypeError(f"{name} is {type(value).__name__}, not a number")
-        number = float(value)
-        if math.isfinite(number):
-            fields.append(f"{escape_key(name, 'field key')}={number!r}")
+    fields = ",".join(f"{name}={value!r}" for name, value in sample.measures())
     if not fields:
         raise ValueError(f"sample of home {sample.home_id!r} has no finite value")
     return (
-        f"{escape_measurement(measurement)}{tag_set} {','.join(fields)} "
+        f"{escape_measurement(measurement)}{tag_set} {fields} "
         f"{timestamp_seconds(sample.time)}"
     )
 
@@ -212,7 +191,7 @@ def _parse_reply(status: int, body: bytes, headers: Mapping[str, str]) -> _Reply
     error = ""
     refused: int | None = None
     try:
-        data: Any = json.loads(text) if text.strip() else None
+        data: Any = json.loads(text)
     except ValueError:
         data = None
     if isinstance(data, dict):
@@ -243,58 +222,6 @@ def _dropped(reply: _Reply, total: int) -> int:
         if match or unparsable:
             return min(total, (int(match[1]) if match else 0) + unparsable)
     return total
-
-
-def _check_settings(
-    *,
-    url: str,
-    api: str,
-    database: str,
-    token: str | None,
-    org: str | None,
-    username: str | None,
-    password: str | None,
-    measurement: str,
-    timeout: float,
-) -> None:
-    """ValueError (never quoting a secret) for settings that cannot work."""
-    if api not in API_VERSIONS:
-        raise ValueError(f"api must be one of {', '.join(API_VERSIONS)}")
-    parsed = URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError("url must be an http:// or https:// URL with a host")
-    if parsed.user is not None or parsed.password is not None:
-        raise ValueError("url must not contain credentials; use token/password")
-    if parsed.query_string or parsed.fragment:
-        raise ValueError("url must not have a query or fragment")
-    if not database:
-        raise ValueError("database (the bucket for v2) is required")
-    escape_measurement(measurement)
-    if timeout <= 0:
-        raise ValueError("timeout must be positive")
-    if api == "v2" and not (org and token):
-        raise ValueError("the v2 API needs org and token")
-    if api != "v1" and (username or password):
-        raise ValueError(f"the {api} API takes a token, not username/password")
-    if token and (username or password):
-        raise ValueError("give either token or username/password, not both")
-    if password and not username:
-        raise ValueError("password needs a username")
-
-
-def _write_endpoint(
-    api: ApiVersion, database: str, org: str | None
-) -> tuple[str, dict[str, str]]:
-    """Path and query of the write API, timestamps in seconds."""
-    if api == "v1":
-        return "/write", {"db": database, "precision": "s"}
-    if api == "v2":
-        return "/api/v2/write", {
-            "org": org or "",
-            "bucket": database,
-            "precision": "s",
-        }
-    return "/api/v3/write_lp", {"db": database, "precision": "second"}
 
 
 class InfluxSink:
@@ -337,31 +264,44 @@ class InfluxSink:
         `url` is the server's base URL (a path prefix is kept, for a reverse
         proxy), without credentials, query or fragment.
         """
-        _check_settings(
-            url=url,
-            api=api,
-            database=database,
-            token=token,
-            org=org,
-            username=username,
-            password=password,
-            measurement=measurement,
-            timeout=timeout,
-        )
+        if api not in API_VERSIONS:
+            raise ValueError(f"api must be one of {', '.join(API_VERSIONS)}")
+        parsed = URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError("url must be an http:// or https:// URL with a host")
+        if parsed.user is not None or parsed.password is not None:
+            raise ValueError("url must not contain credentials; use token/password")
+        if parsed.query_string or parsed.fragment:
+            raise ValueError("url must not have a query or fragment")
+        if not database:
+            raise ValueError("database (the bucket for v2) is required")
+        escape_measurement(measurement)
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if api == "v2" and not (org and token):
+            raise ValueError("the v2 API needs org and token")
+        if api != "v1" and (username or password):
+            raise ValueError(f"the {api} API takes a token, not username/password")
+        if token and (username or password):
+            raise ValueError("give either token or username/password, not both")
+        if password and not username:
+            raise ValueError("password needs a username")
+
+        self.url = url.rstrip("/")
+        """The server's base URL."""
+        self.api: ApiVersion = api
+        self.database = database
+        """The database (v1, v3) or bucket (v2) written to."""
+        self.measurement = measurement
         self._session = session
-        self._url = url.rstrip("/")
-        self._api: ApiVersion = api
-        self._database = database
         self._org = org
         self._token = token or None
         self._username = username or None
-        self._password = password
+        self._password = password or None
         self._verify_ssl = verify_ssl
-        self._measurement = measurement
         self._timeout = timeout
         self._client_timeout = aiohttp.ClientTimeout(total=timeout)
         self._secrets = tuple(s for s in (token, password) if s)
-
         self._headers: dict[str, str] = {}
         self._auth: aiohttp.BasicAuth | None = None
         if self._token:
@@ -371,60 +311,42 @@ class InfluxSink:
             self._auth = aiohttp.BasicAuth(
                 self._username, password or "", encoding="utf-8"
             )
-
-        self._write_path, self._write_params = _write_endpoint(api, database, org)
-
-    @property
-    def url(self) -> str:
-        """The server's base URL."""
-        return self._url
-
-    @property
-    def api(self) -> ApiVersion:
-        """Which HTTP API the sink speaks."""
-        return self._api
-
-    @property
-    def database(self) -> str:
-        """The database (v1, v3) or bucket (v2) written to."""
-        return self._database
-
-    @property
-    def measurement(self) -> str:
-        """The measurement every line goes to."""
-        return self._measurement
+        # The write API, timestamps in seconds.
+        self._write_path, self._write_params = {
+            "v1": ("/write", {"db": database, "precision": "s"}),
+            "v2": (
+                "/api/v2/write",
+                {"org": org or "", "bucket": database, "precision": "s"},
+            ),
+            "v3": ("/api/v3/write_lp", {"db": database, "precision": "second"}),
+        }[api]
 
     def __repr__(self) -> str:
-        parts = [
-            f"url={self._url!r}",
-            f"api={self._api!r}",
-            f"database={self._database!r}",
-        ]
-        if self._org is not None:
-            parts.append(f"org={self._org!r}")
-        if self._username is not None:
-            parts.append(f"username={self._username!r}")
-        if self._token:
-            parts.append(f"token={_REDACTED!r}")
-        if self._password:
-            parts.append(f"password={_REDACTED!r}")
-        parts += [
-            f"measurement={self._measurement!r}",
-            f"verify_ssl={self._verify_ssl!r}",
-        ]
-        return f"{type(self).__name__}({', '.join(parts)})"
+        settings = {
+            "url": self.url,
+            "api": self.api,
+            "database": self.database,
+            "org": self._org,
+            "username": self._username,
+            "token": self._token and _REDACTED,
+            "password": self._password and _REDACTED,
+            "measurement": self.measurement,
+            "verify_ssl": self._verify_ssl,
+        }
+        shown = ", ".join(f"{k}={v!r}" for k, v in settings.items() if v is not None)
+        return f"{type(self).__name__}({shown})"
 
     async def validate(self) -> None:
         """Check that the server answers and `database` may be written to.
 
         Raises the `SinkError` that says what is wrong (see the class doc).
         """
-        if self._api == "v1":
-            await self._validate_v1()
-        elif self._api == "v2":
-            await self._validate_v2()
-        else:
-            await self._validate_v3()
+        validators = {
+            "v1": self._validate_v1,
+            "v2": self._validate_v2,
+            "v3": self._validate_v3,
+        }
+        await validators[self.api]()
 
     async def write(self, samples: list[Sample]) -> WriteResult:
         """Write `samples`, at most `MAX_LINES_PER_REQUEST` lines a request.
@@ -434,33 +356,32 @@ class InfluxSink:
         after some requests succeeded raises: a retry rewrites the same points.
         """
         lines: list[str] = []
-        dropped = 0
         for sample in samples:
             try:
-                lines.append(line(sample, self._measurement))
+                lines.append(line(sample, self.measurement))
             except (ValueError, TypeError) as err:
-                dropped += 1
                 _LOGGER.warning("Not writing a sample to InfluxDB: %s", err)
-        written = 0
+        result = WriteResult(written=0, dropped=len(samples) - len(lines))
         for start in range(0, len(lines), MAX_LINES_PER_REQUEST):
-            result = await self._write_lines(
+            result += await self._write_lines(
                 lines[start : start + MAX_LINES_PER_REQUEST]
             )
-            written += result.written
-            dropped += result.dropped
-        return WriteResult(written=written, dropped=dropped)
+        return result
 
     async def close(self) -> None:
         """Nothing to release: the session belongs to the caller."""
 
-    async def _write_lines(self, lines: list[str]) -> WriteResult:
-        reply = await self._request(
+    async def _post_lines(self, lines: list[str]) -> _Reply:
+        return await self._request(
             "POST",
             self._write_path,
             params=self._write_params,
             data="\n".join(lines).encode(),
             headers={"Content-Type": _TEXT_CONTENT_TYPE},
         )
+
+    async def _write_lines(self, lines: list[str]) -> WriteResult:
+        reply = await self._post_lines(lines)
         if reply.ok:
             return WriteResult(written=len(lines))
         if reply.status == 413:
@@ -471,11 +392,7 @@ class InfluxSink:
                 return WriteResult(written=0, dropped=1)
             half = len(lines) // 2
             first = await self._write_lines(lines[:half])
-            second = await self._write_lines(lines[half:])
-            return WriteResult(
-                written=first.written + second.written,
-                dropped=first.dropped + second.dropped,
-            )
+            return first + await self._write_lines(lines[half:])
         if reply.status in (400, 422) and _DATA_ERROR.search(reply.error):
             dropped = _dropped(reply, len(lines))
             _LOGGER.warning(
@@ -490,101 +407,68 @@ class InfluxSink:
 
     async def _probe_write(self) -> None:
         """An empty write: passes the database, auth and permission checks."""
-        reply = await self._request(
-            "POST",
-            self._write_path,
-            params=self._write_params,
-            data=b"",
-            headers={"Content-Type": _TEXT_CONTENT_TYPE},
-        )
+        reply = await self._post_lines([])
         # 400: InfluxDB 2.x checks bucket and permission, then wants points.
         if not reply.ok and reply.status != 400:
             raise self._error(reply, "write")
 
     async def _validate_v1(self) -> None:
-        reply = await self._request("GET", "/ping")
-        if not reply.ok:
-            raise self._error(reply, "ping")
-        reply = await self._request("POST", "/query", data={"q": "SHOW DATABASES"})
-        if not reply.ok:
-            raise self._error(reply, "query")
-        names = self._database_names_v1(reply)
-        if self._database not in names:
-            raise SinkNotFoundError(
-                self._redact(
-                    f"InfluxDB at {self._url} has no database {self._database!r} "
-                    "that these credentials may use"
-                )
-            )
-        await self._probe_write()
-
-    def _database_names_v1(self, reply: _Reply) -> set[str]:
-        try:
-            results = json.loads(reply.text)["results"]
-        except (ValueError, KeyError, TypeError):
-            raise InfluxRequestError(
-                f"InfluxDB at {self._url} sent an unexpected SHOW DATABASES answer"
-            ) from None
+        await self._checked("GET", "/ping", "ping")
+        reply = await self._checked(
+            "POST", "/query", "query", data={"q": "SHOW DATABASES"}
+        )
+        results = self._json(reply, "SHOW DATABASES answer", "results")
         names: set[str] = set()
         for result in results if isinstance(results, list) else []:
             if not isinstance(result, dict):
                 continue
             if isinstance(error := result.get("error"), str):
-                if "authoriz" in error.lower():
-                    raise SinkPermissionError(
-                        self._redact(f"InfluxDB: {self._short(error)}")
-                    )
-                raise InfluxRequestError(
-                    self._redact(f"InfluxDB: {self._short(error)}")
+                refusal = (
+                    SinkPermissionError
+                    if "authoriz" in error.lower()
+                    else InfluxRequestError
                 )
+                raise refusal(f"InfluxDB: {self._short(error)}")
             for series in result.get("series") or []:
                 rows = series.get("values") if isinstance(series, dict) else None
                 for row in rows if isinstance(rows, list) else []:
                     if isinstance(row, list) and row:
                         names.add(str(row[0]))
-        return names
+        if self.database not in names:
+            raise SinkNotFoundError(
+                self._redact(
+                    f"InfluxDB at {self.url} has no database {self.database!r} "
+                    "that these credentials may use"
+                )
+            )
+        await self._probe_write()
 
     async def _validate_v2(self) -> None:
-        reply = await self._request(
+        reply = await self._checked(
             "GET",
             "/api/v2/buckets",
-            params={"org": self._org or "", "name": self._database},
+            "bucket lookup",
+            params={"org": self._org or "", "name": self.database},
             headers={"Accept": "application/json"},
         )
-        if not reply.ok:
-            raise self._error(reply, "bucket lookup")
-        try:
-            buckets = json.loads(reply.text)["buckets"]
-        except (ValueError, KeyError, TypeError):
-            raise InfluxRequestError(
-                f"InfluxDB at {self._url} sent an unexpected bucket list "
-                "(is the API version right?)"
-            ) from None
-        listed = isinstance(buckets, list) and any(
-            isinstance(b, dict) and b.get("name") == self._database for b in buckets
+        buckets = self._json(
+            reply, "bucket list (is the API version right?)", "buckets"
         )
-        if not listed:
-            _LOGGER.debug("Bucket %r not listed; trying an empty write", self._database)
+        if not isinstance(buckets, list) or not any(
+            isinstance(b, dict) and b.get("name") == self.database for b in buckets
+        ):
+            _LOGGER.debug("Bucket %r not listed; trying an empty write", self.database)
         await self._probe_write()
 
     async def _validate_v3(self) -> None:
-        reply = await self._request(
+        reply = await self._checked(
             "GET",
             "/api/v3/configure/database",
+            "database list",
             params={"format": "json"},
             headers={"Accept": "application/json"},
         )
-        if not reply.ok:
-            raise self._error(reply, "database list")
-        try:
-            rows = json.loads(reply.text)
-        except ValueError:
-            rows = None
-        if not isinstance(rows, list):
-            raise InfluxRequestError(
-                f"InfluxDB at {self._url} sent an unexpected database list "
-                "(is the API version right?)"
-            )
+        rows = self._json(reply, "database list (is the API version right?)", kind=list)
         names = {
             value
             for row in rows
@@ -592,12 +476,34 @@ class InfluxSink:
             for value in row.values()
             if isinstance(value, str)
         }
-        if self._database not in names:
+        if self.database not in names:
             raise SinkNotFoundError(
                 self._redact(
-                    f"InfluxDB at {self._url} has no database {self._database!r}"
+                    f"InfluxDB at {self.url} has no database {self.database!r}"
                 )
             )
+
+    def _json(
+        self, reply: _Reply, what: str, key: str | None = None, kind: type = object
+    ) -> Any:
+        """`reply`'s JSON (its `key`) if it is a `kind`; else InfluxRequestError."""
+        try:
+            data = json.loads(reply.text)
+            data = data if key is None else data[key]
+            if isinstance(data, kind):
+                return data
+        except (ValueError, KeyError, TypeError):
+            pass
+        raise InfluxRequestError(f"InfluxDB at {self.url} sent an unexpected {what}")
+
+    async def _checked(
+        self, method: str, path: str, action: str, **kwargs: Any
+    ) -> _Reply:
+        """`_request`, raising the `SinkError` of any answer but a 2xx."""
+        reply = await self._request(method, path, **kwargs)
+        if not reply.ok:
+            raise self._error(reply, action)
+        return reply
 
     async def _request(
         self,
@@ -611,7 +517,7 @@ class InfluxSink:
         try:
             async with self._session.request(
                 method,
-                f"{self._url}{path}",
+                f"{self.url}{path}",
                 params=params,
                 data=data,
                 headers={**self._headers, **(headers or {})},
@@ -623,13 +529,13 @@ class InfluxSink:
                 reply = _parse_reply(response.status, body, response.headers)
         except TimeoutError as err:
             raise SinkUnreachableError(
-                f"InfluxDB at {self._url} did not answer within {self._timeout:g} s"
+                f"InfluxDB at {self.url} did not answer within {self._timeout:g} s"
             ) from err
         except (aiohttp.ClientError, OSError) as err:  # ssl.SSLError is an OSError
             detail = str(err) or type(err).__name__
             raise SinkUnreachableError(
                 self._redact(
-                    f"Cannot reach InfluxDB at {self._url}: {self._short(detail)}"
+                    f"Cannot reach InfluxDB at {self.url}: {self._short(detail)}"
                 )
             ) from err
         _LOGGER.debug(
@@ -645,26 +551,22 @@ class InfluxSink:
         """The `SinkError` for a refusal of `action` (no secrets in it)."""
         status = reply.status
         said = self._short(reply.error) or "no details"
-        message = f"InfluxDB {action} failed (HTTP {status}: {said})"
-        message = self._redact(message)
-        error: SinkError
+        message = self._redact(f"InfluxDB {action} failed (HTTP {status}: {said})")
         if status == 401:
-            error = SinkAuthError(message)
-        elif status == 403:
-            error = SinkPermissionError(message)
-        elif status == 404 and _NOT_FOUND.search(reply.error):
-            error = SinkNotFoundError(message)
-        elif status == 404:
-            error = InfluxRequestError(
-                f"{message}; is the URL or the API version ({self._api}) wrong?"
+            return SinkAuthError(message)
+        if status == 403:
+            return SinkPermissionError(message)
+        if status == 404 and _NOT_FOUND.search(reply.error):
+            return SinkNotFoundError(message)
+        if status == 404:
+            return InfluxRequestError(
+                f"{message}; is the URL or the API version ({self.api}) wrong?"
             )
-        elif status in (408, 429) or status >= 500:
-            error = SinkUnreachableError(message)
-        elif 400 <= status < 500:
-            error = InfluxRequestError(message)
-        else:
-            error = SinkError(message)
-        return error
+        if status in (408, 429) or status >= 500:
+            return SinkUnreachableError(message)
+        if 400 <= status < 500:
+            return InfluxRequestError(message)
+        return SinkError(message)
 
     def _short(self, text: str) -> str:
         """`text` on one line, at most `ERROR_TEXT_LIMIT` characters, redacted."""

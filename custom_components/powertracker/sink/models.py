@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Any, Final, Protocol, Self
+
+MEASURES: Final = (
+    "power",
+    "accumulated_consumption",
+    "consumption_total",
+    "accumulated_cost",
+    "power_production",
+    "accumulated_production",
+)
+"""The numeric `Sample` attributes every sink stores, in this order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +39,22 @@ class Sample:
     power_production: float | None = None
     accumulated_production: float | None = None
 
+    def measures(self) -> list[tuple[str, float]]:
+        """(name, value) of each of `MEASURES` that is set and finite.
+
+        TypeError if a value is not a number.
+        """
+        pairs = []
+        for name in MEASURES:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not isinstance(value, int | float):
+                raise TypeError(f"{name} is {type(value).__name__}, not a number")
+            if math.isfinite(value):
+                pairs.append((name, float(value)))
+        return pairs
+
     def as_json(self) -> dict[str, Any]:
         """A JSON-safe dict (the outbox persists this)."""
         data = asdict(self)
@@ -47,6 +74,10 @@ class WriteResult:
     written: int
     dropped: int = 0
     """Samples the sink refused for good (they can never succeed): counted only."""
+
+    def __add__(self, other: WriteResult) -> WriteResult:
+        """Both results together (of a batch written in several requests)."""
+        return WriteResult(self.written + other.written, self.dropped + other.dropped)
 
 
 class SinkError(Exception):

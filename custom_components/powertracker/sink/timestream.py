@@ -40,14 +40,11 @@ create the database beforehand; the `SinkPermissionError` carries AWS's message.
 Records. One multi-measure record per `Sample`:
 
 - dimension `home_id` (the only dimension: it names the series);
-- measure name `powertracker`, type `MULTI`, with one measure value per field
-  that is not None: `power`, `accumulated_consumption`, `consumption_total`,
-  `accumulated_cost`, `power_production`, `accumulated_production` as DOUBLE and
-  `currency` as VARCHAR. Currency is a measure, not a dimension: a dimension
-  would split a home's series in two whenever the currency changed, and a
-  dimension that is sometimes missing makes a different series as well.
-  Non-finite numbers (NaN, infinity) are left out; a sample with no value left
-  is dropped and counted;
+- measure name `powertracker`, type `MULTI`: a DOUBLE per value of
+  `models.MEASURES` that is set and finite (a sample with none is dropped and
+  counted), and `currency` as VARCHAR when known. Currency is a measure, not a
+  dimension: a dimension would split a home's series whenever the currency
+  changed, and one that is sometimes missing makes a different series as well;
 - `Time`: Tibber's measurement timestamp in epoch milliseconds (`TimeUnit`
   MILLISECONDS), so samples of one home within the same millisecond are one
   record;
@@ -88,9 +85,9 @@ Secrets. The secret access key is handed to botocore and kept nowhere else: it
 is not in `repr()`, in the sink's log lines or in exception messages (AWS error
 messages are passed on with the access key ID and the secret masked, and the
 botocore exception is not chained: the `SinkError` carries the operation, error
-code, HTTP status, message and request ID). botocore
-itself never logs the secret; at DEBUG it logs signed requests, whose
-`Authorization` header holds the access key ID (not the secret).
+code, HTTP status, message and request ID). botocore itself never logs the
+secret; at DEBUG it logs signed requests, whose `Authorization` header holds
+the access key ID (not the secret).
 """
 
 from __future__ import annotations
@@ -98,12 +95,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import math
 import os
 import random
 import ssl
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -162,14 +158,6 @@ BACKOFF_BASE: Final = 0.5
 CONNECT_TIMEOUT: Final = 10.0
 READ_TIMEOUT: Final = 30.0
 
-_DOUBLE_FIELDS: Final = (
-    "power",
-    "accumulated_consumption",
-    "consumption_total",
-    "accumulated_cost",
-    "power_production",
-    "accumulated_production",
-)
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND: Final = timedelta(milliseconds=1)
 _MAX_DIMENSION_VALUE_BYTES: Final = 2048
@@ -188,7 +176,7 @@ _AUTH_CODES: Final = frozenset(
     }
 )
 _PERMISSION_CODES: Final = frozenset({"AccessDeniedException", "AccessDenied"})
-_NOT_FOUND_CODES: Final = frozenset({"ResourceNotFoundException"})
+_NOT_FOUND: Final = frozenset({"ResourceNotFoundException"})
 _TRANSIENT_CODES: Final = frozenset(
     {
         "ThrottlingException",
@@ -294,35 +282,45 @@ class TimestreamSink:
         something is missing and `create` is off.
         """
         client = await self._ensure_client()
-        await self._ensure_database(client)
-        await self._ensure_table(client)
+        database = {"DatabaseName": self.database}
+        table = {**database, "TableName": self.table}
+        found = await self._answer(client, "DescribeDatabase", _NOT_FOUND, **database)
+        if found is None:
+            what = f"database {self.database!r}"
+            await self._create(client, "CreateDatabase", what, **database)
+        answer = await self._answer(client, "DescribeTable", _NOT_FOUND, **table)
+        if answer is None and not await self._create(
+            client,
+            "CreateTable",
+            f"table {self.database}.{self.table}",
+            **table,
+            RetentionProperties=self._retention(),
+            MagneticStoreWriteProperties={
+                "EnableMagneticStoreWrites": self.magnetic_writes
+            },
+        ):
+            # Someone else created it: check what they made.
+            answer = await self._answer(client, "DescribeTable", (), **table)
+        if answer is not None:
+            await self._reconcile_table(client, answer.get("Table", {}))
 
     async def write(self, samples: list[Sample]) -> WriteResult:
         """Write `samples` in requests of at most 100 records (see module doc)."""
-        records: list[dict[str, Any]] = []
-        dropped = 0
-        for sample in samples:
-            record = sample_record(sample)
-            if record is None:
-                dropped += 1
-            else:
-                records.append(record)
-        if dropped:
+        records = [r for s in samples if (r := sample_record(s)) is not None]
+        result = WriteResult(written=0, dropped=len(samples) - len(records))
+        if result.dropped:
             _LOGGER.warning(
                 "Dropped %d sample(s) Timestream cannot store (no finite value, "
                 "naive time or bad home id)",
-                dropped,
+                result.dropped,
             )
         if not records:
-            return WriteResult(written=0, dropped=dropped)
+            return result
         client = await self._ensure_client()
-        written = 0
         for start in range(0, len(records), MAX_RECORDS_PER_WRITE):
             batch = records[start : start + MAX_RECORDS_PER_WRITE]
-            batch_written, batch_dropped = await self._write_batch(client, batch)
-            written += batch_written
-            dropped += batch_dropped
-        return WriteResult(written=written, dropped=dropped)
+            result += await self._write_batch(client, batch)
+        return result
 
     async def close(self) -> None:
         """Close the client (and its connection pool); a later call makes a new one."""
@@ -343,13 +341,8 @@ class TimestreamSink:
             # building the client in the event loop finds them cached.
             try:
                 session = await asyncio.to_thread(_prepared_session)
-            except BotoCoreError as err:
+            except (BotoCoreError, OSError) as err:  # OSError: an unreadable CA bundle
                 raise self._botocore_error("set-up", err) from None
-            except OSError as err:  # an unreadable CA bundle
-                raise TimestreamConfigError(
-                    f"Timestream set-up failed: {type(err).__name__}: "
-                    f"{self._redact(str(err))}"
-                ) from None
             config = AioConfig(
                 http_session_cls=_PreparedHTTPSession,
                 connect_timeout=CONNECT_TIMEOUT,
@@ -377,75 +370,24 @@ class TimestreamSink:
 
     # -- provisioning -----------------------------------------------------
 
-    async def _ensure_database(self, client: Any) -> None:
-        try:
-            await self._call(client, "DescribeDatabase", DatabaseName=self.database)
-        except ClientError as err:
-            if _code(err) not in _NOT_FOUND_CODES:
-                raise self._client_error("DescribeDatabase", err) from None
-        else:
-            return
-        if not self.create:
-            raise SinkNotFoundError(
-                f"Timestream database {self.database!r} does not exist "
-                f"in {self.region} (and creating it is off)"
-            )
-        try:
-            await self._call(client, "CreateDatabase", DatabaseName=self.database)
-        except ClientError as err:
-            if _code(err) != "ConflictException":
-                raise self._client_error("CreateDatabase", err) from None
-            _LOGGER.debug("Timestream database %s appeared meanwhile", self.database)
-        else:
-            _LOGGER.info("Created Timestream database %s", self.database)
+    async def _create(
+        self, client: Any, operation: str, what: str, **params: Any
+    ) -> bool:
+        """Create `what` (True), unless someone else just did (False).
 
-    async def _ensure_table(self, client: Any) -> None:
-        try:
-            answer = await self._call(
-                client,
-                "DescribeTable",
-                DatabaseName=self.database,
-                TableName=self.table,
-            )
-        except ClientError as err:
-            if _code(err) not in _NOT_FOUND_CODES:
-                raise self._client_error("DescribeTable", err) from None
-        else:
-            await self._reconcile_table(client, answer.get("Table", {}))
-            return
+        `SinkNotFoundError` if creating is off.
+        """
         if not self.create:
             raise SinkNotFoundError(
-                f"Timestream table {self.database}.{self.table} does not exist "
-                f"in {self.region} (and creating it is off)"
+                f"Timestream {what} does not exist in {self.region} "
+                "(and creating it is off)"
             )
-        try:
-            await self._call(
-                client,
-                "CreateTable",
-                DatabaseName=self.database,
-                TableName=self.table,
-                RetentionProperties=self._retention(),
-                MagneticStoreWriteProperties={
-                    "EnableMagneticStoreWrites": self.magnetic_writes
-                },
-            )
-        except ClientError as err:
-            if _code(err) != "ConflictException":
-                raise self._client_error("CreateTable", err) from None
-            # Someone else created it: check what they made.
-            _LOGGER.debug("Timestream table %s appeared meanwhile", self.table)
-            try:
-                answer = await self._call(
-                    client,
-                    "DescribeTable",
-                    DatabaseName=self.database,
-                    TableName=self.table,
-                )
-            except ClientError as again:
-                raise self._client_error("DescribeTable", again) from None
-            await self._reconcile_table(client, answer.get("Table", {}))
-        else:
-            _LOGGER.info("Created Timestream table %s.%s", self.database, self.table)
+        conflict = {"ConflictException"}
+        if await self._answer(client, operation, conflict, **params) is not None:
+            _LOGGER.info("Created Timestream %s", what)
+            return True
+        _LOGGER.debug("Timestream %s appeared meanwhile", what)
+        return False
 
     def _retention(self) -> dict[str, int]:
         return {
@@ -457,11 +399,8 @@ class TimestreamSink:
         """Bring retention and magnetic-store writes in line with the settings."""
         retention = table.get("RetentionProperties") or {}
         magnetic = dict(table.get("MagneticStoreWriteProperties") or {})
-        same_retention = retention == self._retention()
-        same_magnetic = (
-            bool(magnetic.get("EnableMagneticStoreWrites")) == self.magnetic_writes
-        )
-        if same_retention and same_magnetic:
+        enabled = magnetic.get("EnableMagneticStoreWrites")
+        if retention == self._retention() and bool(enabled) == self.magnetic_writes:
             return
         if not self.create:
             _LOGGER.warning(
@@ -470,7 +409,7 @@ class TimestreamSink:
                 self.database,
                 self.table,
                 retention,
-                magnetic.get("EnableMagneticStoreWrites"),
+                enabled,
             )
             return
         if self.magnetic_writes:
@@ -478,17 +417,15 @@ class TimestreamSink:
             magnetic["EnableMagneticStoreWrites"] = True
         else:
             magnetic = {"EnableMagneticStoreWrites": False}
-        try:
-            await self._call(
-                client,
-                "UpdateTable",
-                DatabaseName=self.database,
-                TableName=self.table,
-                RetentionProperties=self._retention(),
-                MagneticStoreWriteProperties=magnetic,
-            )
-        except ClientError as err:
-            raise self._client_error("UpdateTable", err) from None
+        await self._answer(
+            client,
+            "UpdateTable",
+            (),
+            DatabaseName=self.database,
+            TableName=self.table,
+            RetentionProperties=self._retention(),
+            MagneticStoreWriteProperties=magnetic,
+        )
         _LOGGER.info(
             "Updated Timestream table %s.%s: memory %d h, magnetic %d d, "
             "magnetic writes %s",
@@ -503,8 +440,8 @@ class TimestreamSink:
 
     async def _write_batch(
         self, client: Any, batch: list[dict[str, Any]]
-    ) -> tuple[int, int]:
-        """Write one request's records: (written, dropped)."""
+    ) -> WriteResult:
+        """Write one request's records."""
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 await self._call(
@@ -525,7 +462,7 @@ class TimestreamSink:
                         len(batch),
                         self._redact(_message(err)),
                     )
-                    return 0, len(batch)
+                    return WriteResult(written=0, dropped=len(batch))
                 if not _transient(err) or attempt == WRITE_ATTEMPTS - 1:
                     raise self._client_error("WriteRecords", err) from None
                 delay = self._backoff(attempt)
@@ -544,9 +481,9 @@ class TimestreamSink:
                     len(batch),
                     err,
                 )
-                return 0, len(batch)
+                return WriteResult(written=0, dropped=len(batch))
             else:
-                return len(batch), 0
+                return WriteResult(written=len(batch))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _backoff(self, attempt: int) -> float:
@@ -554,7 +491,7 @@ class TimestreamSink:
         ceiling: float = BACKOFF_BASE * 2.0**attempt
         return ceiling / 2 + ceiling / 2 * self._jitter()
 
-    def _rejected(self, err: ClientError, size: int) -> tuple[int, int]:
+    def _rejected(self, err: ClientError, size: int) -> WriteResult:
         """Count a partial write: Timestream wrote every record it did not list."""
         rejected = err.response.get("RejectedRecords")
         if not isinstance(rejected, list) or not rejected:
@@ -563,7 +500,7 @@ class TimestreamSink:
                 "which; counting all as dropped",
                 size,
             )
-            return 0, size
+            return WriteResult(written=0, dropped=size)
         indexes: set[int] = set()
         reasons: Counter[str] = Counter()
         conflicts = 0
@@ -585,21 +522,32 @@ class TimestreamSink:
             )
         for reason, count in reasons.items():
             _LOGGER.warning("Timestream rejected %d record(s): %s", count, reason)
-        return size - len(indexes), len(indexes)
+        return WriteResult(written=size - len(indexes), dropped=len(indexes))
 
     # -- calls and errors -------------------------------------------------
+
+    async def _answer(
+        self, client: Any, operation: str, none_for: Collection[str], **params: Any
+    ) -> dict[str, Any] | None:
+        """AWS's answer to `operation`, or None for an error code in `none_for`.
+
+        Any other error answer raises its `SinkError`.
+        """
+        try:
+            return await self._call(client, operation, **params)
+        except ClientError as err:
+            if _code(err) in none_for:
+                return None
+            raise self._client_error(operation, err) from None
 
     async def _call(self, client: Any, operation: str, **params: Any) -> dict[str, Any]:
         """Call `operation` (e.g. "WriteRecords"), mapping all but AWS's answers.
 
-        `ClientError` passes through for the caller, which knows which codes
-        are fine (ConflictException on create, ResourceNotFound on describe).
+        `ClientError` passes through for the caller (see `_answer`).
         """
         method = getattr(client, xform_name(operation))
         try:
             answer: dict[str, Any] = await method(**params)
-        except ClientError:
-            raise
         except (BotoConnectionError, HTTPClientError) as err:
             raise SinkUnreachableError(
                 f"Timestream {operation} got no answer: {type(err).__name__}"
@@ -609,7 +557,9 @@ class TimestreamSink:
             raise self._botocore_error(operation, err) from None
         return answer
 
-    def _botocore_error(self, operation: str, err: BotoCoreError) -> SinkError:
+    def _botocore_error(
+        self, operation: str, err: BotoCoreError | OSError
+    ) -> SinkError:
         if isinstance(err, NoCredentialsError | PartialCredentialsError):
             return SinkAuthError(
                 f"Timestream {operation}: no AWS credentials (give an access key, "
@@ -619,7 +569,8 @@ class TimestreamSink:
             return TimestreamConfigError(
                 f"Timestream {operation}: invalid settings: {self._redact(str(err))}"
             )
-        return SinkError(
+        kind = SinkError if isinstance(err, BotoCoreError) else TimestreamConfigError
+        return kind(
             f"Timestream {operation} failed: {type(err).__name__}: "
             f"{self._redact(str(err))}"
         )
@@ -638,7 +589,7 @@ class TimestreamSink:
             return SinkAuthError(text)
         if code in _PERMISSION_CODES:
             return SinkPermissionError(text)
-        if code in _NOT_FOUND_CODES:
+        if code in _NOT_FOUND:
             return SinkNotFoundError(text)
         if _transient(err):
             return SinkUnreachableError(text)
@@ -706,19 +657,17 @@ class _PreparedHTTPSession(AIOHTTPSession):  # type: ignore[misc]
 
 def sample_record(sample: Sample) -> dict[str, Any] | None:
     """The Timestream record of `sample`, or None if it has nothing storable."""
-    if sample.time.tzinfo is None or sample.time.utcoffset() is None:
-        return None
     home = sample.home_id
-    if not home or len(home.encode()) > _MAX_DIMENSION_VALUE_BYTES:
+    if (
+        sample.time.utcoffset() is None
+        or not home
+        or len(home.encode()) > _MAX_DIMENSION_VALUE_BYTES
+    ):
         return None
-    values: list[dict[str, str]] = []
-    for name in _DOUBLE_FIELDS:
-        value = getattr(sample, name)
-        if value is None:
-            continue
-        number = float(value)
-        if math.isfinite(number):
-            values.append({"Name": name, "Value": repr(number), "Type": "DOUBLE"})
+    values = [
+        {"Name": name, "Value": repr(value), "Type": "DOUBLE"}
+        for name, value in sample.measures()
+    ]
     if not values:
         return None
     if sample.currency:
