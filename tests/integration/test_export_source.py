@@ -121,7 +121,7 @@ async def test_five_minute_export_reads_short_term_statistics_in_kwh(
     await _import(hass, sensor, "Wh", [(start - 2 * HOUR, 1000.0)])
     used = [100.0 + 10 * i for i in range(24)]  # Wh per 5 minutes
     sums = [5000.0 + sum(used[: i + 1]) for i in range(24)]
-    before = (start - timedelta(minutes=5), 5000.0)
+    before = (start - timedelta(minutes=15), 5000.0)  # a gap: found by a 2nd query
     await _insert_short_term(
         hass,
         sensor,

@@ -87,49 +87,61 @@ def _changes(
     *,
     start: datetime,
     end: datetime,
+    step: float,
 ) -> dict[str, Changes]:
     """The rows of `statistic_ids` in [start, end), energy in kWh.
 
     A row's change is its sum minus the previous row's sum, the first row's
     minus the last sum before `start` (0 without one), as the recorder's own
-    `change`. Rows without a sum are skipped.
+    `change`. Rows without a sum are skipped. One SELECT reads every
+    statistic, from one `step` before `start`: that row, when there is one,
+    holds the sum to start from; otherwise a second query looks further back.
     """
-    metadata = recorder.statistics_meta_manager.get_many(
-        session, statistic_ids=statistic_ids
-    )
-    connection = session.connection()
-    result: dict[str, Changes] = {}
-    for stat_id, (meta_id, meta) in metadata.items():
-        # Streamed from the cursor (Core, not the ORM, which buffers every
-        # row): each row dies young. Rows that live through two young
-        # collections count towards the garbage collector's next full
-        # collection, which holds the GIL, the event loop's too, for as long
-        # as it takes to walk Home Assistant's heap (~0.2 s here).
-        rows = connection.execute(
-            select(table.start_ts, table.sum)
-            .where(
-                table.metadata_id == meta_id,
-                table.start_ts >= start.timestamp(),
-                table.start_ts < end.timestamp(),
-                table.sum.is_not(None),
-            )
-            .order_by(table.start_ts)
+    metadata = {
+        meta_id: (stat_id, meta)
+        for stat_id, (meta_id, meta) in recorder.statistics_meta_manager.get_many(
+            session, statistic_ids=statistic_ids
+        ).items()
+    }
+    low = start.timestamp()
+    query = (
+        select(table.metadata_id, table.start_ts, table.sum)
+        .where(
+            table.metadata_id.in_(metadata),
+            table.start_ts >= low - step,
+            table.start_ts < end.timestamp(),
+            table.sum.is_not(None),
         )
-        pairs = np.fromiter(chain.from_iterable(rows), np.float64)
-        if not len(pairs):
+        .order_by(table.metadata_id, table.start_ts)
+    )
+    # Streamed from the cursor (Core, not the ORM, which buffers every row):
+    # each row dies young. Rows that live through two young collections count
+    # towards the garbage collector's next full collection, which holds the
+    # GIL, the event loop's too, for as long as it takes to walk Home
+    # Assistant's heap (~0.2 s).
+    rows = session.connection().execute(query)
+    table_rows = np.fromiter(chain.from_iterable(rows), np.float64).reshape(-1, 3)
+    result: dict[str, Changes] = {}
+    cuts = np.flatnonzero(np.diff(table_rows[:, 0])) + 1
+    for block in np.split(table_rows, cuts) if len(table_rows) else ():
+        stat_id, meta = metadata[int(block[0, 0])]
+        starts, sums = block[:, 1], block[:, 2]
+        if starts[0] < low:
+            previous, starts, sums = sums[0], starts[1:], sums[1:]
+        else:
+            previous = session.execute(
+                select(table.sum)
+                .where(
+                    table.metadata_id == int(block[0, 0]),
+                    table.start_ts < low,
+                    table.sum.is_not(None),
+                )
+                .order_by(table.start_ts.desc())
+                .limit(1)
+            ).scalar()
+        if not len(starts):
             continue
-        before = session.execute(
-            select(table.sum)
-            .where(
-                table.metadata_id == meta_id,
-                table.start_ts < start.timestamp(),
-                table.sum.is_not(None),
-            )
-            .order_by(table.start_ts.desc())
-            .limit(1)
-        ).scalar()
-        starts, sums = pairs[0::2], pairs[1::2]
-        change = np.diff(sums, prepend=before or 0.0)
+        change = np.diff(sums, prepend=previous or 0.0)
         unit = meta["unit_of_measurement"]
         if unit in EnergyConverter.VALID_UNITS:
             change *= EnergyConverter.converter_factory(
@@ -210,11 +222,17 @@ def _read(
         if stat_id is not None
     }
     table = Statistics if hourly else StatisticsShortTerm
+    step = 3600.0 if hourly else 300.0
     with session_scope(hass=hass, read_only=True) as session:
         changes = _changes(
-            recorder, session, table, wanted, start=params.start, end=params.end
+            recorder,
+            session,
+            table,
+            wanted,
+            start=params.start,
+            end=params.end,
+            step=step,
         )
-    step = 3600.0 if hourly else 300.0
     return [_merge(changes, home, sources[home.home.id], step) for home in homes]
 
 
