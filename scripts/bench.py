@@ -696,7 +696,7 @@ def _ms(seconds: float) -> str:
 def main() -> None:
     """Parse the arguments and run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=5, help="repetitions (CSV, raw)")
+    parser.add_argument("--reps", type=int, default=11, help="repetitions (CSV, raw)")
     parser.add_argument("--png-reps", type=int, default=3, help="repetitions (PNG)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
