@@ -42,6 +42,18 @@ class RecordingInflux:
     refused: int = 0
     url: str = ""
 
+    @property
+    def settings(self) -> dict[str, str]:
+        """The entry's sink options for this server."""
+        return {
+            "kind": "influxdb",
+            "url": self.url,
+            "api": "v2",
+            "org": "home",
+            "database": "powertracker",
+            "token": TOKEN,
+        }
+
     async def write(self, request: web.Request) -> web.Response:
         assert request.headers["Authorization"] == f"Token {TOKEN}"
         assert request.query["bucket"] == "powertracker"
@@ -109,15 +121,7 @@ async def test_a_day_long_outage_loses_nothing_and_sends_nothing_twice(
     hass_storage: dict[str, object],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    sink = {
-        "kind": "influxdb",
-        "url": influx.url,
-        "api": "v2",
-        "org": "home",
-        "database": "powertracker",
-        "token": TOKEN,
-    }
-    entry: MockConfigEntry = await setup_entry(**{CONF_SINK: sink})
+    entry: MockConfigEntry = await setup_entry(**{CONF_SINK: influx.settings})
     seen = {
         (s.time, s.home_id) for s in samples_of(entry.runtime_data.coordinator.data)
     }
@@ -160,15 +164,7 @@ async def test_diagnostics_show_the_outbox_without_secrets(
     influx: RecordingInflux,
     setup_entry: SetupEntry,
 ) -> None:
-    sink = {
-        "kind": "influxdb",
-        "url": influx.url,
-        "api": "v2",
-        "org": "home",
-        "database": "powertracker",
-        "token": TOKEN,
-    }
-    entry = await setup_entry(**{CONF_SINK: sink})
+    entry = await setup_entry(**{CONF_SINK: influx.settings})
     await clock.advance(hass, POLL)
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
