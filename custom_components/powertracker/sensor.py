@@ -238,9 +238,10 @@ async def async_setup_entry(
         )
     async_add_entities(entities)
     if (forwarder := entry.runtime_data.forwarder) is not None:
-        async_add_entities(
+        async_add_entities(  # homes with a live meter: only they send samples
             SinkSensor(coordinator, home, forwarder, description)
             for home in coordinator.homes.values()
+            if home.real_time_consumption
             for description in SINK_SENSORS
         )
 
