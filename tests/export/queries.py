@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-KEYS = [
-    "output",
-    "graph",
-    "aggregate",
-    "from",
-    "to",
-    "home",
-    "width",
-    "height",
-    "authSig",
-    "x",
-]
+from custom_components.powertracker.export.params import PARAMETERS
+
+KEYS = [*PARAMETERS, "authSig", "x"]
 VALUES = [
     "csv", "png", "hist", "lineplot", "5m", "1h", "1d", "1w", "1M",
     "2026-02-29", "2024-02-29", "2026-03-29T02:30", "2026-11-26",

@@ -101,6 +101,8 @@ SCHEMA = vol.Schema(
         ),
     }
 )
+PARAMETERS = tuple(str(key) for key in SCHEMA.schema)
+"""The export's parameter names (query string, action fields)."""
 
 
 def _aware(value: date | datetime, tz: tzinfo, *, end: bool) -> datetime:

@@ -18,25 +18,13 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
-from .params import ExportError, parse
+from .params import PARAMETERS, ExportError, parse
 from .run import run_export
 
 SERVICE_EXPORT = "export"
 FILE_FIELDS = ("filename", "directory")
 SCHEMA = vol.Schema(
-    {
-        vol.Optional(key): vol.Any(cv.string, vol.Coerce(int))
-        for key in (
-            "output",
-            "graph",
-            "aggregate",
-            "from",
-            "to",
-            "home",
-            "width",
-            "height",
-        )
-    }
+    {vol.Optional(key): vol.Any(cv.string, vol.Coerce(int)) for key in PARAMETERS}
     | {vol.Optional(key): cv.string for key in FILE_FIELDS}
 )
 
