@@ -7,8 +7,6 @@ statistics cannot be compiled from polls here.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
@@ -33,10 +31,10 @@ from custom_components.powertracker.compat import statistic_metadata
 from custom_components.powertracker.const import DOMAIN
 from custom_components.powertracker.statistics import statistic_id
 from tests.integration.conftest import Clock, SetupEntry
+from tests.integration.export_http import URL, export_rows
 from tests.simulator import HOMES, TibberSimulator
 
 VILLA, _ = HOMES
-URL = "/api/powertracker/export"
 HOUR = timedelta(hours=1)
 
 
@@ -101,15 +99,6 @@ async def _insert_short_term(
     await async_wait_recording_done(hass)
 
 
-async def _csv(
-    hass_client: ClientSessionGenerator, **params: str
-) -> list[dict[str, str]]:
-    client = await hass_client()
-    response = await client.get(URL, params={"home": VILLA.id, **params})
-    assert response.status == HTTPStatus.OK, await response.text()
-    return list(csv.DictReader(io.StringIO(await response.text())))
-
-
 async def test_five_minute_export_reads_short_term_statistics_in_kwh(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -131,10 +120,14 @@ async def test_five_minute_export_reads_short_term_statistics_in_kwh(
         + [(start + 2 * HOUR, 99_999.0)],
     )
 
-    rows = await _csv(
+    rows = await export_rows(
         hass_client,
-        aggregate="5m",
-        **{"from": "2026-11-28T09:00:00+01:00", "to": "2026-11-28T11:00:00+01:00"},
+        {
+            "home": VILLA.id,
+            "aggregate": "5m",
+            "from": "2026-11-28T09:00:00+01:00",
+            "to": "2026-11-28T11:00:00+01:00",
+        },
     )
 
     assert [row["start"] for row in rows[:2]] == [
@@ -201,10 +194,14 @@ async def test_imported_history_wins_and_the_sensor_fills_newer_hours(
     }
     assert 0 < len(tibber_kwh) < 7  # Tibber has published some of these hours
 
-    rows = await _csv(
+    rows = await export_rows(
         hass_client,
-        aggregate="1h",
-        **{"from": "2026-11-28T07:00:00+01:00", "to": "2026-11-28T14:00:00+01:00"},
+        {
+            "home": VILLA.id,
+            "aggregate": "1h",
+            "from": "2026-11-28T07:00:00+01:00",
+            "to": "2026-11-28T14:00:00+01:00",
+        },
     )
 
     assert len(rows) == 7

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import timedelta
 from http import HTTPStatus
@@ -19,10 +18,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
 from tests.export.queries import queries
 from tests.integration.conftest import Clock, SetupEntry
+from tests.integration.export_http import URL, csv_rows, export_rows
 from tests.simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
-URL = "/api/powertracker/export"
 
 
 @pytest.fixture
@@ -35,10 +34,6 @@ async def entry(
     """An entry with 5 days of imported hourly history, in Stockholm time."""
     await hass.config.async_update(time_zone="Europe/Stockholm")
     return await setup_entry(**{CONF_BACKFILL_DAYS: 5})
-
-
-def _rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
 
 
 async def test_hourly_csv_equals_the_meter(
@@ -57,7 +52,7 @@ async def test_hourly_csv_equals_the_meter(
         'filename="powertracker_20261126T0000_1h.csv"'
         in response.headers["Content-Disposition"]
     )
-    rows = _rows(await response.text())
+    rows = csv_rows(await response.text())
     assert len(rows) == 2 * 24
     for row in rows:
         start = dt_util.parse_datetime(row["start"])
@@ -78,17 +73,10 @@ async def test_daily_csv_of_one_home_sums_its_hours(
     tibber_sim: TibberSimulator,
     entry: MockConfigEntry,
 ) -> None:
-    client = await hass_client()
-    response = await client.get(
-        URL,
-        params={
-            "aggregate": "1d",
-            "from": "2026-11-24",
-            "to": "2026-11-27",
-            "home": VILLA.id,
-        },
+    rows = await export_rows(
+        hass_client,
+        {"aggregate": "1d", "from": "2026-11-24", "to": "2026-11-27", "home": VILLA.id},
     )
-    rows = _rows(await response.text())
     assert [row["start"][:10] for row in rows] == [
         "2026-11-24",
         "2026-11-25",
@@ -105,17 +93,10 @@ async def test_daily_csv_of_one_home_sums_its_hours(
 async def test_no_data_gives_the_header_only(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
 ) -> None:
-    client = await hass_client()
-    response = await client.get(
-        URL,
-        params={
-            "aggregate": "1d",
-            "from": "2026-01-01",
-            "to": "2026-01-03",
-            "home": CABIN.id,
-        },
+    rows = await export_rows(
+        hass_client,
+        {"aggregate": "1d", "from": "2026-01-01", "to": "2026-01-03", "home": CABIN.id},
     )
-    rows = _rows(await response.text())
     assert len(rows) == 3
     assert all(row["consumption_kwh"] == "" for row in rows)  # missing, not 0
 
@@ -147,7 +128,7 @@ async def test_a_signed_path_works_without_a_token(
     client = await hass_client_no_auth()
     response = await client.get(path)
     assert response.status == HTTPStatus.OK
-    assert len(_rows(await response.text())) > 0
+    assert len(csv_rows(await response.text())) > 0
 
 
 @pytest.mark.parametrize(
