@@ -46,7 +46,7 @@ def test_rows_parse_back_to_the_buckets() -> None:
         (NAN, NAN, NAN, NAN),
         (0.25, 250.0, NAN, NAN),
     )
-    text = render_csv([home], TZ)
+    text = render_csv([home], TZ).decode()
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == HEADER
     assert rows[1] == [
@@ -70,14 +70,14 @@ def test_rows_parse_back_to_the_buckets() -> None:
 
 def test_formula_like_text_is_defused() -> None:
     home = _hours("=HYPERLINK(1)", "+SUM(A1)", "@X", (1.0, 1000.0, 1.0, NAN))
-    row = list(csv.reader(io.StringIO(render_csv([home], TZ))))[1]
+    row = list(csv.reader(io.StringIO(render_csv([home], TZ).decode())))[1]
     assert row[0] == "'=HYPERLINK(1)"
     assert row[1] == "'+SUM(A1)"
     assert row[7] == "'@X"
 
 
 def test_no_buckets_is_the_header_only() -> None:
-    assert render_csv([], TZ) == ",".join(HEADER) + "\r\n"
+    assert render_csv([], TZ) == (",".join(HEADER) + "\r\n").encode()
 
 
 ZONES = [
@@ -109,6 +109,69 @@ def test_stamps_equal_isoformat(
     tz = ZoneInfo(zone)
     bounds = edges(kind, start, start + timedelta(days=days), tz)
     expected = [
-        datetime.fromtimestamp(edge, UTC).astimezone(tz).isoformat() for edge in bounds
+        datetime.fromtimestamp(edge, UTC).astimezone(tz).isoformat().encode()
+        for edge in bounds
     ]
     assert stamps(bounds, tz) == expected
+
+
+def _reference(homes: list[HomeBuckets], tz: ZoneInfo) -> str:
+    """The CSV written the plain way: csv.writer, isoformat, a format per cell."""
+
+    def number(value: float, digits: int) -> str:
+        return "" if np.isnan(value) else f"{value:.{digits}f}"
+
+    def text(value: str | None) -> str | None:
+        return f"'{value}" if value and value[0] in "=+-@\t\r" else value
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for home in homes:
+        times = [
+            datetime.fromtimestamp(edge, UTC).astimezone(tz).isoformat()
+            for edge in home.edges
+        ]
+        for index in range(len(home)):
+            cost = number(home.cost[index], 4)
+            writer.writerow(
+                (
+                    text(home.home_id),
+                    text(home.home_name),
+                    times[index],
+                    times[index + 1],
+                    number(home.energy[index], 6),
+                    number(home.average_power[index], 1),
+                    cost,
+                    text(home.currency) if cost else "",
+                    number(home.production[index], 6),
+                )
+            )
+    return out.getvalue()
+
+
+_VALUE = st.one_of(
+    st.just(NAN), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    home_id=st.text(min_size=1, max_size=12),
+    name=st.text(max_size=12),
+    currency=st.one_of(st.none(), st.text(max_size=4)),
+    rows=st.lists(
+        st.tuples(_VALUE, st.floats(0, 1e6), _VALUE, _VALUE), min_size=1, max_size=40
+    ),
+)
+def test_rows_equal_the_plain_csv_writer(
+    home_id: str,
+    name: str,
+    currency: str | None,
+    rows: list[tuple[float, float, float, float]],
+) -> None:
+    """Any mix of missing cells and any text (quotes, `%`, braces, line breaks)."""
+    # Energy and power are missing together (the aggregation guarantees it).
+    rows = [(e, NAN if np.isnan(e) else p, c, q) for e, p, c, q in rows]
+    home = _hours(home_id, name, currency, *rows)
+    assert render_csv([home, home], TZ) == _reference([home, home], TZ).encode()

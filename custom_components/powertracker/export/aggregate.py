@@ -19,9 +19,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import numpy as np
-import numpy.typing as npt
 
-from .models import Aggregate, FloatArray, HomeBuckets, Series
+from .models import Aggregate, FloatArray, HomeBuckets, IntArray, Series
 
 _FIXED = {
     Aggregate.FIVE_MINUTES: 300.0,
@@ -83,9 +82,7 @@ def edges(
     return np.concatenate(([low], inner, [high]))
 
 
-def _known_sums(
-    index: npt.NDArray[np.intp], values: FloatArray, count: int
-) -> FloatArray:
+def _known_sums(index: IntArray, values: FloatArray, count: int) -> FloatArray:
     """Per bucket, the sum of the values that are not NaN; NaN if there are none."""
     known = ~np.isnan(values)
     sums = np.bincount(index[known], weights=values[known], minlength=count)

@@ -11,11 +11,12 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from itertools import compress, pairwise
 from typing import cast
 
 import numpy as np
 
-from .models import FloatArray, HomeBuckets
+from .models import FloatArray, HomeBuckets, IntArray
 
 HEADER = (
     "home_id",
@@ -42,23 +43,6 @@ def _text(value: str | None) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow((value,))
     return out.getvalue()
-
-
-def _cells(template: str, blank: str, *columns: FloatArray) -> list[str]:
-    """`template` (a `str.format` of numbers) filled row by row from `columns`;
-    `blank` (the same cells, empty) where the first column is NaN (no data)."""
-    missing = cast("list[int]", np.flatnonzero(np.isnan(columns[0])).tolist())
-    if len(missing) == len(columns[0]):
-        return [blank] * len(columns[0])
-    texts = list(map(template.format, *map(floats, columns)))
-    for index in missing:
-        texts[index] = blank
-    return texts
-
-
-def floats(values: FloatArray) -> list[float]:
-    """The values as Python floats (`tolist`: far faster than iterating numpy)."""
-    return cast("list[float]", values.tolist())
 
 
 def _offsets(edges: FloatArray, tz: tzinfo) -> FloatArray:
@@ -91,53 +75,80 @@ def _offsets(edges: FloatArray, tz: tzinfo) -> FloatArray:
     return out
 
 
-def stamps(edges: FloatArray, tz: tzinfo) -> list[str]:
-    """ISO 8601 local times with offset of `edges` (UTC timestamps).
+def stamps(edges: FloatArray, tz: tzinfo) -> list[bytes]:
+    """ISO 8601 local times with offset of `edges` (UTC timestamps), in ASCII.
 
     The same text as `datetime.isoformat()`, built with numpy for the inner
     edges (whole seconds); the range's ends may carry microseconds.
     """
     offsets = _offsets(edges, tz)
     local = (edges + offsets).astype("datetime64[s]")
-    texts = cast("list[str]", np.datetime_as_string(local, unit="s").tolist())
-    suffix = {
-        value: datetime(
-            2000, 1, 1, tzinfo=timezone(timedelta(seconds=value))
-        ).isoformat()[19:]
-        for value in set(floats(offsets))
-    }
-    result = [
-        text + suffix[value] for text, value in zip(texts, floats(offsets), strict=True)
-    ]
+    texts = cast("list[bytes]", local.astype("S19").tolist())
+    changes = cast("list[int]", (np.flatnonzero(np.diff(offsets)) + 1).tolist())
+    cuts = [0, *changes, len(edges)]
+    result: list[bytes] = []
+    for low, high in pairwise(cuts):  # runs of one offset
+        offset = timezone(timedelta(seconds=float(offsets[low])))
+        suffix = datetime(2000, 1, 1, tzinfo=offset).isoformat()[19:].encode()
+        result += [text + suffix for text in texts[low:high]]
     for index in {0, len(edges) - 1}:
         moment = datetime.fromtimestamp(float(edges[index]), UTC)
-        result[index] = moment.astimezone(tz).isoformat()
+        result[index] = moment.astimezone(tz).isoformat().encode()
     return result
 
 
-def render_csv(homes: Sequence[HomeBuckets], tz: tzinfo) -> str:
-    """Header, then the buckets of each home; times are ISO 8601 with offset."""
-    lines = [",".join(HEADER)]
-    cache: dict[bytes, list[str]] = {}  # homes share their edges
+def _lines(home: HomeBuckets, times: list[bytes]) -> list[bytes]:
+    """The lines of one home's buckets (UTF-8), without line ends.
+
+    One `%` format per line: a template per pattern of missing cells (energy
+    and power are missing together, cost and currency too), each filled only
+    with the cells it shows, so no NaN is ever formatted. Bytes, not text:
+    formatting them costs half as much, and there is nothing to encode after.
+    """
+    home_id, name, currency = (
+        _text(text).replace("%", "%%").encode()
+        for text in (home.home_id, home.home_name, home.currency)
+    )
+    parts = (  # (cells when present, when missing, the values they show)
+        (b"%.6f,%.1f", b",", (home.energy, home.average_power)),
+        (b"%.4f," + currency, b",", (home.cost,)),
+        (b"%.6f", b"", (home.production,)),
+    )
+    pattern = np.zeros(len(home), dtype=np.intp)  # bit set: that part is shown
+    for bit, (_, _, values) in enumerate(parts):
+        pattern |= ~np.isnan(values[0]) << bit
+    lines: list[bytes] = []
+    places: list[IntArray] = []
+    for code in cast("list[int]", np.unique(pattern).tolist()):
+        rows = pattern == code
+        chosen = cast("list[bool]", rows.tolist())
+        cells = [home_id, name, b"%s", b"%s"]
+        columns = [compress(times, chosen), compress(times[1:], chosen)]
+        for bit, (shown, missing, values) in enumerate(parts):
+            if code >> bit & 1:
+                cells.append(shown)
+                columns += [column[rows].tolist() for column in values]
+            else:
+                cells.append(missing)
+        template = b",".join(cells)
+        lines += [template % row for row in zip(*columns, strict=True)]
+        places.append(np.flatnonzero(rows))
+    if len(places) < 2:
+        return lines
+    ordered = np.empty(len(lines), dtype=object)
+    ordered[np.concatenate(places)] = lines
+    return cast("list[bytes]", ordered.tolist())
+
+
+def render_csv(homes: Sequence[HomeBuckets], tz: tzinfo) -> bytes:
+    """Header, then the buckets of each home, in UTF-8; times are ISO 8601 with
+    offset."""
+    lines = [",".join(HEADER).encode()]
+    cache: dict[bytes, list[bytes]] = {}  # homes share their edges
     for home in homes:
         key = home.edges.tobytes()
         if key not in cache:
             cache[key] = stamps(home.edges, tz)
-        times = cache[key]
-        prefix = f"{_text(home.home_id)},{_text(home.home_name)}"
-        currency = _text(home.currency)
-        cost = _cells("{:.4f}", "", home.cost)
-        lines += [
-            f"{prefix},{start},{end},{usage},{money},"
-            f"{currency if money else ''},{production}"
-            for start, end, usage, money, production in zip(
-                times,
-                times[1:],
-                # Energy and power are missing together.
-                _cells("{:.6f},{:.1f}", ",", home.energy, home.average_power),
-                cost,
-                _cells("{:.6f}", "", home.production),
-                strict=False,
-            )
-        ]
-    return "\r\n".join(lines) + "\r\n"
+        lines += _lines(home, cache[key])
+    lines.append(b"")  # the last line's end (joined, not added: 2 MB less to copy)
+    return b"\r\n".join(lines)

@@ -35,6 +35,7 @@ class Graph(StrEnum):
 
 type FloatArray = npt.NDArray[np.float64]
 type BoolArray = npt.NDArray[np.bool_]
+type IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True, slots=True)

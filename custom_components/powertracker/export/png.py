@@ -39,14 +39,13 @@ from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from .models import Aggregate, Graph, HomeBuckets
+from .models import Aggregate, FloatArray, Graph, HomeBuckets, IntArray
 
 DEFAULT_WIDTH = 1152
 DEFAULT_HEIGHT = 288
@@ -58,9 +57,6 @@ NO_DATA = "No data for this period"
 COMPACT_WIDTH = 200
 COMPACT_HEIGHT = 100
 """Below either, a chart has no text (title, labels, ticks): only the data."""
-
-type FloatArray = npt.NDArray[np.float64]
-type IntArray = npt.NDArray[np.intp]
 
 _SECONDS_PER_DAY = 86400.0
 

@@ -58,7 +58,7 @@ def _render(
         aggregate(one, params.aggregate, params.start, params.end, tz) for one in series
     ]
     if params.output is Output.CSV:
-        return render_csv(buckets, tz).encode(), buckets
+        return render_csv(buckets, tz), buckets
     from .png import render_png  # noqa: PLC0415 - matplotlib takes ~2 s to import
 
     return (
