@@ -170,7 +170,9 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
 
         Asked for on each poll until the hour that ended last is published,
         then not again before the next hour ends. A failure keeps the previous
-        hour and does not fail the poll of the other homes.
+        hour and does not fail the poll: the live measurements already taken
+        are kept. A rate limit also ends the round (the client sends nothing
+        more until Tibber's Retry-After has passed); a rejected token fails it.
         """
         expected_end = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         for home in self.homes.values():
@@ -179,8 +181,11 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 continue
             try:
                 nodes = await self.client.consumption(home.id, 3)
-            except (InvalidTokenError, RateLimitedError):
+            except InvalidTokenError:
                 raise
+            except RateLimitedError as err:
+                _LOGGER.debug("Latest hours not read: %s", err)
+                return
             except TibberError as err:
                 _LOGGER.debug("Latest hour of %s not read: %s", home.name, err)
                 continue

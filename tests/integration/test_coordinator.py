@@ -51,21 +51,35 @@ async def test_polls_every_five_minutes_one_connection_each(
     assert later.last_updated > first.last_updated
 
 
-async def test_rate_limit_sends_nothing_before_retry_after(
+async def test_rate_limit_keeps_the_live_poll_then_waits_for_retry_after(
     hass: HomeAssistant,
     clock: Clock,
     tibber_sim: TibberSimulator,
     loaded_entry: MockConfigEntry,
 ) -> None:
+    cabin_before = hass.states.get(CABIN_HOUR)
+    power_before = hass.states.get(POWER)
     tibber_sim.faults.http_status = 429
     tibber_sim.faults.retry_after = "1800"
     await _poll(hass, clock, minutes=60)  # the cabin's hourly history is due
+    # The live measurement came over the websocket before the 429: it is kept,
+    # and the cabin keeps its last known hour.
+    power_during, cabin_during = hass.states.get(POWER), hass.states.get(CABIN_HOUR)
+    assert power_before is not None
+    assert power_during is not None
+    assert _available(hass, POWER)
+    assert power_during.last_updated > power_before.last_updated
+    assert cabin_before is not None
+    assert cabin_during is not None
+    assert cabin_during.state == cabin_before.state
+
+    await _poll(hass, clock)  # Tibber's 30 minutes: nothing is asked, nothing known
     assert not _available(hass, CABIN_HOUR)
     assert not _available(hass, POWER)
 
     tibber_sim.faults.http_status = None
     requests, connections = len(tibber_sim.http_requests), len(tibber_sim.connections)
-    for _ in range(5):  # 25 minutes: still inside the 30 Tibber asked for
+    for _ in range(4):  # 25 minutes in all: still inside the 30 Tibber asked for
         await _poll(hass, clock)
     assert len(tibber_sim.http_requests) == requests
     assert len(tibber_sim.connections) == connections
