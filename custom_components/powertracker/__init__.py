@@ -63,16 +63,20 @@ async def async_setup_entry(
         entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
     )
 
+    entry.async_create_background_task(
+        hass, importer.async_import(), f"{DOMAIN} history import {entry.title}"
+    )
+
     @callback
-    def _import_history(_now: datetime | None = None) -> None:
+    def _hourly(_now: datetime) -> None:
         entry.async_create_background_task(
             hass, importer.async_import(), f"{DOMAIN} history import {entry.title}"
         )
+        entry.async_create_background_task(
+            hass, coordinator.async_follow_account(), f"{DOMAIN} homes {entry.title}"
+        )
 
-    _import_history()
-    entry.async_on_unload(
-        async_track_time_interval(hass, _import_history, HISTORY_INTERVAL)
-    )
+    entry.async_on_unload(async_track_time_interval(hass, _hourly, HISTORY_INTERVAL))
     return True
 
 

@@ -37,6 +37,7 @@ from .const import (
     CONF_CHART_GRAPH,
     CONF_CHART_HOURS,
     CONF_HOMES,
+    CONF_OFFERED_HOMES,
     CONF_POLL_MINUTES,
     CONF_SINK,
     DEFAULT_BACKFILL_DAYS,
@@ -167,20 +168,20 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
         assert self._account is not None
         errors: dict[str, str] = {}
         if user_input is not None:
+            homes = {
+                CONF_HOMES: user_input[CONF_HOMES],
+                CONF_OFFERED_HOMES: sorted(home.id for home in self._account.homes),
+            }
             if not user_input[CONF_HOMES]:
                 errors["base"] = "no_homes"
             elif self.source == "reconfigure":
                 return self.async_update_reload_and_abort(
                     self._get_reconfigure_entry(),
-                    data_updates={
-                        CONF_TOKEN: self._token,
-                        CONF_HOMES: user_input[CONF_HOMES],
-                    },
+                    data_updates={CONF_TOKEN: self._token, **homes},
                 )
             else:
                 return self.async_create_entry(
-                    title=self._account.name,
-                    data={CONF_TOKEN: self._token, CONF_HOMES: user_input[CONF_HOMES]},
+                    title=self._account.name, data={CONF_TOKEN: self._token, **homes}
                 )
         known = {home.id for home in self._account.homes}
         if self.source == "reconfigure":

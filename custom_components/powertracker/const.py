@@ -8,6 +8,9 @@ DOMAIN: Final = "powertracker"
 VERSION: Final = "0.1.0"
 
 CONF_HOMES: Final = "homes"
+CONF_OFFERED_HOMES: Final = "offered_homes"
+"""Entry data: the homes on the account when the user last picked homes. A home
+on the account that is not among them is new, and is added by itself."""
 CONF_POLL_MINUTES: Final = "poll_minutes"
 CONF_BACKFILL_DAYS: Final = "backfill_days"
 CONF_CHART_HOURS: Final = "chart_hours"

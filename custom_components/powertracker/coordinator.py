@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta, tzinfo
 
@@ -15,6 +15,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_HOMES,
+    CONF_OFFERED_HOMES,
     CONF_POLL_MINUTES,
     DEFAULT_POLL_MINUTES,
     DOMAIN,
@@ -74,8 +75,7 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         """Learn the homes, resolve their time zones, restore the stored totals."""
         with self._translated_errors():
             account = await self.client.account()
-        selected = set(self.config_entry.data[CONF_HOMES])
-        self.homes = {home.id: home for home in account.homes if home.id in selected}
+        self.homes = self._adopt(account.homes)
         for home in self.homes.values():
             zone: tzinfo | None = await dt_util.async_get_time_zone(home.time_zone)
             if zone is None:
@@ -87,6 +87,43 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 zone = dt_util.get_default_time_zone()
             self.zones[home.id] = zone
         await self.totals.async_load()
+
+    def _adopt(self, homes: Sequence[Home]) -> dict[str, Home]:
+        """The selected homes on the account, and the homes new to it.
+
+        A home is new when it was not on the account when the user last
+        picked homes (`CONF_OFFERED_HOMES`): it is added to the selection.
+        Deselected homes stay deselected. An entry made before homes were
+        remembered takes every home it finds as already offered.
+        """
+        entry = self.config_entry
+        on_account = {home.id for home in homes}
+        offered = set(entry.data.get(CONF_OFFERED_HOMES, on_account))
+        new = on_account - offered
+        selected = [*entry.data[CONF_HOMES], *sorted(new)]
+        if new or CONF_OFFERED_HOMES not in entry.data:
+            for home in homes:
+                if home.id in new:
+                    _LOGGER.info("%s is new on %s: adding it", home.name, entry.title)
+            self.hass.config_entries.async_update_entry(
+                entry,
+                data={
+                    **entry.data,
+                    CONF_HOMES: selected,
+                    CONF_OFFERED_HOMES: sorted(offered | on_account),
+                },
+            )
+        return {home.id: home for home in homes if home.id in selected}
+
+    async def async_follow_account(self) -> None:
+        """Reload when a home was added to the account or left it (hourly)."""
+        try:
+            account = await self.client.account()
+        except TibberError as err:
+            _LOGGER.debug("Homes of %s not checked: %s", self.config_entry.title, err)
+            return
+        if set(self._adopt(account.homes)) != set(self.homes):
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     async def _async_update_data(self) -> dict[str, HomeState]:
         live = [home.id for home in self.homes.values() if home.real_time_consumption]

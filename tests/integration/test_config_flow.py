@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.powertracker.const import (
     CONF_BACKFILL_DAYS,
     CONF_HOMES,
+    CONF_OFFERED_HOMES,
     CONF_POLL_MINUTES,
     DOMAIN,
 )
@@ -48,7 +49,11 @@ async def test_user_flow_creates_an_entry_per_account(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Ada Lovelace"
-    assert result["data"] == {CONF_TOKEN: tibber_sim.token, CONF_HOMES: [VILLA.id]}
+    assert result["data"] == {
+        CONF_TOKEN: tibber_sim.token,
+        CONF_HOMES: [VILLA.id],
+        CONF_OFFERED_HOMES: sorted(home.id for home in HOMES),
+    }
     entry = result["result"]
     assert entry.unique_id == tibber_sim.viewer["userId"]
     assert entry.state is ConfigEntryState.LOADED
@@ -176,7 +181,11 @@ async def test_reconfigure_keeps_the_token_and_changes_the_homes(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.data == {CONF_TOKEN: tibber_sim.token, CONF_HOMES: [CABIN.id]}
+    assert loaded_entry.data == {
+        CONF_TOKEN: tibber_sim.token,
+        CONF_HOMES: [CABIN.id],
+        CONF_OFFERED_HOMES: sorted(home.id for home in HOMES),
+    }
 
 
 async def test_reconfigure_errors_and_wrong_account(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from homeassistant.helpers import (
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.powertracker.const import DOMAIN
+from custom_components.powertracker.const import CONF_HOMES, CONF_OFFERED_HOMES, DOMAIN
 from tests.integration.conftest import Clock
 from tests.simulator import HOMES, TibberSimulator
 
@@ -185,3 +186,79 @@ async def test_deselected_home_loses_its_device(
     await hass.async_block_till_done()
     assert devices.async_get_device(identifiers={(DOMAIN, CABIN.id)}) is None
     assert hass.states.get("sensor.sjovagen_7_consumption_last_hour") is None
+
+
+STUGAN = replace(CABIN, id="0f1e2d3c-new-home-on-the-account", nickname="Stugan")
+
+
+def _home_ids(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
+    """The homes with a device of this entry."""
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    return {ident for device in devices for _, ident in device.identifiers}
+
+
+async def test_home_new_on_the_account_is_added_within_the_hour(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    assert _home_ids(hass, loaded_entry) == {VILLA.id, CABIN.id}
+    tibber_sim.homes = (*HOMES, STUGAN)
+    await clock.advance(hass, timedelta(hours=1))
+    await hass.async_block_till_done()
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert _home_ids(hass, loaded_entry) == {VILLA.id, CABIN.id, STUGAN.id}
+    assert _state(hass, "sensor.stugan_consumption_last_hour") not in ("", "unknown")
+    assert loaded_entry.data[CONF_HOMES] == [VILLA.id, CABIN.id, STUGAN.id]
+
+
+async def test_home_the_user_left_out_stays_out(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    hass.config_entries.async_update_entry(
+        loaded_entry, data={**loaded_entry.data, CONF_HOMES: [VILLA.id]}
+    )
+    await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = loaded_entry.runtime_data.coordinator
+    await clock.advance(hass, timedelta(hours=1))
+    await hass.async_block_till_done()
+    assert loaded_entry.runtime_data.coordinator is coordinator  # not reloaded
+    assert _home_ids(hass, loaded_entry) == {VILLA.id}
+    assert loaded_entry.data[CONF_HOMES] == [VILLA.id]
+
+
+async def test_home_gone_from_the_account_loses_its_device(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    tibber_sim.homes = (VILLA,)
+    await clock.advance(hass, timedelta(hours=1))
+    await hass.async_block_till_done()
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert _home_ids(hass, loaded_entry) == {VILLA.id}
+    assert hass.states.get("sensor.sjovagen_7_consumption_last_hour") is None
+
+
+async def test_entry_from_before_offered_homes_adds_nothing(
+    hass: HomeAssistant, tibber_sim: TibberSimulator, config_entry: MockConfigEntry
+) -> None:
+    """Entries made before the homes were remembered: all homes count as offered."""
+    tibber_sim.homes = (*HOMES, STUGAN)
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, data={**config_entry.data, CONF_HOMES: [VILLA.id]}
+    )
+    assert CONF_OFFERED_HOMES not in config_entry.data
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _home_ids(hass, config_entry) == {VILLA.id}
+    assert config_entry.data[CONF_OFFERED_HOMES] == sorted(
+        [VILLA.id, CABIN.id, STUGAN.id]
+    )
