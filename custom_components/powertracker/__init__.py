@@ -23,7 +23,7 @@ from .export.service import async_register_services
 from .export.view import ExportView
 from .forwarder import Forwarder, outbox_store, samples_of, sink_issue_id
 from .sinks import create_sink, sink_settings
-from .statistics import HistoryImporter
+from .statistics import HistoryImporter, span_store
 from .totals import store
 
 PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SENSOR]
@@ -61,7 +61,9 @@ async def async_setup_entry(
         client,
         list(coordinator.homes.values()),
         entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
+        span_store(hass, entry.entry_id),
     )
+    await importer.async_load()
 
     entry.async_create_background_task(
         hass, importer.async_import(), f"{DOMAIN} history import {entry.title}"
@@ -123,9 +125,10 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: PowertrackerConfigEntry
 ) -> None:
-    """Forget the stored totals, the outbox and the entry's repair issues."""
+    """Forget the stored totals, outbox and history span, and the repair issues."""
     await store(hass, entry.entry_id).async_remove()
     await outbox_store(hass, entry.entry_id).async_remove()
+    await span_store(hass, entry.entry_id).async_remove()
     ir.async_delete_issue(hass, DOMAIN, issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, sink_issue_id(entry.entry_id))
 

@@ -7,6 +7,8 @@ Every hour a trailing window (48 h, or back to the last imported hour if that
 is older) is imported again, so Tibber's after-the-fact corrections land. Each
 import continues the running `sum` from the hour before its window, so sums
 stay continuous: a corrected hour changes its own state and the sums after it.
+When the option is raised, the longer span is imported once, in full, sums
+from 0 (`.storage/powertracker.<entry>.history` records the span imported).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from itertools import accumulate
+from typing import Any
 
 from homeassistant.components.recorder.models import StatisticData
 from homeassistant.components.recorder.statistics import (
@@ -25,6 +28,7 @@ from homeassistant.components.recorder.statistics import (
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .compat import statistic_metadata
@@ -42,20 +46,47 @@ def statistic_id(home: Home, kind: str) -> str:
     return f"{DOMAIN}:{home.id.lower().replace('-', '_')}_{kind}"
 
 
+def span_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry remembers how many days of history it imported."""
+    return Store(hass, 1, f"{DOMAIN}.{entry_id}.history")
+
+
 class HistoryImporter:
     """Imports the hourly history of one entry's homes."""
 
     def __init__(
-        self, hass: HomeAssistant, client: TibberClient, homes: list[Home], days: int
+        self,
+        hass: HomeAssistant,
+        client: TibberClient,
+        homes: list[Home],
+        days: int,
+        store: Store[dict[str, Any]],
     ) -> None:
         """Import `days` days at first, then keep the last hours corrected."""
         self._hass = hass
         self._client = client
         self._homes = homes
         self._days = days
+        self._store = store
+        self._imported_days: int | None = None
+        """The span imported in full so far (None: not recorded)."""
+        self._spanned: set[str] = set()
+        """Statistics imported in full since setup."""
+
+    async def async_load(self) -> None:
+        """Learn the span imported so far."""
+        stored = await self._store.async_load()
+        self._imported_days = stored["days"] if stored else None
 
     async def async_import(self) -> None:
-        """Import what is missing or may have been corrected, for every home."""
+        """Import what is missing or may have been corrected, for every home.
+
+        When the configured span is longer than the one imported so far (the
+        option was raised), the whole span is imported again, sums from 0.
+        Entries from before the span was recorded keep the span they have.
+        """
+        widen = self._imported_days is not None and self._days > self._imported_days
+        complete = True
         for home in self._homes:
             if self._hass.is_stopping:
                 return  # the recorder is going away
@@ -64,14 +95,18 @@ class HistoryImporter:
                 ("production", "profit", self._client.production),
             ):
                 try:
-                    await self._import(home, kind, money, fetch)
+                    await self._import(home, kind, money, fetch, widen=widen)
                 except TibberError as err:
+                    complete = False
                     _LOGGER.warning(
                         "Cannot import the %s history of %s, will retry in an hour: %s",
                         kind,
                         home.name,
                         err,
                     )
+        if complete and self._imported_days != self._days:
+            self._imported_days = self._days
+            await self._store.async_save({"days": self._days})
 
     async def _import(
         self,
@@ -79,12 +114,20 @@ class HistoryImporter:
         kind: str,
         money: str,
         fetch: Callable[[str, int], Awaitable[list[EnergyHour]]],
+        *,
+        widen: bool,
     ) -> None:
         now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         energy_id = statistic_id(home, kind)
         last = await self._last_start(energy_id)
-        if last is None:  # first import: the configured span, at least the window
+        # In full (the configured span, at least the window, sums from 0) at
+        # first, or when the span grew; a statistic that is still empty after
+        # that (a home that never produced) only looks at the window.
+        full = widen or (last is None and energy_id not in self._spanned)
+        if full:
             start = now - max(timedelta(days=self._days), TRAILING_WINDOW)
+        elif last is None:
+            start = now - TRAILING_WINDOW
         else:  # the window, or back to the last imported hour if that is older
             start = min(now - TRAILING_WINDOW, last + timedelta(hours=1))
         hours = int((now - start).total_seconds() // 3600)
@@ -95,6 +138,7 @@ class HistoryImporter:
             for node in await fetch(home.id, hours)
             if node.energy is not None and node.start >= start
         ]
+        self._spanned.add(energy_id)
         if not nodes or (
             kind == "production"
             and last is None
@@ -112,7 +156,7 @@ class HistoryImporter:
             ),
             (statistic_id(home, money), currency, None, [n.money for n in nodes]),
         ):
-            base = await self._sum_before(stat_id, window) if last is not None else 0.0
+            base = 0.0 if full else await self._sum_before(stat_id, window)
             # An hour Tibber has no price for gets no row, not a made-up 0.
             known = [
                 (n, v) for n, v in zip(nodes, values, strict=True) if v is not None

@@ -126,6 +126,7 @@ async def test_removing_the_entry_forgets_its_totals_and_issue(
 ) -> None:
     key = f"{DOMAIN}.{loaded_entry.entry_id}"
     assert key in hass_storage
+    assert f"{key}.history" in hass_storage
     ir.async_create_issue(
         hass,
         DOMAIN,
@@ -137,6 +138,7 @@ async def test_removing_the_entry_forgets_its_totals_and_issue(
     assert await hass.config_entries.async_remove(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+    assert f"{key}.history" not in hass_storage
     assert (
         ir.async_get(hass).async_get_issue(
             DOMAIN, f"too_many_connections_{loaded_entry.entry_id}"

@@ -130,3 +130,39 @@ async def test_an_unreachable_tibber_skips_the_import_without_failing(
     tibber_sim.faults.http_status = None
     await clock.advance(hass, timedelta(hours=1))
     assert len(await _rows(hass, VILLA_CONSUMPTION)) == count + 2  # the gap is filled
+
+
+async def test_a_longer_span_is_imported_in_full_once(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Raising the option imports the older hours; the sums start again from 0."""
+    assert len(await _rows(hass, VILLA_CONSUMPTION)) == 30 * 24
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_BACKFILL_DAYS: 45}
+    )  # the entry reloads
+    rows = await _rows(hass, VILLA_CONSUMPTION)
+    assert len(rows) == 45 * 24
+    this_hour = clock.now.replace(minute=0, second=0, microsecond=0)
+    assert _start(rows[0]) == this_hour - timedelta(days=45)
+    running = 0.0
+    for row in rows:
+        start = _start(row)
+        truth = tibber_sim.energy(VILLA.id, start, start + timedelta(hours=1))
+        assert row["state"] == pytest.approx(truth, abs=1e-6)
+        running += row["state"]
+        assert row["sum"] == pytest.approx(running, abs=1e-6)
+    assert hass_storage[f"powertracker.{entry.entry_id}.history"]["data"] == {
+        "days": 45
+    }
+    requests = len(tibber_sim.http_requests)
+    await clock.advance(hass, timedelta(hours=1))  # back to the trailing window
+    assert len(await _rows(hass, VILLA_CONSUMPTION)) == 45 * 24 + 1
+    asked = [
+        request.body.get("variables", {})
+        for request in tibber_sim.http_requests[requests:]
+    ]
+    assert all(variables.get("last", 0) <= 48 for variables in asked), asked
