@@ -47,6 +47,19 @@ def _start(row: dict[str, Any]) -> datetime:
     return dt_util.utc_from_timestamp(row["start"])
 
 
+def _assert_true_hours_summed_from_zero(
+    tibber_sim: TibberSimulator, rows: list[dict[str, Any]]
+) -> None:
+    """Each row holds the villa's hour as the simulator knows it; sums run from 0."""
+    running = 0.0
+    for row in rows:
+        start = _start(row)
+        truth = tibber_sim.energy(VILLA.id, start, start + timedelta(hours=1))
+        assert row["state"] == pytest.approx(truth, abs=1e-6)
+        running += row["state"]
+        assert row["sum"] == pytest.approx(running, abs=1e-6)
+
+
 @pytest.fixture
 async def entry(
     hass: HomeAssistant,
@@ -68,13 +81,7 @@ async def test_setup_imports_the_configured_span(
     this_hour = clock.now.replace(minute=0, second=0, microsecond=0)
     assert len(rows) == 30 * 24
     assert _start(rows[-1]) == this_hour - timedelta(hours=1)
-    running = 0.0
-    for row in rows:
-        start = _start(row)
-        truth = tibber_sim.energy(VILLA.id, start, start + timedelta(hours=1))
-        assert row["state"] == pytest.approx(truth, abs=1e-6)
-        running += row["state"]
-        assert row["sum"] == pytest.approx(running, abs=1e-6)
+    _assert_true_hours_summed_from_zero(tibber_sim, rows)
     cost = await _rows(hass, VILLA_COST)
     assert len(cost) == len(rows)
     assert cost[-1]["sum"] > 0
@@ -148,13 +155,7 @@ async def test_a_longer_span_is_imported_in_full_once(
     assert len(rows) == 45 * 24
     this_hour = clock.now.replace(minute=0, second=0, microsecond=0)
     assert _start(rows[0]) == this_hour - timedelta(days=45)
-    running = 0.0
-    for row in rows:
-        start = _start(row)
-        truth = tibber_sim.energy(VILLA.id, start, start + timedelta(hours=1))
-        assert row["state"] == pytest.approx(truth, abs=1e-6)
-        running += row["state"]
-        assert row["sum"] == pytest.approx(running, abs=1e-6)
+    _assert_true_hours_summed_from_zero(tibber_sim, rows)
     assert hass_storage[f"powertracker.{entry.entry_id}.history"]["data"] == {
         "days": 45
     }
