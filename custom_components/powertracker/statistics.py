@@ -7,8 +7,9 @@ Every hour a trailing window (48 h, or back to the last imported hour if that
 is older) is imported again, so Tibber's after-the-fact corrections land. Each
 import continues the running `sum` from the hour before its window, so sums
 stay continuous: a corrected hour changes its own state and the sums after it.
-When the option is raised, the longer span is imported once, in full, sums
-from 0 (`.storage/powertracker.<entry>.history` records the span imported).
+When the option is raised, each statistic imports the longer span once, its
+sums going on from any older row (`.storage/powertracker.<entry>.history`
+records the longest span imported).
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ class HistoryImporter:
         """Import what is missing or may have been corrected, for every home.
 
         When the configured span is longer than the one imported so far (the
-        option was raised), the whole span is imported again, sums from 0.
-        Entries from before the span was recorded keep the span they have.
+        option was raised), each statistic imports the whole span once. Entries
+        from before the span was recorded record the option as it is now.
         """
         widen = self._imported_days is not None and self._days > self._imported_days
         complete = True
@@ -104,9 +105,11 @@ class HistoryImporter:
                         home.name,
                         err,
                     )
-        if complete and self._imported_days != self._days:
-            self._imported_days = self._days
-            await self._store.async_save({"days": self._days})
+        # A lowered option keeps the record: the longer span's rows stay.
+        days = max(self._days, self._imported_days or 0)
+        if complete and self._imported_days != days:
+            self._imported_days = days
+            await self._store.async_save({"days": days})
 
     async def _import(
         self,
@@ -120,24 +123,15 @@ class HistoryImporter:
         now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         energy_id = statistic_id(home, kind)
         last = await self._last_start(energy_id)
-        # In full (the configured span, at least the window, sums from 0) at
-        # first, or when the span grew; a statistic that is still empty after
-        # that (a home that never produced) only looks at the window.
-        full = widen or (last is None and energy_id not in self._spanned)
-        if full:
-            start = now - max(timedelta(days=self._days), TRAILING_WINDOW)
-        elif last is None:
-            start = now - TRAILING_WINDOW
-        else:  # the window, or back to the last imported hour if that is older
-            start = min(now - TRAILING_WINDOW, last + timedelta(hours=1))
-        hours = int((now - start).total_seconds() // 3600)
-        if hours <= 0:
-            return
-        nodes = [
-            node
-            for node in await fetch(home.id, hours)
-            if node.energy is not None and node.start >= start
-        ]
+        # The configured span (at least the window) once per statistic: at
+        # first, when the span grew, and when a statistic still empty (a home
+        # that never produced) sees its first data, which may reach further
+        # back. Otherwise the window, or back to the last imported hour.
+        full = energy_id not in self._spanned and (widen or last is None)
+        nodes = await self._hours(home.id, fetch, now, last, full=full)
+        if last is None and not full and any(node.energy for node in nodes):
+            full = True
+            nodes = await self._hours(home.id, fetch, now, last, full=full)
         self._spanned.add(energy_id)
         if not nodes or (
             kind == "production"
@@ -156,7 +150,8 @@ class HistoryImporter:
             ),
             (statistic_id(home, money), currency, None, [n.money for n in nodes]),
         ):
-            base = 0.0 if full else await self._sum_before(stat_id, window)
+            # 0 before the first hour; older rows (a span imported before) go on.
+            base = await self._sum_before(stat_id, window)
             # An hour Tibber has no price for gets no row, not a made-up 0.
             known = [
                 (n, v) for n, v in zip(nodes, values, strict=True) if v is not None
@@ -178,6 +173,31 @@ class HistoryImporter:
                 ),
                 rows,
             )
+
+    async def _hours(
+        self,
+        home_id: str,
+        fetch: Callable[[str, int], Awaitable[list[EnergyHour]]],
+        now: datetime,
+        last: datetime | None,
+        *,
+        full: bool,
+    ) -> list[EnergyHour]:
+        """The hours with energy from the start the import needs up to `now`."""
+        if full:
+            start = now - max(timedelta(days=self._days), TRAILING_WINDOW)
+        elif last is None:
+            start = now - TRAILING_WINDOW
+        else:
+            start = min(now - TRAILING_WINDOW, last + timedelta(hours=1))
+        hours = int((now - start).total_seconds() // 3600)
+        if hours <= 0:
+            return []
+        return [
+            node
+            for node in await fetch(home_id, hours)
+            if node.energy is not None and node.start >= start
+        ]
 
     async def _last_start(self, stat_id: str) -> datetime | None:
         last = await get_instance(self._hass).async_add_executor_job(

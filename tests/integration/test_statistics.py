@@ -167,3 +167,25 @@ async def test_a_longer_span_is_imported_in_full_once(
         for request in tibber_sim.http_requests[requests:]
     ]
     assert all(variables.get("last", 0) <= 48 for variables in asked), asked
+
+
+async def test_a_raised_span_keeps_the_sums_of_older_rows(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    """Rows older than the new span (the window kept adding them) keep their sums,
+    and the sums stay continuous whatever way the option goes."""
+    await clock.advance(hass, timedelta(days=3))  # the hourly import catches up
+    for days in (31, 10, 20, 40):
+        hass.config_entries.async_update_entry(
+            entry, options={**entry.options, CONF_BACKFILL_DAYS: days}
+        )  # the entry reloads
+        rows = await _rows(hass, VILLA_CONSUMPTION)
+        assert len(rows) == max(33, days) * 24, days
+        assert rows[0]["sum"] == pytest.approx(rows[0]["state"], abs=1e-9)
+        for previous, row in pairwise(rows):
+            assert row["sum"] == pytest.approx(
+                previous["sum"] + row["state"], abs=1e-6
+            ), (days, _start(row))
