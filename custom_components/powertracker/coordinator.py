@@ -70,6 +70,8 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         self.totals = EnergyTotals(hass, entry.entry_id, client, self.zones)
         self._last_hour: dict[str, EnergyHour] = {}
         self._silent: set[str] = set()
+        self._missing: set[str] = set()
+        """Selected homes the last account check did not find."""
 
     async def _async_setup(self) -> None:
         """Learn the homes, resolve their time zones, restore the stored totals."""
@@ -99,7 +101,7 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         entry = self.config_entry
         on_account = {home.id for home in homes}
         offered = set(entry.data.get(CONF_OFFERED_HOMES, on_account))
-        new = on_account - offered
+        new = on_account - offered - set(entry.data[CONF_HOMES])
         selected = [*entry.data[CONF_HOMES], *sorted(new)]
         if new or CONF_OFFERED_HOMES not in entry.data:
             for home in homes:
@@ -116,13 +118,26 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         return {home.id: home for home in homes if home.id in selected}
 
     async def async_follow_account(self) -> None:
-        """Reload when a home was added to the account or left it (hourly)."""
+        """Reload when a home was added to the account or left it (hourly).
+
+        A home counts as gone when two checks in a row miss it, and an account
+        listing no home at all is taken for a hiccup: a reload removes the
+        devices of gone homes, and with them the user's entity settings.
+        """
+        title = self.config_entry.title
         try:
             account = await self.client.account()
         except TibberError as err:
-            _LOGGER.debug("Homes of %s not checked: %s", self.config_entry.title, err)
+            _LOGGER.debug("Homes of %s not checked: %s", title, err)
             return
-        if set(self._adopt(account.homes)) != set(self.homes):
+        if not account.homes:
+            _LOGGER.debug("Tibber lists no home for %s; not taken as final", title)
+            return
+        homes = self._adopt(account.homes)
+        gone = self.homes.keys() - homes.keys()
+        missed_before, self._missing = self._missing, gone
+        if homes.keys() - self.homes.keys() or (gone and gone <= missed_before):
+            _LOGGER.info("The homes of %s changed: reloading", title)
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     async def _async_update_data(self) -> dict[str, HomeState]:

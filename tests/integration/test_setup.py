@@ -213,6 +213,10 @@ async def test_home_new_on_the_account_is_added_within_the_hour(
     assert _home_ids(hass, loaded_entry) == {VILLA.id, CABIN.id, STUGAN.id}
     assert _state(hass, "sensor.stugan_consumption_last_hour") not in ("", "unknown")
     assert loaded_entry.data[CONF_HOMES] == [VILLA.id, CABIN.id, STUGAN.id]
+    coordinator = loaded_entry.runtime_data.coordinator
+    await clock.advance(hass, timedelta(hours=1))
+    await hass.async_block_till_done()
+    assert loaded_entry.runtime_data.coordinator is coordinator  # once is enough
 
 
 async def test_home_the_user_left_out_stays_out(
@@ -234,14 +238,18 @@ async def test_home_the_user_left_out_stays_out(
     assert loaded_entry.data[CONF_HOMES] == [VILLA.id]
 
 
-async def test_home_gone_from_the_account_loses_its_device(
+async def test_home_gone_from_the_account_for_two_hours_loses_its_device(
     hass: HomeAssistant,
     clock: Clock,
     tibber_sim: TibberSimulator,
     loaded_entry: MockConfigEntry,
 ) -> None:
-    tibber_sim.homes = (VILLA,)
+    tibber_sim.homes = ()  # a hiccup: an account without homes is not believed
     await clock.advance(hass, timedelta(hours=1))
+    tibber_sim.homes = (VILLA,)
+    await clock.advance(hass, timedelta(hours=1))  # missed once: kept
+    assert _home_ids(hass, loaded_entry) == {VILLA.id, CABIN.id}
+    await clock.advance(hass, timedelta(hours=1))  # missed twice: gone
     await hass.async_block_till_done()
     assert loaded_entry.state is ConfigEntryState.LOADED
     assert _home_ids(hass, loaded_entry) == {VILLA.id}
