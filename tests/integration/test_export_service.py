@@ -59,7 +59,17 @@ async def test_default_file_name_and_png(
 
 
 @pytest.mark.parametrize(
-    "filename", ["../escape.csv", "sub/dir.csv", ".hidden.csv", "..", "page.html"]
+    "filename",
+    [
+        "../escape.csv",
+        "sub/dir.csv",
+        ".hidden.csv",
+        "..",
+        "page.html",
+        "nul\x00.csv",
+        "line\nbreak.csv",
+        "x" * 300 + ".csv",
+    ],
 )
 async def test_path_traversal_is_refused(
     hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry, filename: str
@@ -69,6 +79,22 @@ async def test_path_traversal_is_refused(
     assert caught.value.translation_key == "invalid_filename"
     assert not (config_dir / "www" / "escape.csv").exists()
     assert not (config_dir / "www" / "powertracker").exists()
+
+
+async def test_the_url_of_any_plain_name_is_quoted(
+    hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry
+) -> None:
+    response = await _export(hass, aggregate="1h", filename="förbrukning 1%.csv")
+    assert response["url"] == "/local/powertracker/f%C3%B6rbrukning%201%25.csv"
+    assert (config_dir / "www" / "powertracker" / "förbrukning 1%.csv").is_file()
+
+
+async def test_an_impossible_directory_is_a_translated_error(
+    hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as caught:
+        await _export(hass, aggregate="1h", directory="www/a\x00b")
+    assert caught.value.translation_key == "write_failed"
 
 
 async def test_a_directory_outside_the_allowlist_is_refused(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import voluptuous as vol
 from homeassistant.core import (
@@ -23,6 +24,8 @@ from .run import run_export
 
 SERVICE_EXPORT = "export"
 FILE_FIELDS = ("filename", "directory")
+_NAME_MAX = 255
+"""Bytes in a file name (ext4, most others)."""
 SCHEMA = vol.Schema(
     {vol.Optional(key): vol.Any(cv.string, vol.Coerce(int)) for key in PARAMETERS}
     | {vol.Optional(key): cv.string for key in FILE_FIELDS}
@@ -41,8 +44,12 @@ def _store(
     hass: HomeAssistant, directory: str, filename: str, body: bytes
 ) -> tuple[Path, str | None]:
     """Write the file where Home Assistant allows it (file I/O: executor only)."""
-    path = Path(hass.config.path(directory)).resolve() / filename
-    if not hass.config.is_allowed_path(str(path)):
+    try:
+        path = Path(hass.config.path(directory)).resolve() / filename
+        allowed = hass.config.is_allowed_path(str(path))
+    except (OSError, ValueError) as err:  # a NUL, a name too long for the system
+        raise _error("write_failed", path=ascii(directory), error=str(err)) from err
+    if not allowed:
         raise _error("path_not_allowed", path=str(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,11 +60,22 @@ def _store(
         ) from err
     www = Path(hass.config.path("www")).resolve()
     url = (
-        f"/local/{path.relative_to(www).as_posix()}"
+        f"/local/{quote(path.relative_to(www).as_posix())}"
         if path.is_relative_to(www)
         else None
     )
     return path, url
+
+
+def _plain_name(filename: str, suffix: str) -> bool:
+    """A file name without folders, not hidden, printable, that fits any system."""
+    return (
+        Path(filename).name == filename
+        and not filename.startswith(".")
+        and filename.lower().endswith(suffix)
+        and filename.isprintable()
+        and len(filename.encode()) <= _NAME_MAX
+    )
 
 
 async def _async_export(call: ServiceCall) -> ServiceResponse:
@@ -73,12 +91,8 @@ async def _async_export(call: ServiceCall) -> ServiceResponse:
     except ExportError as err:
         raise _error(err.key, **err.placeholders) from err
     suffix = f".{params.output.value}"
-    if filename is not None and (
-        Path(filename).name != filename
-        or filename.startswith(".")
-        or not filename.lower().endswith(suffix)
-    ):
-        raise _error("invalid_filename", filename=filename, suffix=suffix)
+    if filename is not None and not _plain_name(filename, suffix):
+        raise _error("invalid_filename", filename=ascii(filename), suffix=suffix)
     try:
         result = await run_export(hass, params)
     except ExportError as err:
