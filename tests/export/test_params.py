@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
+from multidict import MultiDict
 
 from custom_components.powertracker.export.models import Aggregate, Graph, Output
 from custom_components.powertracker.export.params import (
@@ -89,6 +90,46 @@ def test_bad_input_names_the_parameter(
     assert caught.value.parameter == parameter
     assert caught.value.key == key
     assert str(caught.value)
+
+
+def test_a_repeated_parameter_is_refused_not_guessed() -> None:
+    query = MultiDict([("output", "bogus"), ("aggregate", "1h"), ("output", "csv")])
+    with pytest.raises(ExportError) as caught:
+        parse(query, TZ, NOW)
+    assert caught.value.parameter == "output"
+    assert caught.value.key == "invalid_value"
+    assert "given 2 times" in str(caught.value)
+
+
+def test_errors_name_the_choices_and_cut_long_names() -> None:
+    with pytest.raises(ExportError) as caught:
+        parse({"output": "pdf"}, TZ, NOW)
+    assert "expected one of csv, png" in str(caught.value)
+    with pytest.raises(ExportError) as caught:
+        parse({"x" * 7000: "1"}, TZ, NOW)
+    assert caught.value.parameter is not None
+    assert len(caught.value.parameter) < 50
+    assert len(str(caught.value)) < 100
+
+
+@pytest.mark.parametrize(
+    ("aggregate", "start"),
+    [
+        ("1h", datetime(2026, 11, 28, 9, tzinfo=UTC)),
+        ("1d", datetime(2026, 11, 28, 9, tzinfo=UTC)),
+        ("5m", datetime(2026, 11, 28, 9, 30, tzinfo=UTC)),
+    ],
+)
+def test_an_iso_from_inside_a_row_starts_at_that_row(
+    aggregate: str, start: datetime
+) -> None:
+    """As an ISO `to` inside a row includes the whole row."""
+    params = parse({"from": "2026-11-28T10:32:10", "aggregate": aggregate}, TZ, NOW)
+    assert params.start == start
+
+
+def test_now_is_whole_seconds() -> None:
+    assert parse({}, TZ, NOW + timedelta(microseconds=215250)).end == NOW
 
 
 KEYS_OF_ERRORS = {"invalid_value", "unknown_parameter", "empty_range", "range_too_long"}

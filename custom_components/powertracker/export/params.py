@@ -9,9 +9,11 @@ through the end of that day.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
 from typing import Any
 
 import voluptuous as vol
@@ -29,6 +31,8 @@ MAX_RANGE = {
     Aggregate.MONTH: timedelta(days=366 * 20),
 }
 """Longest range per aggregate (the 5m limit also meets the recorder's retention)."""
+ROW_SECONDS = dict.fromkeys(Aggregate, 3600) | {Aggregate.FIVE_MINUTES: 300}
+"""The statistics rows an aggregate reads: 5-minute, else hourly (on the UTC hour)."""
 IGNORED = frozenset({"authSig"})
 """Parameters that belong to Home Assistant (signed paths), not to the export."""
 
@@ -79,16 +83,22 @@ def _instant(value: Any) -> date | datetime:
     return parsed
 
 
+def _choice(kind: type[StrEnum]) -> vol.All:
+    """One of the values of `kind`, named in the error."""
+    values = [member.value for member in kind]
+    return vol.All(
+        str,
+        vol.In(values, msg=f"expected one of {', '.join(values)}"),
+        vol.Coerce(kind),
+    )
+
+
 SCHEMA = vol.Schema(
     {
-        vol.Optional("output", default=Output.CSV.value): vol.All(
-            str, vol.Coerce(Output)
-        ),
-        vol.Optional("graph", default=Graph.HIST.value): vol.All(
-            str, vol.Coerce(Graph)
-        ),
-        vol.Optional("aggregate", default=Aggregate.FIVE_MINUTES.value): vol.All(
-            str, vol.Coerce(Aggregate)
+        vol.Optional("output", default=Output.CSV.value): _choice(Output),
+        vol.Optional("graph", default=Graph.HIST.value): _choice(Graph),
+        vol.Optional("aggregate", default=Aggregate.FIVE_MINUTES.value): _choice(
+            Aggregate
         ),
         vol.Optional("from"): _instant,
         vol.Optional("to"): _instant,
@@ -105,6 +115,17 @@ PARAMETERS = tuple(str(key) for key in SCHEMA.schema)
 """The export's parameter names (query string, action fields)."""
 
 
+def _shown(name: str) -> str:
+    """A parameter name as errors repeat it (a client may send anything)."""
+    return name if len(name) <= 40 else f"{name[:40]}..."
+
+
+def _floor(moment: datetime, seconds: int) -> datetime:
+    """`moment` down to a multiple of `seconds` since the epoch (a row's start)."""
+    stamp = int(moment.timestamp()) // seconds * seconds
+    return datetime.fromtimestamp(stamp, UTC).astimezone(moment.tzinfo)
+
+
 def _aware(value: date | datetime, tz: tzinfo, *, end: bool) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
@@ -115,14 +136,26 @@ def _aware(value: date | datetime, tz: tzinfo, *, end: bool) -> datetime:
 def parse(query: Mapping[str, Any], tz: tzinfo, now: datetime) -> ExportParams:
     """Validate a query; raise `ExportError` naming the first bad parameter.
 
-    Defaults: CSV, hist, 5m, from today's local midnight up to now.
+    Defaults: CSV, hist, 5m, from today's local midnight up to now (whole
+    seconds). An ISO `from` inside a statistics row starts at that row, as an
+    ISO `to` inside one includes it.
     """
+    counts = Counter(key for key, _ in query.items())  # a query string may repeat
+    for key, count in counts.items():
+        if count > 1 and key not in IGNORED:
+            raise ExportError(
+                _shown(key),
+                "invalid_value",
+                f"Invalid value for {_shown(key)!r}: given {count} times",
+                name=_shown(key),
+                reason=f"given {count} times",
+            )
     data = {key: value for key, value in query.items() if key not in IGNORED}
     try:
         valid = SCHEMA(data)
     except vol.MultipleInvalid as err:
         error = err.errors[0]
-        parameter = str(error.path[0]) if error.path else None
+        parameter = _shown(str(error.path[0])) if error.path else None
         if error.error_message == "extra keys not allowed":
             raise ExportError(
                 parameter,
@@ -137,12 +170,16 @@ def parse(query: Mapping[str, Any], tz: tzinfo, now: datetime) -> ExportParams:
             name=str(parameter),
             reason=error.error_message,
         ) from err
-    local_now = now.astimezone(tz)
+    local_now = now.astimezone(tz).replace(microsecond=0)
+    aggregate = valid["aggregate"]
     start = _aware(valid.get("from", local_now.date()), tz, end=False)
+    if isinstance(valid.get("from"), datetime):  # the row it falls in counts whole
+        start = _floor(start, ROW_SECONDS[aggregate])
     end = _aware(valid["to"], tz, end=True) if "to" in valid else local_now
     if start >= end:
-        raise ExportError("from", "empty_range", "'from' must be before 'to'")
-    aggregate = valid["aggregate"]
+        raise ExportError(
+            "from", "empty_range", "'from' (default: today) must be before 'to'"
+        )
     if end - start > MAX_RANGE[aggregate]:
         days = str(MAX_RANGE[aggregate].days)
         raise ExportError(
