@@ -20,7 +20,7 @@ from custom_components.powertracker.export.models import (
 from custom_components.powertracker.export.png import (
     DEFAULT_HEIGHT,
     DEFAULT_WIDTH,
-    _reduce_minmax,
+    _band,
     _reduce_peaks,
     _tz_name,
     render_png,
@@ -265,28 +265,37 @@ def test_spike_survives_in_the_picture(year_homes: list[HomeBuckets]) -> None:
     assert blue_columns.max() - blue_columns.min() <= 3
 
 
-def test_reduce_minmax_keeps_extremes() -> None:
-    """The reduced line keeps every group's min and max, in time order."""
+def test_band_keeps_extremes_gaps_and_continuity() -> None:
+    """A year of 5-minute values as at most 576 rectangles: the extremes stay,
+    a gap longer than a group stays, and each rectangle reaches the previous."""
     rng = np.random.default_rng(3)
     values = 1000 + 300 * rng.standard_normal(YEAR_OF_5M)
     values[77_777] = 50_000
     values[5] = -5000
-    values[1000:3000] = np.nan  # More than a group: a gap survives.
+    values[1000:3000] = np.nan
 
-    kept = _reduce_minmax(values, 1152)
+    first, after, low, high = _band(values, 576)
 
-    assert len(kept) <= 2 * 1152
-    assert np.all(np.diff(kept) > 0)
-    assert np.nanmax(values[kept]) == np.nanmax(values) == 50_000
-    assert np.nanmin(values[kept]) == np.nanmin(values) == -5000
-    assert np.isnan(values[kept]).any()
+    assert len(first) <= 576
+    assert np.all(after > first)
+    assert high.max() == 50_000
+    assert low.min() == -5000
+    covered = np.zeros(YEAR_OF_5M, dtype=bool)
+    for start, stop in zip(first, after, strict=True):
+        covered[start:stop] = True
+    assert not covered[1400:2600].any()  # the gap
+    assert covered[~np.isnan(values)].all()  # nothing else is lost
+    touching = first[1:] == after[:-1]
+    assert np.all(low[1:][touching] <= high[:-1][touching])
+    assert np.all(high[1:][touching] >= low[:-1][touching])
 
 
-def test_reduce_minmax_leaves_small_input() -> None:
-    """Up to 2 points per group, nothing is dropped."""
-    values = np.array([1.0, np.nan, 3.0, 2.0])
+def test_band_of_a_flat_line_is_flat() -> None:
+    first, after, low, high = _band(np.full(10, 7.0), 2)
 
-    assert _reduce_minmax(values, 2).tolist() == [0, 1, 2, 3]
+    assert first.tolist() == [0, 5]
+    assert after.tolist() == [5, 10]
+    assert low.tolist() == high.tolist() == [7.0, 7.0]
 
 
 def test_reduce_peaks() -> None:

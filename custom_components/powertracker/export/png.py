@@ -13,10 +13,11 @@ the line breaks (NaN).
 Large inputs are reduced per series before drawing, so a year of 5-minute
 buckets (105,120 per home) renders fast and its peaks stay visible:
 
-- line: the buckets are split into at most width / 2 consecutive groups (one
-  per two pixel columns) and each group keeps its minimum and its maximum, in
-  time order, so at most `width` points remain. A group with no data at all
-  keeps a NaN (a gap); gaps shorter than a group are bridged.
+- line: with more than two buckets per two pixel columns, the buckets are
+  split into at most width / 2 consecutive groups and each group is drawn as
+  a filled band from its minimum to its maximum (reaching the previous
+  group's range, as the line's riser would). A group with no data is a gap;
+  gaps shorter than a group are bridged.
 - bars: the buckets are split into at most width / (2 x homes) consecutive
   groups and each group becomes one bar spanning the group whose height is the
   group's PEAK bucket energy (not the sum: the y axis keeps meaning "kWh per
@@ -25,7 +26,7 @@ buckets (105,120 per home) renders fast and its peaks stay visible:
 
 Images narrower than COMPACT_WIDTH or lower than COMPACT_HEIGHT show the data
 alone, without text. Every image is exactly width x height pixels (96 dpi,
-no tight bounding box); a constrained layout fits the labels inside it.
+no tight bounding box); fixed margins, sized from the font, fit the labels.
 
 Only matplotlib's object API is used (`Figure` + `FigureCanvasAgg`), never
 pyplot or rcParams, which are global state shared by Home Assistant's threads.
@@ -187,24 +188,71 @@ def _draw_bars(ax: Axes, series: list[_Series], width: int) -> int:
 
 
 def _draw_lines(ax: Axes, series: list[_Series], width: int) -> None:
-    """Draw the step line of every home."""
-    for home, values, color in series:
-        # A min and a max per two pixel columns: what the eye can tell apart,
-        # and half the work for Agg, which holds the GIL while it draws.
-        kept = _reduce_minmax(values, max(1, width // 2))
-        x = _dates(home.edges[kept])
-        y = values[kept]
+    """Draw the step line of every home; a band where it would be too dense."""
+    groups = max(1, width // 2)
+    for one in series:
+        home, values, color = one
+        if len(values) > 2 * groups:
+            _draw_band(ax, one, groups)
+            continue
         # The last step lasts until the end of its bucket.
-        x = np.append(x, _dates(home.edges[-1:]))
-        y = np.append(y, y[-1])
+        y = np.append(values, values[-1:])
         ax.plot(
-            x,
+            _dates(home.edges),
             y,
             drawstyle="steps-post",
-            linewidth=1.2 if len(x) <= width else 0.8,
+            linewidth=1.2,
             label=_text(home.home_name),
             color=color,
         )
+
+
+def _draw_band(ax: Axes, one: _Series, groups: int) -> None:
+    """More buckets than two per pixel column: a rectangle per group (`_band`).
+
+    A step line through a min and a max per column would zigzag over the
+    whole height in every column, and Agg, holding the GIL, takes up to
+    seconds to stroke that on a large image; filling rectangles is cheap.
+    """
+    home, values, color = one
+    first, after, low, high = _band(values, groups)
+    x0, x1 = _dates(home.edges[first]), _dates(home.edges[after])
+    corners = [(x0, low), (x0, high), (x1, high), (x1, low)]
+    rectangles = np.stack([np.stack(c, axis=-1) for c in corners], axis=1)
+    ax.add_collection(
+        PolyCollection(
+            list(rectangles),
+            facecolors=color,
+            edgecolors=color,
+            linewidths=0.6,  # a flat group is still a line
+            label=_text(home.home_name),
+        )
+    )
+
+
+def _band(
+    values: FloatArray, groups: int
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """The values in at most `groups` groups of consecutive values: for each
+    group with data its first index, the index after its last, and the range
+    from its minimum to its maximum, stretched to reach the range of the group
+    before it (as a step line's riser would). Peaks stay; a group without
+    data is left out (a gap).
+    """
+    table, size = _grouped(values, groups)
+    missing = np.isnan(table)
+    known = ~missing.all(axis=1)
+    low = np.where(missing, np.inf, table).min(axis=1)
+    high = np.where(missing, -np.inf, table).max(axis=1)
+    joined = known & np.roll(known, 1)
+    joined[0] = False
+    low, high = (
+        np.where(joined, np.minimum(low, np.roll(high, 1)), low),
+        np.where(joined, np.maximum(high, np.roll(low, 1)), high),
+    )
+    first = np.arange(len(table)) * size
+    after = np.minimum(first + size, len(values))
+    return first[known], after[known], low[known], high[known]
 
 
 def _values(home: HomeBuckets, graph: Graph) -> FloatArray:
@@ -230,30 +278,6 @@ def _grouped(values: FloatArray, groups: int) -> tuple[FloatArray, int]:
     padded = np.full(rows * size, np.nan)
     padded[: len(values)] = values
     return padded.reshape(rows, size), size
-
-
-def _reduce_minmax(values: FloatArray, groups: int) -> IntArray:
-    """Indices of the points a line keeps: the min and max of each group.
-
-    The values are split into at most `groups` groups of consecutive points;
-    each keeps the index of its minimum and of its maximum, in time order. A
-    group without data keeps its first index (a NaN: a gap). Up to 2 x groups
-    values are all kept.
-    """
-    if len(values) <= 2 * groups:
-        return np.arange(len(values), dtype=np.intp)
-    table, size = _grouped(values, groups)
-    missing = np.isnan(table)
-    low = np.where(missing, np.inf, table).argmin(axis=1)
-    high = np.where(missing, -np.inf, table).argmax(axis=1)
-    base = np.arange(len(table)) * size
-    # An all-NaN row has argmin == argmax == 0: its first point, NaN.
-    pairs = np.stack([base + np.minimum(low, high), base + np.maximum(low, high)])
-    index: IntArray = pairs.T.ravel()
-    keep = np.ones(len(index), dtype=bool)
-    keep[1:] = index[1:] != index[:-1]
-    kept: IntArray = index[keep]
-    return kept
 
 
 def _reduce_peaks(
