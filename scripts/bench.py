@@ -172,7 +172,7 @@ def build_database(instance: Any, end_ts: float) -> dict[str, Any]:
                 name=None,
             )
             external_meta = StatisticsMeta(
-                statistic_id=statistic_id(bench.home, "consumption"),
+                statistic_id=statistic_id(bench.home.id, "consumption"),
                 source=DOMAIN,
                 unit_of_measurement="kWh",
                 has_mean=False,
@@ -470,7 +470,8 @@ async def run(  # noqa: PLR0915
         Case("PNG line 5m, 10 days", _png("lineplot", "5m", ten_days), target=1.5),
     ]
     homes = [
-        ExportHome(bench_home.home, "SEK") for bench_home in HOMES
+        ExportHome(bench_home.home.id, bench_home.home.name, "SEK")
+        for bench_home in HOMES
     ]  # what export_homes returns for a loaded entry
 
     def params_of(case: Case) -> ExportParams:
@@ -562,7 +563,7 @@ async def run(  # noqa: PLR0915
                 for bench_home in HOMES
                 for kind in ("consumption", "cost", "production")
                 for stat in (
-                    ([statistic_id(bench_home.home, kind)] if hourly else [])
+                    ([statistic_id(bench_home.home.id, kind)] if hourly else [])
                     + ([bench_home.entity_id] if kind == "consumption" else [])
                 )
             }

@@ -42,9 +42,9 @@ TRAILING_WINDOW = timedelta(hours=48)
 """Hours re-imported every hour: Tibber corrects recent hours after the fact."""
 
 
-def statistic_id(home: Home, kind: str) -> str:
+def statistic_id(home_id: str, kind: str) -> str:
     """`powertracker:<home id>_<kind>` (consumption, cost, production, profit)."""
-    return f"{DOMAIN}:{home.id.lower().replace('-', '_')}_{kind}"
+    return f"{DOMAIN}:{home_id.lower().replace('-', '_')}_{kind}"
 
 
 def span_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -121,7 +121,7 @@ class HistoryImporter:
         widen: bool,
     ) -> None:
         now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
-        energy_id = statistic_id(home, kind)
+        energy_id = statistic_id(home.id, kind)
         last = await self._last_start(energy_id)
         # The configured span (at least the window) once per statistic: at
         # first, when the span grew, and when a statistic still empty (a home
@@ -148,7 +148,7 @@ class HistoryImporter:
                 "energy",
                 [n.energy for n in nodes],
             ),
-            (statistic_id(home, money), currency, None, [n.money for n in nodes]),
+            (statistic_id(home.id, money), currency, None, [n.money for n in nodes]),
         ):
             # 0 before the first hour; older rows (a span imported before) go on.
             base = await self._sum_before(stat_id, window)

@@ -180,17 +180,17 @@ async def test_imported_history_wins_and_the_sensor_fills_newer_hours(
         hass,
         first,
         first + 7 * HOUR,
-        {statistic_id(villa, "consumption"), statistic_id(villa, "cost")},
+        {statistic_id(villa.id, "consumption"), statistic_id(villa.id, "cost")},
         "hour",
         None,
         {"change"},
     )
     tibber_kwh = {
         row["start"]: row["change"]
-        for row in imported[statistic_id(villa, "consumption")]
+        for row in imported[statistic_id(villa.id, "consumption")]
     }
     tibber_cost = {
-        row["start"]: row["change"] for row in imported[statistic_id(villa, "cost")]
+        row["start"]: row["change"] for row in imported[statistic_id(villa.id, "cost")]
     }
     assert 0 < len(tibber_kwh) < 7  # Tibber has published some of these hours
 

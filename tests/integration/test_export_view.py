@@ -8,6 +8,7 @@ from http import HTTPStatus
 
 import pytest
 from homeassistant.components.http.auth import async_sign_path
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from hypothesis import HealthCheck, given, settings
@@ -88,6 +89,24 @@ async def test_daily_csv_of_one_home_sums_its_hours(
         assert start is not None
         truth = tibber_sim.energy(VILLA.id, start, start + timedelta(days=1))
         assert float(row["consumption_kwh"]) == pytest.approx(truth, abs=1e-4)
+
+
+async def test_exports_go_on_while_tibber_is_unreachable(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    tibber_sim: TibberSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    """The entry retries its setup; what the recorder holds is still exported."""
+    query = {"aggregate": "1d", "from": "2026-11-25", "to": "2026-11-26"}
+    before = await export_rows(hass_client, query)
+    tibber_sim.faults.http_status = 503
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    after = await export_rows(hass_client, query)
+    assert len(after) == len(before) == 4
+    assert after == before  # names, currency and values from the registries
 
 
 async def test_no_data_gives_the_header_only(

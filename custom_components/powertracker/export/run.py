@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 
-from ..const import DOMAIN
+from ..const import CONF_HOMES, DOMAIN
+from ..data import HomeState
 from .aggregate import aggregate
 from .csv import render_csv
 from .models import HomeBuckets, Output, Series
@@ -29,25 +32,53 @@ class ExportResult:
 
 
 def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
-    """The homes of every loaded entry, or the one asked for (404 if unknown)."""
+    """The homes of every entry, or the one asked for (404 if unknown).
+
+    An entry that is not loaded (setup retrying while Tibber is unreachable,
+    say) still has its recorded usage: its homes come from the registries.
+    """
     homes: list[ExportHome] = []
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.state is not ConfigEntryState.LOADED:
-            continue
-        coordinator = entry.runtime_data.coordinator
-        for state in (coordinator.data or {}).values():
-            currency = None
-            if state.measurement is not None:
-                currency = state.measurement.currency
-            elif state.last_hour is not None:
-                currency = state.last_hour.currency
-            homes.append(ExportHome(state.home, currency))
+    for entry in hass.config_entries.async_entries(DOMAIN, include_disabled=False):
+        if entry.state is ConfigEntryState.LOADED:
+            homes += [
+                _polled(state) for state in entry.runtime_data.coordinator.data.values()
+            ]
+        else:
+            homes += _registered(hass, entry.data[CONF_HOMES])
     if home is None:
         return homes
-    chosen = [entry for entry in homes if entry.home.id == home]
+    chosen = [entry for entry in homes if entry.home_id == home]
     if not chosen:
         raise ExportError("home", "unknown_home", f"No home {home!r}", home=home)
     return chosen
+
+
+def _polled(state: HomeState) -> ExportHome:
+    """A home as the last poll saw it."""
+    currency = None
+    if state.measurement is not None:
+        currency = state.measurement.currency
+    elif state.last_hour is not None:
+        currency = state.last_hour.currency
+    return ExportHome(state.home.id, state.home.name, currency)
+
+
+def _registered(hass: HomeAssistant, home_ids: list[str]) -> list[ExportHome]:
+    """The homes that have a device: its name, the unit of a cost sensor."""
+    devices, entities = dr.async_get(hass), er.async_get(hass)
+    homes = []
+    for home_id in home_ids:
+        device = devices.async_get_device(identifiers={(DOMAIN, home_id)})
+        if device is None:
+            continue  # never set up: nothing recorded
+        costs = (
+            entities.async_get_entity_id(Platform.SENSOR, DOMAIN, f"{home_id}_{key}")
+            for key in ("cost_today", "hourly_cost")
+        )
+        units = (entities.async_get(entity_id) for entity_id in costs if entity_id)
+        currency = next((e.unit_of_measurement for e in units if e), None)
+        homes.append(ExportHome(home_id, device.name or home_id, currency))
+    return homes
 
 
 def _render(

@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session
 
 from ..const import DOMAIN
 from ..statistics import statistic_id
-from ..tibber import Home
 from .models import Aggregate, FloatArray, Series
 from .params import ExportError, ExportParams
 
@@ -54,23 +53,26 @@ _EMPTY: FloatArray = np.empty(0)
 class ExportHome:
     """A home the export can read."""
 
-    home: Home
+    home_id: str
+    """Tibber's id of the home."""
+    name: str
     currency: str | None
 
 
-def _sources(hass: HomeAssistant, home: Home, hourly: bool) -> list[Source]:
+def _sources(hass: HomeAssistant, home_id: str, hourly: bool) -> list[Source]:
     """The sources of a home's rows, the preferred one first."""
     registry = er.async_get(hass)
     sensors: Source = {
         column: registry.async_get_entity_id(
-            Platform.SENSOR, DOMAIN, f"{home.id}_{sensor_key}"
+            Platform.SENSOR, DOMAIN, f"{home_id}_{sensor_key}"
         )
         for column, (sensor_key, _) in _SENSOR_KEYS.items()
     }
     if not hourly:
         return [sensors]
     imported: Source = {
-        column: statistic_id(home, kind) for column, (_, kind) in _SENSOR_KEYS.items()
+        column: statistic_id(home_id, kind)
+        for column, (_, kind) in _SENSOR_KEYS.items()
     }
     return [imported, sensors]
 
@@ -211,8 +213,8 @@ def _merge(
     )
     order = np.argsort(start, kind="stable")
     return Series(
-        home.home.id,
-        home.home.name,
+        home.home_id,
+        home.name,
         home.currency,
         step,
         start[order],
@@ -250,7 +252,7 @@ def _read(
             end=params.end,
             step=step,
         )
-    return [_merge(changes, home, sources[home.home.id], step) for home in homes]
+    return [_merge(changes, home, sources[home.home_id], step) for home in homes]
 
 
 async def read_series(
@@ -269,7 +271,7 @@ async def read_series(
                 "purge_keep_days); use aggregate=1h for older data",
                 days=str(recorder.keep_days),
             )
-    sources = {entry.home.id: _sources(hass, entry.home, hourly) for entry in homes}
+    sources = {home.home_id: _sources(hass, home.home_id, hourly) for home in homes}
     return await recorder.async_add_executor_job(
         _read, hass, homes, sources, params, hourly
     )
