@@ -83,6 +83,19 @@ def _instant(value: Any) -> date | datetime:
     return parsed
 
 
+def _pixels(value: Any) -> int:
+    """A whole number of pixels: an int, a whole float (UI number fields), or
+    ASCII digits (`int()` would also take `1_000`, `+300` or other scripts'
+    digits)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise vol.Invalid("expected a whole number of pixels")
+
+
 def _choice(kind: type[StrEnum]) -> vol.All:
     """One of the values of `kind`, named in the error."""
     values = [member.value for member in kind]
@@ -104,10 +117,10 @@ SCHEMA = vol.Schema(
         vol.Optional("to"): _instant,
         vol.Optional("home"): vol.All(str, vol.Length(min=1, max=100)),
         vol.Optional("width", default=DEFAULT_WIDTH): vol.All(
-            vol.Coerce(int), vol.Range(min=MIN_SIZE, max=MAX_SIZE)
+            _pixels, vol.Range(min=MIN_SIZE, max=MAX_SIZE)
         ),
         vol.Optional("height", default=DEFAULT_HEIGHT): vol.All(
-            vol.Coerce(int), vol.Range(min=MIN_SIZE // 2, max=MAX_SIZE)
+            _pixels, vol.Range(min=MIN_SIZE // 2, max=MAX_SIZE)
         ),
     }
 )
