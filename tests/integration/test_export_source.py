@@ -29,6 +29,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.compat import statistic_metadata
 from custom_components.powertracker.const import DOMAIN
+from custom_components.powertracker.export import source
 from custom_components.powertracker.statistics import statistic_id
 from tests.integration.conftest import Clock, SetupEntry
 from tests.integration.export_http import URL, export_rows
@@ -99,12 +100,17 @@ async def _insert_short_term(
     await async_wait_recording_done(hass)
 
 
+@pytest.mark.parametrize("batch", [5, 2048])
 async def test_five_minute_export_reads_short_term_statistics_in_kwh(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    batch: int,
 ) -> None:
-    """Changes of the sum, from the last row before the range, converted from Wh."""
+    """Changes of the sum, from the last row before the range, converted from Wh;
+    the same whether the rows come in one batch or in many."""
+    monkeypatch.setattr(source, "_BATCH", batch)
     sensor = _sensor(hass, "energy_consumption")
     start = datetime(2026, 11, 28, 8, tzinfo=UTC)  # 09:00 in Stockholm
     await _import(hass, sensor, "Wh", [(start - 2 * HOUR, 1000.0)])

@@ -85,10 +85,12 @@ def _fetch(session: Session, query: Select[Any]) -> FloatArray:
     """The rows of a three-column numeric query, as an (n, 3) array.
 
     Fetched in batches from the DB-API cursor: a SQLAlchemy `Row` per row
-    costs more than the read itself. The batches die young: rows that lived
-    through two young collections would count towards the garbage collector's
-    next full collection, which holds the GIL, the event loop's too, for as
-    long as it takes to walk Home Assistant's heap (~0.2 s).
+    costs more than the read itself. With SQLite (the default recorder) the
+    batches die young: rows that lived through two young collections would
+    count towards the garbage collector's next full collection, which holds
+    the GIL, the event loop's too, for as long as it takes to walk Home
+    Assistant's heap (~0.2 s). MySQL's and PostgreSQL's default cursors hold
+    the whole result on the client anyway; the batches work the same there.
     """
     result = session.connection().execute(query)
     parts = [_EMPTY]
