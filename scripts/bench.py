@@ -4,7 +4,7 @@ Builds a SQLite recorder database in a temporary directory (a year of 5-minute
 and hourly statistics for two homes, ten days of 5-minute states), starts a
 Home Assistant with that recorder, and times, side by side:
 
-- our export (`run_export`: parse + read_series + aggregate + render) as CSV
+- our export (`run_export`: parse + read + aggregate + render) as CSV
   and PNG;
 - a plain sqlite3 SELECT of the rows each CSV export reads, taking turns with
   that export; a ratio is the median of the turns' ratios, so that a slow
@@ -69,7 +69,7 @@ from sqlalchemy import insert
 from custom_components.powertracker.const import DOMAIN
 from custom_components.powertracker.export import run as export_run
 from custom_components.powertracker.export.params import ExportParams, parse
-from custom_components.powertracker.export.source import ExportHome, read_series
+from custom_components.powertracker.export.source import ExportHome, series_reader
 from custom_components.powertracker.forwarder import Forwarder
 from custom_components.powertracker.sink.influx import InfluxSink
 from custom_components.powertracker.sink.models import Sample
@@ -338,15 +338,18 @@ async def in_turns(
 ) -> list[tuple[list[float], Any]]:
     """Per job, the wall time of each of `reps` runs and the last result.
 
-    The jobs take turns (a, b, a, b, ...), so a slow spell of this shared
-    machine hits neighbours alike, and the ratio within a turn holds still.
+    The jobs take turns, so a slow spell of this shared machine hits
+    neighbours alike and the ratio within a turn holds still; every other
+    turn runs them in reverse (a b, b a, ...), so neither always goes first
+    into warm caches.
     """
     times: list[list[float]] = [[] for _ in jobs]
     results: list[Any] = [None] * len(jobs)
-    for _ in range(reps):
-        for index, job in enumerate(jobs):
+    for rep in range(reps):
+        order = range(len(jobs)) if rep % 2 == 0 else reversed(range(len(jobs)))
+        for index in order:
             begin = time.perf_counter()
-            results[index] = await job()
+            results[index] = await jobs[index]()
             times[index].append(time.perf_counter() - begin)
     return list(zip(times, results, strict=True))
 
@@ -484,7 +487,8 @@ async def run(  # noqa: PLR0915
     raw_tables = {"5m": "statistics_short_term", "1h": "statistics"}
 
     def raw_job(case: Case) -> Callable[[], Awaitable[Any]]:
-        key, params = case.raw or "1h", params_of(case)
+        assert case.raw is not None
+        key, params = case.raw, params_of(case)
         return lambda: hass.async_add_executor_job(
             raw_read, db, raw_tables[key], raw_ids[key], params.start, params.end
         )
@@ -545,7 +549,10 @@ async def run(  # noqa: PLR0915
         for case in cases[:2]:
             params = params_of(case)
             read, series = await median_of(
-                reps, lambda params=params: read_series(hass, homes, params)
+                reps,
+                lambda params=params: instance.async_add_executor_job(
+                    series_reader(hass, homes, params)
+                ),
             )
             render, _ = await median_of(
                 reps,
@@ -556,7 +563,7 @@ async def run(  # noqa: PLR0915
                     tz,
                 ),
             )
-            # HA's own statistics query that read_series makes (recorder executor).
+            # HA's own statistics query for what the read reads (recorder executor).
             hourly = case.raw == "1h"
             wanted = {
                 stat
@@ -599,8 +606,9 @@ async def run(  # noqa: PLR0915
         f"year {p1h.start:%Y-%m-%d} .. {p1h.end:%Y-%m-%d}"
     )
     out.append(
-        "  x raw: the median of per-turn ratios, each CSV export taking turns "
-        "with a raw read of its rows"
+        "  CSV rows: time and x raw from the CSV export taking turns with a raw "
+        "read of its rows (x raw: median of the turns' ratios); stall from the "
+        "first pass"
     )
     out.append("")
     out.append(
@@ -630,7 +638,7 @@ async def run(  # noqa: PLR0915
     out.append(f"{'first PNG (cold, imports matplotlib)':<34}{ms(cold_png):>10}")
     for name, (query, read, render, intervals) in breakdown.items():
         out.append(
-            f"  {name}: statistics_during_period {ms(query)}, read_series "
+            f"  {name}: statistics_during_period {ms(query)}, our read "
             f"{ms(read)} ({intervals} intervals), aggregate+render {ms(render)}"
         )
     out.append(
@@ -730,7 +738,7 @@ def _ms(seconds: float) -> str:
 def main() -> None:
     """Parse the arguments and run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=11, help="repetitions (CSV, raw)")
+    parser.add_argument("--reps", type=int, default=21, help="repetitions (CSV, raw)")
     parser.add_argument("--png-reps", type=int, default=3, help="repetitions (PNG)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

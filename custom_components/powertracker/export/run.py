@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
 from ..const import CONF_HOMES, DOMAIN
@@ -17,7 +18,7 @@ from .aggregate import aggregate
 from .csv import render_csv
 from .models import HomeBuckets, Output, Series
 from .params import ExportError, ExportParams
-from .source import ExportHome, read_series
+from .source import ExportHome, series_reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +108,17 @@ def _render(
 
 async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
     """Serve an export request (raises `ExportError` for what the caller got wrong)."""
-    homes = export_homes(hass, params.home)
-    series = await read_series(hass, homes, params)
+    read = series_reader(hass, export_homes(hass, params.home), params)
     tz = dt_util.get_default_time_zone()
-    body, buckets = await hass.async_add_executor_job(_render, series, params, tz)
+    recorder = get_instance(hass)
+    if params.output is Output.CSV:
+        # Milliseconds of formatting: in the read's job, a thread hop less.
+        body, buckets = await recorder.async_add_executor_job(
+            lambda: _render(read(), params, tz)
+        )
+    else:
+        series = await recorder.async_add_executor_job(read)
+        body, buckets = await hass.async_add_executor_job(_render, series, params, tz)
     local = params.start.astimezone(tz).strftime("%Y%m%dT%H%M")
     name = f"powertracker_{local}_{params.aggregate.value}.{params.output.value}"
     return ExportResult(

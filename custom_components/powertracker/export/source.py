@@ -15,8 +15,10 @@ sum, which is what that function computes as `change`, too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import chain
 from typing import Any, Literal
 
@@ -257,10 +259,11 @@ def _read(
     return [_merge(changes, home, sources[home.home_id], step) for home in homes]
 
 
-async def read_series(
+def series_reader(
     hass: HomeAssistant, homes: list[ExportHome], params: ExportParams
-) -> list[Series]:
-    """The rows of each home over the export range."""
+) -> Callable[[], list[Series]]:
+    """Check the range and look the sources up (event loop); return the read,
+    for the recorder's executor."""
     hourly = params.aggregate is not Aggregate.FIVE_MINUTES
     recorder = get_instance(hass)
     if not hourly:
@@ -274,6 +277,4 @@ async def read_series(
                 days=str(recorder.keep_days),
             )
     sources = {home.home_id: _sources(hass, home.home_id, hourly) for home in homes}
-    return await recorder.async_add_executor_job(
-        _read, hass, homes, sources, params, hourly
-    )
+    return partial(_read, hass, homes, sources, params, hourly)
