@@ -17,18 +17,23 @@ from custom_components.powertracker.export.models import Aggregate, HomeBuckets
 TZ = ZoneInfo("Europe/Stockholm")
 START = datetime(2026, 11, 28, 11, tzinfo=UTC)
 NAN = float("nan")
+HOUR = timedelta(hours=1)
 
 
 def _hours(
-    home_id: str, name: str, currency: str | None, *rows: tuple[float, ...]
+    home_id: str,
+    name: str,
+    currency: str | None,
+    *rows: tuple[float, ...],
+    start: datetime = START,
 ) -> HomeBuckets:
-    """Hourly buckets from START: rows of (energy, power, cost, production)."""
+    """Hourly buckets from `start`: rows of (energy, power, cost, production)."""
     energy, power, cost, production = np.array(rows, dtype=float).reshape(-1, 4).T
     return HomeBuckets(
         home_id,
         name,
         currency,
-        edges=START.timestamp() + 3600.0 * np.arange(len(rows) + 1),
+        edges=start.timestamp() + 3600.0 * np.arange(len(rows) + 1),
         energy=energy,
         average_power=power,
         cost=cost,
@@ -163,15 +168,28 @@ _VALUE = st.one_of(
     rows=st.lists(
         st.tuples(_VALUE, st.floats(0, 1e6), _VALUE, _VALUE), min_size=1, max_size=40
     ),
+    start=st.sampled_from(
+        [
+            START,
+            datetime(2026, 3, 29, tzinfo=UTC),  # the clocks go forward at 01:00 UTC
+            datetime(2026, 10, 25, tzinfo=UTC),  # and back
+        ]
+    ),
+    shift=st.integers(0, 30),
 )
 def test_rows_equal_the_plain_csv_writer(
     home_id: str,
     name: str,
     currency: str | None,
     rows: list[tuple[float, float, float, float]],
+    start: datetime,
+    shift: int,
 ) -> None:
-    """Any mix of missing cells and any text (quotes, `%`, braces, line breaks)."""
+    """Any mix of missing cells, any text (quotes, `%`, braces, line breaks), and
+    two homes with different edges, across daylight saving time changes."""
     # Energy and power are missing together (the aggregation guarantees it).
     rows = [(e, NAN if np.isnan(e) else p, c, q) for e, p, c, q in rows]
-    home = _hours(home_id, name, currency, *rows)
-    assert render_csv([home, home], TZ) == _reference([home, home], TZ).encode()
+    first = _hours(home_id, name, currency, *rows, start=start)
+    second = _hours(name or "x", home_id, None, *rows, start=start + shift * HOUR)
+    homes = [first, second]
+    assert render_csv(homes, TZ) == _reference(homes, TZ).encode()
