@@ -158,32 +158,17 @@ def render_png(
 
 
 def _draw_bars(ax: Axes, series: list[_Series], width: int) -> int:
-    """Draw the bars of every home; return how many buckets one bar stands for.
-
-    One PolyCollection of rectangles per home: `Axes.bar` makes an artist per
-    bar, far slower.
-    """
+    """Draw the bars of every home; return how many buckets one bar stands for."""
     groups = max(1, width // (2 * len(series)))
     per_bar = 1
-    for index, (home, values, color) in enumerate(series):
-        first, last, peak, size = _reduce_peaks(values, groups)
+    for index, one in enumerate(series):
+        first, last, peak, size = _reduce_peaks(one.values, groups)
         per_bar = max(per_bar, size)
-        left = _dates(home.edges[first])
-        right = _dates(home.edges[last + 1])
+        left = _dates(one.home.edges[first])
+        right = _dates(one.home.edges[last + 1])
         slot = (right - left) / len(series)
         x0 = left + index * slot
-        x1 = x0 + slot * 0.9
-        zero = np.zeros_like(peak)
-        corners = [(x0, zero), (x0, peak), (x1, peak), (x1, zero)]
-        rectangles = np.stack([np.stack(c, axis=-1) for c in corners], axis=1)
-        ax.add_collection(
-            PolyCollection(
-                list(rectangles),
-                facecolors=color,
-                linewidths=0,
-                label=_text(home.home_name),
-            )
-        )
+        _add_boxes(ax, one, (x0, x0 + slot * 0.9), (np.zeros_like(peak), peak))
     return per_bar
 
 
@@ -214,18 +199,31 @@ def _draw_band(ax: Axes, one: _Series, groups: int) -> None:
     whole height in every column, and Agg, holding the GIL, takes up to
     seconds to stroke that on a large image; filling rectangles is cheap.
     """
-    home, values, color = one
-    first, after, low, high = _band(values, groups)
-    x0, x1 = _dates(home.edges[first]), _dates(home.edges[after])
-    corners = [(x0, low), (x0, high), (x1, high), (x1, low)]
+    first, after, low, high = _band(one.values, groups)
+    x = (_dates(one.home.edges[first]), _dates(one.home.edges[after]))
+    _add_boxes(ax, one, x, (low, high), outline=0.6)  # a flat group is still a line
+
+
+def _add_boxes(
+    ax: Axes,
+    one: _Series,
+    x: tuple[FloatArray, FloatArray],
+    y: tuple[FloatArray, FloatArray],
+    *,
+    outline: float = 0.0,
+) -> None:
+    """Rectangles from x[0] to x[1] and y[0] to y[1], in one PolyCollection
+    (`Axes.bar` makes an artist per bar, far slower)."""
+    (x0, x1), (y0, y1) = x, y
+    corners = [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]
     rectangles = np.stack([np.stack(c, axis=-1) for c in corners], axis=1)
     ax.add_collection(
         PolyCollection(
             list(rectangles),
-            facecolors=color,
-            edgecolors=color,
-            linewidths=0.6,  # a flat group is still a line
-            label=_text(home.home_name),
+            facecolors=one.color,
+            edgecolors=one.color,
+            linewidths=outline,
+            label=_text(one.home.home_name),
         )
     )
 
