@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from ..const import DOMAIN
 from ..statistics import statistic_id
 from .models import Aggregate, FloatArray, Series
-from .params import ExportError, ExportParams
+from .params import ROW_SECONDS, ExportError, ExportParams
 
 type Column = Literal["energy", "cost", "production"]
 type Source = dict[Column, str | None]
@@ -245,7 +245,7 @@ def _read(
         if stat_id is not None
     }
     table = Statistics if hourly else StatisticsShortTerm
-    step = 3600.0 if hourly else 300.0
+    step = float(ROW_SECONDS[params.aggregate])
     with session_scope(hass=hass, read_only=True) as session:
         changes = _changes(
             recorder,
