@@ -234,23 +234,15 @@ def _band(
     """The values in at most `groups` groups of consecutive values: for each
     group with data its first index, the index after its last, and the range
     from its minimum to its maximum, stretched to reach the range of the group
-    before it (as a step line's riser would). Peaks stay; a group without
+    right before it (as a step line's riser would). Peaks stay; a group without
     data is left out (a gap).
     """
-    table, size = _grouped(values, groups)
-    missing = np.isnan(table)
-    known = ~missing.all(axis=1)
-    low = np.where(missing, np.inf, table).min(axis=1)
-    high = np.where(missing, -np.inf, table).max(axis=1)
-    joined = known & np.roll(known, 1)
-    joined[0] = False
-    low, high = (
-        np.where(joined, np.minimum(low, np.roll(high, 1)), low),
-        np.where(joined, np.maximum(high, np.roll(low, 1)), high),
-    )
-    first = np.arange(len(table)) * size
-    after = np.minimum(first + size, len(values))
-    return first[known], after[known], low[known], high[known]
+    first, after, low, high, _ = _extremes(values, groups)
+    joined = np.flatnonzero(first[1:] == after[:-1]) + 1  # a group with data before
+    reach_low, reach_high = low.copy(), high.copy()
+    reach_low[joined] = np.minimum(low[joined], high[joined - 1])
+    reach_high[joined] = np.maximum(high[joined], low[joined - 1])
+    return first, after, reach_low, reach_high
 
 
 def _values(home: HomeBuckets, graph: Graph) -> FloatArray:
@@ -290,13 +282,24 @@ def _reduce_peaks(
     if len(values) <= groups:
         kept = np.flatnonzero(~np.isnan(values))
         return kept, kept, values[kept], 1
+    first, after, _, peak, size = _extremes(values, groups)
+    return first, after - 1, peak, size
+
+
+def _extremes(
+    values: FloatArray, groups: int
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, int]:
+    """The groups (at most `groups`) of consecutive values that have data:
+    each one's first index, the index after its last, its minimum and maximum;
+    and the values per group."""
     table, size = _grouped(values, groups)
     missing = np.isnan(table)
-    peak = np.where(missing, -np.inf, table).max(axis=1)
+    known = ~missing.all(axis=1)
+    low = np.where(missing, np.inf, table).min(axis=1)
+    high = np.where(missing, -np.inf, table).max(axis=1)
     first = np.arange(len(table)) * size
-    last = np.minimum(first + size - 1, len(values) - 1)
-    keep = ~missing.all(axis=1)
-    return first[keep], last[keep], peak[keep], size
+    after = np.minimum(first + size, len(values))
+    return first[known], after[known], low[known], high[known], size
 
 
 def _fit_margins(fig: Figure, width: int, height: int, font: float) -> None:
