@@ -65,19 +65,20 @@ async def async_setup_entry(
     )
     await importer.async_load()
 
-    entry.async_create_background_task(
-        hass, importer.async_import(), f"{DOMAIN} history import {entry.title}"
-    )
-
     @callback
-    def _hourly(_now: datetime) -> None:
+    def _import_history() -> None:
         entry.async_create_background_task(
             hass, importer.async_import(), f"{DOMAIN} history import {entry.title}"
         )
+
+    @callback
+    def _hourly(_now: datetime) -> None:
+        _import_history()
         entry.async_create_background_task(
             hass, coordinator.async_follow_account(), f"{DOMAIN} homes {entry.title}"
         )
 
+    _import_history()
     entry.async_on_unload(async_track_time_interval(hass, _hourly, HISTORY_INTERVAL))
     return True
 
