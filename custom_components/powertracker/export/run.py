@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
@@ -18,7 +17,7 @@ from .aggregate import aggregate
 from .csv import render_csv
 from .models import HomeBuckets, Output, Series
 from .params import ExportError, ExportParams
-from .source import ExportHome, series_reader
+from .source import ExportHome, home_sensor, series_reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +72,7 @@ def _registered(hass: HomeAssistant, home_ids: list[str]) -> list[ExportHome]:
         if device is None:
             continue  # never set up: nothing recorded
         costs = (
-            entities.async_get_entity_id(Platform.SENSOR, DOMAIN, f"{home_id}_{key}")
-            for key in ("cost_today", "hourly_cost")
+            home_sensor(entities, home_id, key) for key in ("cost_today", "hourly_cost")
         )
         units = (entities.async_get(entity_id) for entity_id in costs if entity_id)
         currency = next((e.unit_of_measurement for e in units if e), None)

@@ -61,13 +61,16 @@ class ExportHome:
     currency: str | None
 
 
+def home_sensor(registry: er.EntityRegistry, home_id: str, key: str) -> str | None:
+    """The entity id of a home's sensor (unique id `<home id>_<key>`), if any."""
+    return registry.async_get_entity_id(Platform.SENSOR, DOMAIN, f"{home_id}_{key}")
+
+
 def _sources(hass: HomeAssistant, home_id: str, hourly: bool) -> list[Source]:
     """The sources of a home's rows, the preferred one first."""
     registry = er.async_get(hass)
     sensors: Source = {
-        column: registry.async_get_entity_id(
-            Platform.SENSOR, DOMAIN, f"{home_id}_{sensor_key}"
-        )
+        column: home_sensor(registry, home_id, sensor_key)
         for column, (sensor_key, _) in _SENSOR_KEYS.items()
     }
     if not hourly:
