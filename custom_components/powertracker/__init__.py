@@ -16,6 +16,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .api import create_client
+from .compat import RELOADS_ON_OPTIONS
 from .const import CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, DOMAIN
 from .coordinator import PowertrackerCoordinator, issue_id
 from .data import PowertrackerConfigEntry, RuntimeData
@@ -54,7 +55,8 @@ async def async_setup_entry(
     )
     _remove_stale_devices(hass, entry, set(coordinator.homes))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    if not RELOADS_ON_OPTIONS:
+        entry.async_on_unload(entry.add_update_listener(_async_options_updated))
 
     importer = HistoryImporter(
         hass,
@@ -137,7 +139,8 @@ async def async_remove_entry(
 async def _async_options_updated(
     hass: HomeAssistant, entry: PowertrackerConfigEntry
 ) -> None:
-    """Reload for new options; data changes (reauth, reconfigure) reload themselves."""
+    """Reload for new options (releases without `OptionsFlowWithReload`);
+    data changes (reauth, reconfigure) reload themselves."""
     if entry.options != entry.runtime_data.options:
         await hass.config_entries.async_reload(entry.entry_id)
 
@@ -152,6 +155,4 @@ def _remove_stale_devices(
             domain == DOMAIN and ident in home_ids
             for domain, ident in device.identifiers
         ):
-            registry.async_update_device(
-                device.id, remove_config_entry_id=entry.entry_id
-            )
+            registry.async_remove_device(device.id)

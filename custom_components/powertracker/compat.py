@@ -1,17 +1,48 @@
 """The one place that knows Home Assistant 2025.4 from 2026.x.
 
-- `StatisticMetaData.unit_class` exists only in newer releases (2025.11+),
-  where the recorder expects it; older ones reject unknown keys.
+- **Schemas**: 2026.10 replaced voluptuous with probatio and aliases
+  `voluptuous` to it when `homeassistant` is imported, so `import voluptuous`
+  is right at run time on every release. Only the types differ: 2026.10's
+  signatures want probatio's classes. `vol` is probatio for the type checker
+  where that Home Assistant is checked (Python 3.14), voluptuous otherwise.
+  (`export/params.py` stays free of Home Assistant and uses voluptuous itself:
+  its schema never reaches a Home Assistant signature.)
+- **Options**: where `OptionsFlowWithReload` exists (not in 2025.4) it reloads
+  the entry when the options change, and Home Assistant warns (2026.10; named
+  to break in 2026.12) about an update listener while reauth and reconfigure
+  reload. Releases without it get that listener instead: `RELOADS_ON_OPTIONS`
+  says which one runs.
+- **Statistics**: `StatisticMetaData.unit_class` is required from 2025.11 on;
+  older releases reject unknown keys.
 """
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING, Any, cast
+
+from homeassistant import config_entries
 from homeassistant.components.recorder.models import (
     StatisticMeanType,
     StatisticMetaData,
 )
 
-_HAS_UNIT_CLASS = "unit_class" in StatisticMetaData.__annotations__
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import OptionsFlow as OptionsFlowWithReload
+else:
+    OptionsFlowWithReload = getattr(
+        config_entries, "OptionsFlowWithReload", config_entries.OptionsFlow
+    )
+
+RELOADS_ON_OPTIONS: bool = hasattr(config_entries, "OptionsFlowWithReload")
+"""True where the options flow reloads the entry itself (no update listener)."""
+
+__all__ = ["RELOADS_ON_OPTIONS", "OptionsFlowWithReload", "statistic_metadata", "vol"]
 
 
 def statistic_metadata(
@@ -23,14 +54,14 @@ def statistic_metadata(
     unit_class: str | None,
 ) -> StatisticMetaData:
     """Metadata of a summed (not averaged) external statistic, for any release."""
-    metadata = StatisticMetaData(
-        mean_type=StatisticMeanType.NONE,
-        has_sum=True,
-        name=name,
-        source=source,
-        statistic_id=statistic_id,
-        unit_of_measurement=unit,
-    )
-    if _HAS_UNIT_CLASS:  # pragma: no cover - Home Assistant 2025.11 and newer
-        metadata["unit_class"] = unit_class  # type: ignore[typeddict-unknown-key]
-    return metadata
+    fields: dict[str, Any] = {
+        "mean_type": StatisticMeanType.NONE,
+        "has_sum": True,
+        "name": name,
+        "source": source,
+        "statistic_id": statistic_id,
+        "unit_of_measurement": unit,
+    }
+    if "unit_class" in StatisticMetaData.__annotations__:  # 2025.11 and newer
+        fields["unit_class"] = unit_class
+    return cast("StatisticMetaData", fields)

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-import voluptuous as vol
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
@@ -31,6 +30,7 @@ from homeassistant.helpers.selector import (
 )
 
 from .api import create_client
+from .compat import OptionsFlowWithReload, vol
 from .const import (
     CONF_BACKFILL_DAYS,
     CONF_CHART_AGGREGATE,
@@ -265,7 +265,7 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
         return PowertrackerOptionsFlow()
 
 
-class PowertrackerOptionsFlow(OptionsFlow):
+class PowertrackerOptionsFlow(OptionsFlowWithReload):
     """How often to poll, how much history to backfill, and where samples go.
 
     `init` holds the general options; choosing a sink there leads to that

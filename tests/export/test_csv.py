@@ -33,7 +33,9 @@ def _hours(
         home_id,
         name,
         currency,
-        edges=start.timestamp() + 3600.0 * np.arange(len(rows) + 1),
+        edges=(start.timestamp() + 3600.0 * np.arange(len(rows) + 1)).astype(
+            np.float64
+        ),
         energy=energy,
         average_power=power,
         cost=cost,

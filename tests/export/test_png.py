@@ -42,7 +42,9 @@ def _home(
     seconds = step.total_seconds()
     watts = np.array([np.nan if w is None else w for w in power], dtype=float)
     return _buckets(
-        name, start.timestamp() + seconds * np.arange(len(watts) + 1), watts
+        name,
+        (start.timestamp() + seconds * np.arange(len(watts) + 1)).astype(np.float64),
+        watts,
     )
 
 
@@ -68,7 +70,11 @@ def _year(name: str, seed: int, spike_at: int | None = None) -> HomeBuckets:
     power = 1000 + 300 * rng.standard_normal(YEAR_OF_5M)
     if spike_at is not None:
         power[spike_at] = 50_000
-    return _buckets(name, START.timestamp() + 300.0 * np.arange(YEAR_OF_5M + 1), power)
+    return _buckets(
+        name,
+        (START.timestamp() + 300.0 * np.arange(YEAR_OF_5M + 1)).astype(np.float64),
+        power,
+    )
 
 
 def _decode(data: bytes) -> Image.Image:

@@ -10,6 +10,7 @@ from unittest.mock import PropertyMock, patch
 import pytest
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -42,6 +43,21 @@ async def auto_enable_custom_integrations(
     background work (the history import) finish before Home Assistant stops."""
     yield
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_usage(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Home Assistant reports a deprecated call (`report_usage`) as a logged
+    warning for custom integrations; every such report fails the test, on each
+    Home Assistant line the suite runs on."""
+    yield
+    reports = [
+        record.getMessage()
+        for phase in ("setup", "call")  # teardown's own records come after
+        for record in caplog.get_records(phase)
+        if "custom integration 'powertracker'" in record.getMessage()
+    ]
+    assert not reports
 
 
 class Clock:
@@ -118,6 +134,29 @@ def setup_entry(hass: HomeAssistant, config_entry: MockConfigEntry) -> SetupEntr
         return config_entry
 
     return setup
+
+
+type SetOptions = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def set_options(hass: HomeAssistant) -> SetOptions:
+    """Change options through the options flow, as a user does (the entry
+    reloads when they change), and wait for the reload and its import."""
+
+    async def set_options(entry: MockConfigEntry, **changes: Any) -> None:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        schema = result["data_schema"]
+        assert schema is not None
+        shown = schema({})  # the form's defaults: the current options
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**shown, **changes}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY, result
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await async_wait_recording_done(hass)
+
+    return set_options
 
 
 @pytest.fixture

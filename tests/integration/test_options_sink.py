@@ -14,15 +14,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-import voluptuous as vol
-import voluptuous_serialize  # type: ignore[import-untyped]
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, section
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.data_entry_flow import FlowManagerIndexView
 from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.powertracker.compat import vol
 from custom_components.powertracker.config_flow import SECTION_ADVANCED
 from custom_components.powertracker.const import (
     CONF_BACKFILL_DAYS,
@@ -123,13 +122,11 @@ async def submit(hass: HomeAssistant, result: Any, user_input: dict[str, Any]) -
     return result
 
 
-def form_json(result: Any) -> str:
-    """The form's schema as the frontend receives it (defaults, suggestions)."""
-    return json.dumps(
-        voluptuous_serialize.convert(
-            result["data_schema"], custom_serializer=cv.custom_serializer
-        )
-    )
+def form_json(hass: HomeAssistant, result: Any) -> str:
+    """The form's schema as the frontend receives it (defaults, suggestions):
+    serialized by Home Assistant's own flow view, whatever library it uses."""
+    view = FlowManagerIndexView(hass.config_entries.options)
+    return json.dumps(view._prepare_result_json(result)["data_schema"])
 
 
 def suggested(schema: vol.Schema) -> dict[str, Any]:
@@ -375,7 +372,7 @@ async def test_influxdb_credentials_and_editing_keeps_the_password(
         "username": INFLUX_ADMIN,
         "verify_ssl": True,
     }
-    assert INFLUX_ADMIN_PASSWORD not in form_json(result)
+    assert INFLUX_ADMIN_PASSWORD not in form_json(hass, result)
 
     # A new password replaces the stored one (and this one is wrong).
     result = await submit(
@@ -500,7 +497,7 @@ async def test_timestream_creates_database_and_table_and_is_saved(
         "magnetic_writes": False,
         SECTION_ADVANCED: {"endpoint_url": moto.url},
     }
-    shown = form_json(result)
+    shown = form_json(hass, result)
     assert KEY_ID not in shown
     assert SECRET not in shown
 

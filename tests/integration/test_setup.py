@@ -79,14 +79,28 @@ async def test_home_without_pulse_gets_the_last_hour(
     assert hass.states.get("sensor.sjovagen_7_power") is None
 
 
+def _device(
+    devices: dr.DeviceRegistry, entry: MockConfigEntry, home_id: str
+) -> dr.DeviceEntry | None:
+    """The entry's device of a home (`async_get_device` is deprecated in 2026.x)."""
+    return next(
+        (
+            device
+            for device in dr.async_entries_for_config_entry(devices, entry.entry_id)
+            if (DOMAIN, home_id) in device.identifiers
+        ),
+        None,
+    )
+
+
 async def test_devices_and_entity_registry(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     devices = dr.async_get(hass)
-    villa = devices.async_get_device(identifiers={(DOMAIN, VILLA.id)})
+    villa = _device(devices, loaded_entry, VILLA.id)
     assert villa is not None
     assert (villa.name, villa.manufacturer) == ("Villa Solsidan", "Tibber")
-    cabin = devices.async_get_device(identifiers={(DOMAIN, CABIN.id)})
+    cabin = _device(devices, loaded_entry, CABIN.id)
     assert cabin is not None
     assert cabin.name == "Sjövägen 7"
 
@@ -180,13 +194,13 @@ async def test_deselected_home_loses_its_device(
     hass: HomeAssistant, tibber_sim: TibberSimulator, loaded_entry: MockConfigEntry
 ) -> None:
     devices = dr.async_get(hass)
-    assert devices.async_get_device(identifiers={(DOMAIN, CABIN.id)}) is not None
+    assert _device(devices, loaded_entry, CABIN.id) is not None
     hass.config_entries.async_update_entry(
         loaded_entry, data={**loaded_entry.data, "homes": [VILLA.id]}
     )
     await hass.config_entries.async_reload(loaded_entry.entry_id)
     await hass.async_block_till_done()
-    assert devices.async_get_device(identifiers={(DOMAIN, CABIN.id)}) is None
+    assert _device(devices, loaded_entry, CABIN.id) is None
     assert hass.states.get("sensor.sjovagen_7_consumption_last_hour") is None
 
 

@@ -37,7 +37,8 @@ async def test_entities(
             "entity_category": entry.entity_category,
             "device_class": entry.original_device_class,
             "state": state.state,
-            "attributes": dict(state.attributes),
+            # Keys are StrEnum members from 2026.x on, plain strings before.
+            "attributes": {str(key): value for key, value in state.attributes.items()},
         }
     assert entities == snapshot
 

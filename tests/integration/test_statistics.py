@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
-from tests.integration.conftest import Clock, SetupEntry
+from tests.integration.conftest import Clock, SetOptions, SetupEntry
 from tests.simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
@@ -145,12 +145,11 @@ async def test_a_longer_span_is_imported_in_full_once(
     tibber_sim: TibberSimulator,
     entry: MockConfigEntry,
     hass_storage: dict[str, Any],
+    set_options: SetOptions,
 ) -> None:
     """Raising the option imports the older hours; the sums start again from 0."""
     assert len(await _rows(hass, VILLA_CONSUMPTION)) == 30 * 24
-    hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_BACKFILL_DAYS: 45}
-    )  # the entry reloads
+    await set_options(entry, **{CONF_BACKFILL_DAYS: 45})  # the entry reloads
     rows = await _rows(hass, VILLA_CONSUMPTION)
     assert len(rows) == 45 * 24
     this_hour = clock.now.replace(minute=0, second=0, microsecond=0)
@@ -174,14 +173,13 @@ async def test_a_raised_span_keeps_the_sums_of_older_rows(
     clock: Clock,
     tibber_sim: TibberSimulator,
     entry: MockConfigEntry,
+    set_options: SetOptions,
 ) -> None:
     """Rows older than the new span (the window kept adding them) keep their sums,
     and the sums stay continuous whatever way the option goes."""
     await clock.advance(hass, timedelta(days=3))  # the hourly import catches up
     for days in (31, 10, 20, 40):
-        hass.config_entries.async_update_entry(
-            entry, options={**entry.options, CONF_BACKFILL_DAYS: days}
-        )  # the entry reloads
+        await set_options(entry, **{CONF_BACKFILL_DAYS: days})  # the entry reloads
         rows = await _rows(hass, VILLA_CONSUMPTION)
         assert len(rows) == max(33, days) * 24, days
         assert rows[0]["sum"] == pytest.approx(rows[0]["state"], abs=1e-9)

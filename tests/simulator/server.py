@@ -427,14 +427,14 @@ class TibberSimulator:
                 {"id": op_id, "type": "error", "payload": [e.formatted for e in errors]}
             )
             return
-        result = subscribe(
+        outcome = subscribe(
             self._schema,
             document,
             variable_values=payload.get("variables"),
             operation_name=payload.get("operationName"),
         )
-        if inspect.isawaitable(result):  # graphql-core 3.2 returns an awaitable
-            result = await result
+        # graphql-core 3.2 returns an awaitable of what 3.3 returns directly.
+        result = await outcome if inspect.isawaitable(outcome) else outcome
         with contextlib.suppress(ConnectionResetError):
             if isinstance(result, ExecutionResult):
                 await ws.send_json(

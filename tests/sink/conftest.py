@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import socket
 import subprocess
 import time
@@ -78,7 +79,8 @@ class Influxd:
     auth: bool
     ready: bool = False
     users_created: bool = False
-    admin: aiohttp.BasicAuth | None = field(default=None, repr=False)
+    admin: dict[str, str] = field(default_factory=dict, repr=False)
+    """The admin's Authorization header, once the admin exists."""
 
     def log_tail(self, lines: int = 20) -> str:
         """The end of influxd's output, for failure messages."""
@@ -119,7 +121,6 @@ class Influxd:
         q: str,
         *,
         db: str | None = None,
-        auth: aiohttp.BasicAuth | None = None,
     ) -> list[dict[str, Any]]:
         """Run InfluxQL `q` (POST /query, times in epoch seconds); its results."""
         params = {"epoch": "s", **({"db": db} if db else {})}
@@ -127,7 +128,7 @@ class Influxd:
             f"{self.url}/query",
             params=params,
             data={"q": q},
-            auth=auth or self.admin,
+            headers=self.admin,
         ) as response:
             body = await response.json()
             assert response.status == 200, body
@@ -157,7 +158,7 @@ class Influxd:
             f"{self.url}/write",
             params={"db": db, "precision": "s"},
             data=body.encode(),
-            auth=self.admin,
+            headers=self.admin,
         ) as response:
             return response.status, await response.text()
 
@@ -272,7 +273,8 @@ async def influxdb_auth(
             f"CREATE USER {INFLUX_ADMIN} WITH PASSWORD '{INFLUX_ADMIN_PASSWORD}' "
             "WITH ALL PRIVILEGES",
         )
-        server.admin = aiohttp.BasicAuth(INFLUX_ADMIN, INFLUX_ADMIN_PASSWORD)
+        pair = base64.b64encode(f"{INFLUX_ADMIN}:{INFLUX_ADMIN_PASSWORD}".encode())
+        server.admin = {"Authorization": f"Basic {pair.decode()}"}
         server.users_created = True
     await server.reset_database(http_session)
     return server

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import pytest
-import pytest_socket  # type: ignore[import-untyped]
+import pytest_socket
 from aiobotocore.awsrequest import AioAWSResponse  # type: ignore[import-untyped]
 from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from moto.core.models import DEFAULT_ACCOUNT_ID

@@ -164,18 +164,21 @@ def parse(query: Mapping[str, Any], tz: tzinfo, now: datetime) -> ExportParams:
                 reason=f"given {count} times",
             )
     data = {key: value for key, value in query.items() if key not in IGNORED}
+    # Named here, not recognised in the schema library's error text (which
+    # voluptuous and probatio word differently).
+    for key in data:
+        if key not in PARAMETERS:
+            raise ExportError(
+                _shown(str(key)),
+                "unknown_parameter",
+                f"Unknown parameter {_shown(str(key))!r}",
+                name=_shown(str(key)),
+            )
     try:
         valid = SCHEMA(data)
     except vol.MultipleInvalid as err:
         error = err.errors[0]
         parameter = _shown(str(error.path[0])) if error.path else None
-        if error.error_message == "extra keys not allowed":
-            raise ExportError(
-                parameter,
-                "unknown_parameter",
-                f"Unknown parameter {parameter!r}",
-                name=str(parameter),
-            ) from err
         raise ExportError(
             parameter,
             "invalid_value",

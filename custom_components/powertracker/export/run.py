@@ -44,7 +44,7 @@ def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
                 _polled(state) for state in entry.runtime_data.coordinator.data.values()
             ]
         else:
-            homes += _registered(hass, entry.data[CONF_HOMES])
+            homes += _registered(hass, entry.entry_id, entry.data[CONF_HOMES])
     if home is None:
         return homes
     chosen = [entry for entry in homes if entry.home_id == home]
@@ -63,13 +63,20 @@ def _polled(state: HomeState) -> ExportHome:
     return ExportHome(state.home.id, state.home.name, currency)
 
 
-def _registered(hass: HomeAssistant, home_ids: list[str]) -> list[ExportHome]:
-    """The homes that have a device: its name, the unit of a cost sensor."""
+def _registered(
+    hass: HomeAssistant, entry_id: str, home_ids: list[str]
+) -> list[ExportHome]:
+    """The entry's homes that have a device: its name, the unit of a cost sensor."""
     devices, entities = dr.async_get(hass), er.async_get(hass)
+    by_home = {
+        ident: device
+        for device in dr.async_entries_for_config_entry(devices, entry_id)
+        for domain, ident in device.identifiers
+        if domain == DOMAIN
+    }
     homes = []
     for home_id in home_ids:
-        device = devices.async_get_device(identifiers={(DOMAIN, home_id)})
-        if device is None:
+        if (device := by_home.get(home_id)) is None:
             continue  # never set up: nothing recorded
         costs = (
             home_sensor(entities, home_id, key) for key in ("cost_today", "hourly_cost")

@@ -42,6 +42,7 @@ Failures (never with a token or password in the message)
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -301,16 +302,18 @@ class InfluxSink:
         self._verify_ssl = verify_ssl
         self._timeout = timeout
         self._client_timeout = aiohttp.ClientTimeout(total=timeout)
-        self._secrets = tuple(s for s in (token, password) if s)
         self._headers: dict[str, str] = {}
-        self._auth: aiohttp.BasicAuth | None = None
+        basic = ""
         if self._token:
             scheme = "Bearer" if api == "v3" else "Token"
             self._headers["Authorization"] = f"{scheme} {self._token}"
         elif self._username:
-            self._auth = aiohttp.BasicAuth(
-                self._username, password or "", encoding="utf-8"
-            )
+            # RFC 7617, built here: aiohttp 3.14 deprecates BasicAuth and auth=,
+            # and its replacement encode_basic_auth() is missing from 3.11.
+            pair = f"{self._username}:{password or ''}".encode()
+            basic = base64.b64encode(pair).decode("ascii")
+            self._headers["Authorization"] = f"Basic {basic}"
+        self._secrets = tuple(s for s in (token, password, basic) if s)
         # The write API, timestamps in seconds.
         self._write_path, self._write_params = {
             "v1": ("/write", {"db": database, "precision": "s"}),
@@ -521,7 +524,6 @@ class InfluxSink:
                 params=params,
                 data=data,
                 headers={**self._headers, **(headers or {})},
-                auth=self._auth,
                 ssl=self._verify_ssl,
                 timeout=self._client_timeout,
             ) as response:
