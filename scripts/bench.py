@@ -397,7 +397,7 @@ async def bench(reps: int, png_reps: int) -> None:
                 await hass.async_stop(force=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("\n".join(out))  # noqa: T201
+    print("\n".join(out))
 
 
 async def run(  # noqa: PLR0915
@@ -406,7 +406,7 @@ async def run(  # noqa: PLR0915
     """Everything between Home Assistant's start and stop."""
 
     def say(text: str) -> None:
-        print(text, flush=True)  # noqa: T201
+        print(text, flush=True)
 
     await hass.config.async_set_time_zone(TIME_ZONE)
     tz = dt_util.get_default_time_zone()
@@ -745,7 +745,7 @@ def main() -> None:
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     begin = time.perf_counter()
     asyncio.run(bench(max(1, args.reps), max(1, args.png_reps)))
-    print(f"total {time.perf_counter() - begin:.0f} s")  # noqa: T201
+    print(f"total {time.perf_counter() - begin:.0f} s")
 
 
 if __name__ == "__main__":
