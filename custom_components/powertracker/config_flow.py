@@ -98,16 +98,20 @@ def _box(low: int, high: int, unit: str) -> NumberSelector:
     )
 
 
-def _choice(kinds: type[StrEnum]) -> SelectSelector:
-    return SelectSelector(SelectSelectorConfig(options=[kind.value for kind in kinds]))
+def _choice(kinds: type[StrEnum], translation_key: str) -> SelectSelector:
+    """A drop-down of `kinds`, labelled by strings.json's `selector.<key>`."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[kind.value for kind in kinds], translation_key=translation_key
+        )
+    )
 
 
 def _home_label(home: Home) -> str:
     address = ", ".join(
         part for part in (home.address.address1, home.address.city) if part
     )
-    label = f"{home.name} ({address})" if address and home.nickname else home.name
-    return label if home.real_time_consumption else f"{label} - no real-time meter"
+    return f"{home.name} ({address})" if address and home.nickname else home.name
 
 
 class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -205,7 +209,15 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
             ),
             errors=errors,
-            description_placeholders={"account": self._account.name},
+            description_placeholders={
+                "account": self._account.name,
+                "hourly_only": ", ".join(
+                    home.name
+                    for home in self._account.homes
+                    if not home.real_time_consumption
+                )
+                or "-",
+            },
         )
 
     async def async_step_reauth(
@@ -304,8 +316,12 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
             (CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES, _box(1, 60, "min")),
             (CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, _box(0, 3650, "d")),
             (CONF_CHART_HOURS, DEFAULT_CHART_HOURS, _box(1, 744, "h")),
-            (CONF_CHART_AGGREGATE, DEFAULT_CHART_AGGREGATE, _choice(Aggregate)),
-            (CONF_CHART_GRAPH, DEFAULT_CHART_GRAPH, _choice(Graph)),
+            (
+                CONF_CHART_AGGREGATE,
+                DEFAULT_CHART_AGGREGATE,
+                _choice(Aggregate, "aggregate"),
+            ),
+            (CONF_CHART_GRAPH, DEFAULT_CHART_GRAPH, _choice(Graph, "graph")),
         )
         schema: dict[Any, Any] = {
             vol.Required(key, default=options.get(key, default)): selector

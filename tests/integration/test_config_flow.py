@@ -40,8 +40,13 @@ async def test_user_flow_creates_an_entry_per_account(
     options = schema.schema[CONF_HOMES].config["options"]
     assert [option["label"] for option in options] == [
         "Villa Solsidan (Storgatan 1, Stockholm)",
-        "Sjövägen 7 - no real-time meter",
+        "Sjövägen 7",
     ]
+    # Which homes get hourly data only is said in the translated description.
+    assert result["description_placeholders"] == {
+        "account": "Ada Lovelace",
+        "hourly_only": "Sjövägen 7",
+    }
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOMES: [VILLA.id]}

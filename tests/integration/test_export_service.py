@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.powertracker.const import DOMAIN
@@ -44,6 +45,24 @@ async def test_writes_into_www_and_says_where(
     assert response["bytes"] == len(body)
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     assert response["rows"] == len(rows) > 0
+    assert {row["home_id"] for row in rows} == {VILLA.id}
+
+
+async def test_the_home_can_be_picked_as_its_device(
+    hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry
+) -> None:
+    """The form's device selector sends a device id, not a Tibber home id."""
+    device = next(
+        device
+        for device in dr.async_entries_for_config_entry(
+            dr.async_get(hass), loaded_entry.entry_id
+        )
+        if (DOMAIN, VILLA.id) in device.identifiers
+    )
+    response = await _export(hass, aggregate="1h", home=device.id)
+    body = Path(str(response["path"])).read_bytes()
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert rows
     assert {row["home_id"] for row in rows} == {VILLA.id}
 
 

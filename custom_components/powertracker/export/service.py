@@ -14,7 +14,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from ..compat import vol
@@ -78,6 +78,17 @@ def _plain_name(filename: str, suffix: str) -> bool:
     )
 
 
+def _home_id(hass: HomeAssistant, home: str) -> str:
+    """The Tibber home id of one of Powertracker's devices, else `home` as given
+    (a Tibber home id typed in YAML)."""
+    device = dr.async_get(hass).async_get(home)
+    if device is None:
+        return home
+    return next(
+        (ident for domain, ident in device.identifiers if domain == DOMAIN), home
+    )
+
+
 async def _async_export(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     if call.context.user_id:  # people must be admins; automations have no user
@@ -85,6 +96,8 @@ async def _async_export(call: ServiceCall) -> ServiceResponse:
         if user is None or not user.is_admin:
             raise Unauthorized(context=call.context)
     query = {key: value for key, value in call.data.items() if key not in FILE_FIELDS}
+    if "home" in query:  # the form's device selector gives a device id
+        query["home"] = _home_id(hass, str(query["home"]))
     filename = call.data.get("filename")
     try:
         params = parse(query, dt_util.get_default_time_zone(), dt_util.utcnow())
