@@ -240,7 +240,10 @@ class Smoke:
 
     async def options(self, entry_id: str) -> None:
         """Save new options; the entry reloads (entities re-added) with them."""
-        before = (await self.states())[f"{VILLA}_power"]["last_changed"]
+        # The cabin's last hour changes hourly, not with the live stream: a new
+        # last_changed within a minute means its entity was removed and re-added.
+        watched = f"{CABIN}_consumption_last_hour"
+        before = (await self.states())[watched]["last_changed"]
         status, flow = await self.call(
             "POST",
             "/api/config/config_entries/options/flow",
@@ -262,10 +265,9 @@ class Smoke:
 
         async def reloaded() -> bool:
             states = await self.states()
-            power = states.get(f"{VILLA}_power", {})
-            return power.get("last_changed") != before and _is_number(
-                power.get("state")
-            )
+            state = states.get(watched, {})
+            changed = state.get("last_changed") != before
+            return changed and _is_number(state.get("state"))
 
         if await self.wait_for("the entry reloads after saving options", reloaded, 60):
             self.check(True, "the entry reloads after saving options")

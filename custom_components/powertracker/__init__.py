@@ -16,7 +16,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .api import create_client
-from .compat import RELOADS_ON_OPTIONS
+from .compat import RELOADS_ON_OPTIONS, remove_entry_device
 from .const import CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, DOMAIN
 from .coordinator import PowertrackerCoordinator, issue_id
 from .data import PowertrackerConfigEntry, RuntimeData
@@ -155,4 +155,4 @@ def _remove_stale_devices(
             domain == DOMAIN and ident in home_ids
             for domain, ident in device.identifiers
         ):
-            registry.async_remove_device(device.id)
+            remove_entry_device(registry, device, entry.entry_id)

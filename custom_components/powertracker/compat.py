@@ -12,6 +12,9 @@
   to break in 2026.12) about an update listener while reauth and reconfigure
   reload. Releases without it get that listener instead: `RELOADS_ON_OPTIONS`
   says which one runs.
+- **Devices**: 2026.x gives each config entry devices of its own and deprecates
+  `remove_config_entry_id`; in 2025.4 a device may serve several entries, so
+  an entry detaches itself instead of deleting what another entry still uses.
 - **Statistics**: `StatisticMetaData.unit_class` is required from 2025.11 on;
   older releases reject unknown keys.
 """
@@ -21,11 +24,13 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, cast
 
+import attr
 from homeassistant import config_entries
 from homeassistant.components.recorder.models import (
     StatisticMeanType,
     StatisticMetaData,
 )
+from homeassistant.helpers import device_registry as dr
 
 if TYPE_CHECKING and sys.version_info >= (3, 14):
     import probatio as vol
@@ -42,7 +47,26 @@ else:
 RELOADS_ON_OPTIONS: bool = hasattr(config_entries, "OptionsFlowWithReload")
 """True where the options flow reloads the entry itself (no update listener)."""
 
-__all__ = ["RELOADS_ON_OPTIONS", "OptionsFlowWithReload", "statistic_metadata", "vol"]
+_DEVICE_PER_ENTRY = "config_entry_id" in {a.name for a in attr.fields(dr.DeviceEntry)}
+
+__all__ = [
+    "RELOADS_ON_OPTIONS",
+    "OptionsFlowWithReload",
+    "remove_entry_device",
+    "statistic_metadata",
+    "vol",
+]
+
+
+def remove_entry_device(
+    registry: dr.DeviceRegistry, device: dr.DeviceEntry, entry_id: str
+) -> None:
+    """Take the entry's device away: delete it where it is the entry's own
+    (2026.x), detach the entry where devices are shared (2025.4)."""
+    if _DEVICE_PER_ENTRY:
+        registry.async_remove_device(device.id)
+    else:
+        registry.async_update_device(device.id, remove_config_entry_id=entry_id)
 
 
 def statistic_metadata(

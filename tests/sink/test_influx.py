@@ -159,6 +159,7 @@ def test_line_refuses_a_naive_time() -> None:
         ({"api": "v3", "username": "u", "password": PASSWORD}, "not username"),
         ({"token": TOKEN, "username": "u", "password": PASSWORD}, "not both"),
         ({"password": PASSWORD}, "needs a username"),
+        ({"username": "a:b", "password": PASSWORD}, "cannot contain ':'"),
         ({"measurement": "bad\\"}, "backslash"),
         ({"timeout": 0}, "positive"),
     ],

@@ -287,6 +287,8 @@ class InfluxSink:
             raise ValueError("give either token or username/password, not both")
         if password and not username:
             raise ValueError("password needs a username")
+        if username and ":" in username:  # RFC 7617: the user-id has no colon
+            raise ValueError("a username cannot contain ':'")
 
         self.url = url.rstrip("/")
         """The server's base URL."""
