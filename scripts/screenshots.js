@@ -1,0 +1,118 @@
+// Driven by scripts/screenshots: onboard over REST, then walk the UI in Chromium.
+// Usage: node scripts/screenshots.js BASE_URL OUT_DIR
+'use strict';
+const { chromium } = require('playwright-core');
+
+const [base, out] = process.argv.slice(2);
+const token = 'powertracker-simulator-token';
+const clientId = `${base}/`;
+
+async function post(path, body, headers = {}, form = false) {
+  const reply = await fetch(base + path, {
+    method: 'POST',
+    headers: {
+      'Content-Type': form ? 'application/x-www-form-urlencoded' : 'application/json',
+      ...headers,
+    },
+    body: form ? new URLSearchParams(body).toString() : JSON.stringify(body),
+  });
+  if (!reply.ok) throw new Error(`${path}: HTTP ${reply.status}`);
+  return reply.json();
+}
+
+async function onboard() {
+  const user = await post('/api/onboarding/users', {
+    client_id: clientId, name: 'Screenshots', username: 'shots',
+    password: 'screenshots-password', language: 'en',
+  });
+  const tokens = await post('/auth/token', {
+    grant_type: 'authorization_code', code: user.auth_code, client_id: clientId,
+  }, {}, true);
+  const auth = { Authorization: `Bearer ${tokens.access_token}` };
+  await post('/api/onboarding/core_config', {}, auth);
+  await post('/api/onboarding/analytics', {}, auth);
+  await post('/api/onboarding/integration', { client_id: clientId, redirect_uri: clientId }, auth);
+  return tokens;
+}
+
+// One websocket command from the page (Node 20 has no WebSocket of its own).
+function wsCommand(page, accessToken, message) {
+  return page.evaluate(([url, accessToken, message]) => new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    ws.onmessage = (event) => {
+      const data = JSON.parse(event.data);
+      if (data.type === 'auth_required') ws.send(JSON.stringify({ type: 'auth', access_token: accessToken }));
+      else if (data.type === 'auth_ok') ws.send(JSON.stringify({ id: 1, ...message }));
+      else if (data.id === 1) { ws.close(); resolve(data); }
+    };
+  }), [`${base.replace('http', 'ws')}/api/websocket`, accessToken, message]);
+}
+
+(async () => {
+  const tokens = await onboard();
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const shot = async (name) => {
+    await page.screenshot({ path: `${out}/${name}.png` });
+    console.log(`screenshots: ${name}.png`);
+  };
+  await page.goto(`${base}/robots.txt`);
+  await page.evaluate(([t, b, c]) => localStorage.setItem('hassTokens', JSON.stringify(
+    { ...t, hassUrl: b, clientId: c, expires: Date.now() + t.expires_in * 1000 })), [tokens, base, clientId]);
+
+  await page.goto(`${base}/config/integrations/dashboard/add?domain=powertracker`);
+  await page.getByRole('button', { name: 'OK' }).click({ timeout: 60000 });
+  const field = page.locator('input[type=password]');
+  await field.waitFor({ timeout: 300000 }); // the first start installs the requirements
+  await shot('01-token');
+  await field.fill('not-a-token');
+  await page.getByRole('button', { name: /submit/i }).click();
+  await page.getByText(/rejected/i).waitFor({ timeout: 30000 });
+  await shot('02-wrong-token');
+  await field.fill(token);
+  await page.getByRole('button', { name: /submit/i }).click();
+  await page.getByText(/Homes to track/i).waitFor({ timeout: 30000 });
+  await shot('03-homes');
+  await page.getByRole('button', { name: /submit/i }).click();
+  await page.waitForTimeout(8000);
+  await shot('04-created');
+  await page.keyboard.press('Escape');
+
+  await page.goto(`${base}/config/integrations/integration/powertracker`);
+  await page.waitForTimeout(4000);
+  await shot('05-entry');
+  await page.goto(`${base}/config/devices/dashboard`);
+  await page.getByText('Villa Solsidan').first().click({ timeout: 30000 });
+  await page.waitForTimeout(5000);
+  await shot('06-device-villa');
+  await page.goto(`${base}/lovelace/0`);
+  await page.waitForTimeout(6000);
+  await shot('07-overview');
+
+  const prefs = await wsCommand(page, tokens.access_token, {
+    type: 'energy/save_prefs',
+    // The unified grid source of HA 2026.x (flow_from/flow_to lists before).
+    energy_sources: [{
+      type: 'grid',
+      stat_energy_from: 'sensor.villa_solsidan_energy_consumption',
+      stat_energy_to: null,
+      stat_cost: 'sensor.villa_solsidan_cost_today',
+      entity_energy_price: null,
+      number_energy_price: null,
+      stat_compensation: null,
+      entity_energy_price_export: null,
+      number_energy_price_export: null,
+      cost_adjustment_day: 0,
+    }],
+    device_consumption: [],
+  });
+  console.log(`screenshots: energy/save_prefs: ${prefs.success ? 'ok' : JSON.stringify(prefs.error)}`);
+  await page.goto(`${base}/energy`);
+  await page.waitForTimeout(8000);
+  await shot('08-energy');
+  await browser.close();
+})().catch((err) => { console.error(err); process.exit(1); });
