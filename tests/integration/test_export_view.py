@@ -157,7 +157,7 @@ async def test_a_signed_path_works_without_a_token(
         ({"aggregate": "2h"}, HTTPStatus.BAD_REQUEST, "aggregate"),
         ({"from": "2026-02-30"}, HTTPStatus.BAD_REQUEST, "from"),
         ({"from": "2026-11-20", "to": "2026-11-01"}, HTTPStatus.BAD_REQUEST, "from"),
-        ({"aggregate": "1h", "from": "2020-01-01"}, HTTPStatus.BAD_REQUEST, "to"),
+        ({"aggregate": "1h", "from": "2020-01-01"}, HTTPStatus.BAD_REQUEST, "from"),
         ({"aggregate": "5m", "from": "2026-11-01"}, HTTPStatus.BAD_REQUEST, "from"),
         ({"format": "csv"}, HTTPStatus.BAD_REQUEST, "format"),
         ({"home": "no-such-home"}, HTTPStatus.NOT_FOUND, "home"),

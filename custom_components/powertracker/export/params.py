@@ -199,7 +199,7 @@ def parse(query: Mapping[str, Any], tz: tzinfo, now: datetime) -> ExportParams:
     if end - start > MAX_RANGE[aggregate]:
         days = str(MAX_RANGE[aggregate].days)
         raise ExportError(
-            "to",
+            "from" if "from" in valid else "to",  # the end the caller chose
             "range_too_long",
             f"At most {days} days at aggregate {aggregate.value}; "
             "choose a shorter range or a larger aggregate",
