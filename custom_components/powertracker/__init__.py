@@ -20,6 +20,7 @@ from .compat import RELOADS_ON_OPTIONS, remove_entry_device
 from .const import CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, DOMAIN
 from .coordinator import PowertrackerCoordinator, issue_id
 from .data import PowertrackerConfigEntry, RuntimeData
+from .entity import device_home_id
 from .export.service import async_register_services
 from .export.view import ExportView
 from .forwarder import Forwarder, outbox_store, samples_of, sink_issue_id
@@ -151,8 +152,5 @@ def _remove_stale_devices(
     """Drop the devices of homes no longer selected (or no longer on the account)."""
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        if not any(
-            domain == DOMAIN and ident in home_ids
-            for domain, ident in device.identifiers
-        ):
+        if device_home_id(device.identifiers) not in home_ids:
             remove_entry_device(registry, device, entry.entry_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
@@ -9,6 +11,11 @@ from .const import DOMAIN
 from .coordinator import PowertrackerCoordinator
 from .data import HomeState
 from .tibber import Home
+
+
+def device_home_id(identifiers: Iterable[tuple[str, str]]) -> str | None:
+    """The Tibber home id among a device's identifiers (None: not Powertracker's)."""
+    return next((ident for domain, ident in identifiers if domain == DOMAIN), None)
 
 
 class PowertrackerEntity(CoordinatorEntity[PowertrackerCoordinator]):

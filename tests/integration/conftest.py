@@ -11,6 +11,7 @@ import pytest
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -26,6 +27,7 @@ from custom_components.powertracker.const import (
     DOMAIN,
     ENV_API_URL,
 )
+from custom_components.powertracker.entity import device_home_id
 from tests.conftest import SIM_NOW
 from tests.simulator import HOMES, TibberSimulator
 
@@ -58,6 +60,20 @@ def no_deprecated_usage(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         if "custom integration 'powertracker'" in record.getMessage()
     ]
     assert not reports
+
+
+def home_device(
+    devices: dr.DeviceRegistry, entry: MockConfigEntry, home_id: str
+) -> dr.DeviceEntry | None:
+    """The entry's device of a home (`async_get_device` is deprecated in 2026.x)."""
+    return next(
+        (
+            device
+            for device in dr.async_entries_for_config_entry(devices, entry.entry_id)
+            if device_home_id(device.identifiers) == home_id
+        ),
+        None,
+    )
 
 
 class Clock:

@@ -13,6 +13,7 @@ from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.powertracker.const import DOMAIN
+from tests.integration.conftest import home_device
 from tests.simulator import HOMES
 
 VILLA, _ = HOMES
@@ -52,13 +53,8 @@ async def test_the_home_can_be_picked_as_its_device(
     hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry
 ) -> None:
     """The form's device selector sends a device id, not a Tibber home id."""
-    device = next(
-        device
-        for device in dr.async_entries_for_config_entry(
-            dr.async_get(hass), loaded_entry.entry_id
-        )
-        if (DOMAIN, VILLA.id) in device.identifiers
-    )
+    device = home_device(dr.async_get(hass), loaded_entry, VILLA.id)
+    assert device is not None
     response = await _export(hass, aggregate="1h", home=device.id)
     body = Path(str(response["path"])).read_bytes()
     rows = list(csv.DictReader(io.StringIO(body.decode())))

@@ -17,7 +17,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker.const import CONF_HOMES, CONF_OFFERED_HOMES, DOMAIN
-from tests.integration.conftest import Clock
+from tests.integration.conftest import Clock, home_device
 from tests.simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
@@ -79,28 +79,14 @@ async def test_home_without_pulse_gets_the_last_hour(
     assert hass.states.get("sensor.sjovagen_7_power") is None
 
 
-def _device(
-    devices: dr.DeviceRegistry, entry: MockConfigEntry, home_id: str
-) -> dr.DeviceEntry | None:
-    """The entry's device of a home (`async_get_device` is deprecated in 2026.x)."""
-    return next(
-        (
-            device
-            for device in dr.async_entries_for_config_entry(devices, entry.entry_id)
-            if (DOMAIN, home_id) in device.identifiers
-        ),
-        None,
-    )
-
-
 async def test_devices_and_entity_registry(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     devices = dr.async_get(hass)
-    villa = _device(devices, loaded_entry, VILLA.id)
+    villa = home_device(devices, loaded_entry, VILLA.id)
     assert villa is not None
     assert (villa.name, villa.manufacturer) == ("Villa Solsidan", "Tibber")
-    cabin = _device(devices, loaded_entry, CABIN.id)
+    cabin = home_device(devices, loaded_entry, CABIN.id)
     assert cabin is not None
     assert cabin.name == "Sjövägen 7"
 
@@ -194,13 +180,13 @@ async def test_deselected_home_loses_its_device(
     hass: HomeAssistant, tibber_sim: TibberSimulator, loaded_entry: MockConfigEntry
 ) -> None:
     devices = dr.async_get(hass)
-    assert _device(devices, loaded_entry, CABIN.id) is not None
+    assert home_device(devices, loaded_entry, CABIN.id) is not None
     hass.config_entries.async_update_entry(
         loaded_entry, data={**loaded_entry.data, "homes": [VILLA.id]}
     )
     await hass.config_entries.async_reload(loaded_entry.entry_id)
     await hass.async_block_till_done()
-    assert _device(devices, loaded_entry, CABIN.id) is None
+    assert home_device(devices, loaded_entry, CABIN.id) is None
     assert hass.states.get("sensor.sjovagen_7_consumption_last_hour") is None
 
 

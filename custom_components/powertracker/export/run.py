@@ -13,6 +13,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import CONF_HOMES, DOMAIN
 from ..data import HomeState
+from ..entity import device_home_id
 from .aggregate import aggregate
 from .csv import render_csv
 from .models import HomeBuckets, Output, Series
@@ -69,10 +70,8 @@ def _registered(
     """The entry's homes that have a device: its name, the unit of a cost sensor."""
     devices, entities = dr.async_get(hass), er.async_get(hass)
     by_home = {
-        ident: device
+        device_home_id(device.identifiers): device
         for device in dr.async_entries_for_config_entry(devices, entry_id)
-        for domain, ident in device.identifiers
-        if domain == DOMAIN
     }
     homes = []
     for home_id in home_ids:

@@ -19,6 +19,7 @@ from homeassistant.util import dt as dt_util
 
 from ..compat import vol
 from ..const import DOMAIN
+from ..entity import device_home_id
 from .params import PARAMETERS, ExportError, parse
 from .run import run_export
 
@@ -82,11 +83,7 @@ def _home_id(hass: HomeAssistant, home: str) -> str:
     """The Tibber home id of one of Powertracker's devices, else `home` as given
     (a Tibber home id typed in YAML)."""
     device = dr.async_get(hass).async_get(home)
-    if device is None:
-        return home
-    return next(
-        (ident for domain, ident in device.identifiers if domain == DOMAIN), home
-    )
+    return (device_home_id(device.identifiers) if device else None) or home
 
 
 async def _async_export(call: ServiceCall) -> ServiceResponse:
