@@ -48,6 +48,7 @@ RELOADS_ON_OPTIONS: bool = hasattr(config_entries, "OptionsFlowWithReload")
 """True where the options flow reloads the entry itself (no update listener)."""
 
 _DEVICE_PER_ENTRY = "config_entry_id" in {a.name for a in attr.fields(dr.DeviceEntry)}
+_HAS_UNIT_CLASS = "unit_class" in StatisticMetaData.__annotations__
 
 __all__ = [
     "RELOADS_ON_OPTIONS",
@@ -86,6 +87,6 @@ def statistic_metadata(
         "statistic_id": statistic_id,
         "unit_of_measurement": unit,
     }
-    if "unit_class" in StatisticMetaData.__annotations__:  # 2025.11 and newer
+    if _HAS_UNIT_CLASS:  # 2025.11 and newer
         fields["unit_class"] = unit_class
     return cast("StatisticMetaData", fields)
