@@ -177,7 +177,7 @@ def build_database(instance: Any, end_ts: float) -> dict[str, Any]:
                 unit_of_measurement="kWh",
                 has_mean=False,
                 has_sum=True,
-                name=f"{bench.home.name} consumption",
+                name=f"{bench.home.name} hourly consumption",
             )
             session.add_all([sensor_meta, external_meta])
             session.flush()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
+from typing import Any
 
 from homeassistant.const import CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant, callback
@@ -19,13 +21,13 @@ from .api import create_client
 from .compat import RELOADS_ON_OPTIONS, remove_entry_device
 from .const import CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, DOMAIN
 from .coordinator import PowertrackerCoordinator, issue_id
-from .data import PowertrackerConfigEntry, RuntimeData
+from .data import HomeState, PowertrackerConfigEntry, RuntimeData
 from .entity import device_home_id
 from .export.service import async_register_services
 from .export.view import ExportView
 from .forwarder import Forwarder, outbox_store, samples_of, sink_issue_id
 from .sinks import create_sink, sink_settings
-from .statistics import HistoryImporter, span_store
+from .statistics import HourlyStatistics, span_store
 from .totals import store
 
 PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SENSOR]
@@ -59,30 +61,35 @@ async def async_setup_entry(
     if not RELOADS_ON_OPTIONS:
         entry.async_on_unload(entry.add_update_listener(_async_options_updated))
 
-    importer = HistoryImporter(
+    statistics = HourlyStatistics(
         hass,
         client,
         list(coordinator.homes.values()),
         entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
         span_store(hass, entry.entry_id),
     )
-    await importer.async_load()
+    await statistics.async_load()
 
-    @callback
-    def _import_history() -> None:
-        entry.async_create_background_task(
-            hass, importer.async_import(), f"{DOMAIN} history import {entry.title}"
-        )
+    def _background(job: Coroutine[Any, Any, None], name: str) -> None:
+        entry.async_create_background_task(hass, job, f"{DOMAIN} {name} {entry.title}")
+
+    async def _first_import(first_poll: dict[str, HomeState]) -> None:
+        await statistics.async_import()
+        await statistics.async_add_poll(first_poll)  # an hour that ended meanwhile
 
     @callback
     def _hourly(_now: datetime) -> None:
-        _import_history()
-        entry.async_create_background_task(
-            hass, coordinator.async_follow_account(), f"{DOMAIN} homes {entry.title}"
-        )
+        _background(statistics.async_import(), "history import")
+        _background(coordinator.async_follow_account(), "homes")
 
-    _import_history()
+    @callback
+    def _add_poll() -> None:
+        if coordinator.last_update_success and coordinator.data:
+            _background(statistics.async_add_poll(coordinator.data), "hours")
+
+    _background(_first_import(coordinator.data), "history import")
     entry.async_on_unload(async_track_time_interval(hass, _hourly, HISTORY_INTERVAL))
+    entry.async_on_unload(coordinator.async_add_listener(_add_poll))
     return True
 
 

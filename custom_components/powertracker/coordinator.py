@@ -144,8 +144,12 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         live = [home.id for home in self.homes.values() if home.real_time_consumption]
         with self._translated_errors():
             snapshot = await self.client.live_snapshot(live, timeout=SNAPSHOT_TIMEOUT)
-            for home in self.homes.values():
-                await self.totals.async_update(home, snapshot.measurements.get(home.id))
+            completed = {
+                home.id: await self.totals.async_update(
+                    home, snapshot.measurements.get(home.id)
+                )
+                for home in self.homes.values()
+            }
             await self._refresh_last_hours()
         ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.config_entry.entry_id))
         await self.totals.async_save()
@@ -157,6 +161,7 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 consumption_total=self.totals.value(home.id, "consumption"),
                 production_total=self.totals.value(home.id, "production"),
                 last_hour=self._last_hour.get(home.id),
+                completed=completed[home.id],
             )
             for home in self.homes.values()
         }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 
+from .live_hours import CompletedHour
 from .tibber import EnergyHour, Home, LiveMeasurement, TibberClient
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class HomeState:
     """kWh ever produced, likewise."""
     last_hour: EnergyHour | None
     """Latest complete hour from Tibber's history (homes without a real-time meter)."""
+    completed: dict[str, CompletedHour]
+    """The hours this poll saw end, per kind (consumption, production)."""
 
 
 @dataclass(slots=True)

@@ -1,19 +1,34 @@
-"""Hourly history from Tibber as external long-term statistics.
+"""The hourly external statistics the Energy dashboard reads, one writer for all.
 
-At setup the configured span of hourly consumption and cost (and production
-and profit, where a home produces) is imported as `powertracker:<home>_<kind>`
-statistics, so the Energy dashboard shows the past before the first poll.
-Every hour a trailing window (48 h, or back to the last imported hour if that
-is older) is imported again, so Tibber's after-the-fact corrections land. Each
-import continues the running `sum` from the hour before its window, so sums
-stay continuous: a corrected hour changes its own state and the sums after it.
-When the option is raised, each statistic imports the longer span once, its
-sums going on from any older row (`.storage/powertracker.<entry>.history`
-records the longest span imported).
+Each home has `powertracker:<home>_consumption` and `_cost` (and
+`_production`, `_profit` where it produces): one row per hour, its `state` the
+hour's kWh (or money), its `sum` the running total. They hold both the past
+and today, so one pick in the Energy dashboard shows both:
+
+- At setup the configured span of Tibber's hourly history is imported, so the
+  past is there before the first poll. Every hour a trailing window (48 h, or
+  back to the last row if that is older) is imported again, so Tibber's
+  after-the-fact corrections land. When the option is raised, each statistic
+  imports the longer span once (`.storage/powertracker.<entry>.history`
+  records the longest span imported).
+- Each hour that ends and that Tibber has not published yet gets its row from
+  Powertracker's own live measurements (`live_hours`), or for a home without a
+  real-time meter from Tibber's latest hour, as soon as the coordinator sees it.
+  Such rows only extend a statistic that the import has begun, so a failed
+  first import cannot stand in for the span.
+
+Every write goes through one lock and waits for the recorder to commit what
+was queued before it, so an import and a live row never chain their sums on
+stale rows. An import rewrites its window: Tibber's value where Tibber has
+one, the row already there otherwise, and the running sums from the row
+before the window on. So the live rows are replaced by Tibber's corrected
+values, and a corrected hour changes its own state and the sums after it;
+no hour is counted twice, and none is lost at a seam.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -34,6 +49,8 @@ from homeassistant.util import dt as dt_util
 
 from .compat import statistic_metadata
 from .const import DOMAIN
+from .data import HomeState
+from .live_hours import CompletedHour
 from .tibber import EnergyHour, Home, TibberClient, TibberError
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,8 +69,20 @@ def span_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, 1, f"{DOMAIN}.{entry_id}.history")
 
 
-class HistoryImporter:
-    """Imports the hourly history of one entry's homes."""
+type Fetch = Callable[[str, int], Awaitable[list[EnergyHour]]]
+KINDS: dict[str, str] = {"consumption": "cost", "production": "profit"}
+"""Each energy statistic's kind, and the kind of its money statistic."""
+_NAMES = {
+    "consumption": "hourly consumption",
+    "cost": "hourly cost",
+    "production": "hourly production",
+    "profit": "hourly compensation",
+}
+"""How the Energy dashboard's pickers name a home's statistics."""
+
+
+class HourlyStatistics:
+    """Writes the hourly statistics of one entry's homes."""
 
     def __init__(
         self,
@@ -69,10 +98,13 @@ class HistoryImporter:
         self._homes = homes
         self._days = days
         self._store = store
+        self._lock = asyncio.Lock()
         self._imported_days: int | None = None
         """The span imported in full so far (None: not recorded)."""
         self._spanned: set[str] = set()
         """Statistics imported in full since setup."""
+        self._added: dict[tuple[str, str], datetime] = {}
+        """The hour last added per home and kind (a poll repeats Tibber's last hour)."""
 
     async def async_load(self) -> None:
         """Learn the span imported so far."""
@@ -89,14 +121,15 @@ class HistoryImporter:
         widen = self._imported_days is not None and self._days > self._imported_days
         complete = True
         for home in self._homes:
-            if self._hass.is_stopping:
-                return  # the recorder is going away
-            for kind, money, fetch in (
-                ("consumption", "cost", self._client.consumption),
-                ("production", "profit", self._client.production),
+            for kind, fetch in (
+                ("consumption", self._client.consumption),
+                ("production", self._client.production),
             ):
+                if self._hass.is_stopping:
+                    return  # the recorder is going away
                 try:
-                    await self._import(home, kind, money, fetch, widen=widen)
+                    async with self._lock:
+                        await self._import(home, kind, fetch, widen=widen)
                 except TibberError as err:
                     complete = False
                     _LOGGER.warning(
@@ -111,27 +144,65 @@ class HistoryImporter:
             self._imported_days = days
             await self._store.async_save({"days": days})
 
+    async def async_add_poll(self, states: dict[str, HomeState]) -> None:
+        """Add the hours a poll saw end: told by the live measurements, or
+        Tibber's latest hour of a home without a real-time meter."""
+        for state in states.values():
+            hours = dict(state.completed)
+            currency = state.measurement.currency if state.measurement else None
+            if (last := state.last_hour) is not None and last.energy is not None:
+                hours.setdefault(
+                    "consumption",
+                    CompletedHour(dt_util.as_utc(last.start), last.energy, last.money),
+                )
+                currency = currency or last.currency
+            for kind, hour in hours.items():
+                key = (state.home.id, kind)
+                if self._added.get(key) != hour.start and await self._add_hour(
+                    state.home, kind, hour, currency
+                ):
+                    self._added[key] = hour.start
+
+    async def _add_hour(
+        self, home: Home, kind: str, hour: CompletedHour, currency: str | None
+    ) -> bool:
+        """Add an hour that has ended, unless its statistics have it already.
+
+        Only a statistic the import has begun gets the hour, its sum going on
+        from the newest row. False: the energy statistic does not exist yet.
+        """
+        async with self._lock:
+            for stat_id, value, unit in (
+                (statistic_id(home.id, kind), hour.energy, UnitOfEnergy.KILO_WATT_HOUR),
+                (statistic_id(home.id, KINDS[kind]), hour.money, currency),
+            ):
+                if value is None or unit is None:
+                    continue
+                last = await self._last_row(stat_id)
+                if last is None:
+                    if unit == UnitOfEnergy.KILO_WATT_HOUR:
+                        return False
+                    continue
+                if last[0] < hour.start:
+                    self._write(home, stat_id, unit, [(hour.start, value)], last[1])
+        return True
+
     async def _import(
-        self,
-        home: Home,
-        kind: str,
-        money: str,
-        fetch: Callable[[str, int], Awaitable[list[EnergyHour]]],
-        *,
-        widen: bool,
+        self, home: Home, kind: str, fetch: Fetch, *, widen: bool
     ) -> None:
         now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         energy_id = statistic_id(home.id, kind)
-        last = await self._last_start(energy_id)
+        last = await self._last_row(energy_id)
+        last_start = last[0] if last else None
         # The configured span (at least the window) once per statistic: at
         # first, when the span grew, and when a statistic still empty (a home
         # that never produced) sees its first data, which may reach further
         # back. Otherwise the window, or back to the last imported hour.
         full = energy_id not in self._spanned and (widen or last is None)
-        nodes = await self._hours(home.id, fetch, now, last, full=full)
+        nodes = await self._hours(home.id, fetch, now, last_start, full=full)
         if last is None and not full and any(node.energy for node in nodes):
             full = True
-            nodes = await self._hours(home.id, fetch, now, last, full=full)
+            nodes = await self._hours(home.id, fetch, now, last_start, full=full)
         self._spanned.add(energy_id)
         if not nodes or (
             kind == "production"
@@ -141,43 +212,54 @@ class HistoryImporter:
             return  # nothing yet, or a home that never produced
         window = dt_util.as_utc(nodes[0].start)
         currency = next((node.currency for node in nodes if node.currency), None)
-        for stat_id, unit, unit_class, values in (
-            (
-                energy_id,
-                UnitOfEnergy.KILO_WATT_HOUR,
-                "energy",
-                [n.energy for n in nodes],
-            ),
-            (statistic_id(home.id, money), currency, None, [n.money for n in nodes]),
+        for stat_id, unit, values in (
+            (energy_id, UnitOfEnergy.KILO_WATT_HOUR, [n.energy for n in nodes]),
+            (statistic_id(home.id, KINDS[kind]), currency, [n.money for n in nodes]),
         ):
-            # 0 before the first hour; older rows (a span imported before) go on.
-            base = await self._sum_before(stat_id, window)
-            # An hour Tibber has no price for gets no row, not a made-up 0.
-            known = [
-                (n, v) for n, v in zip(nodes, values, strict=True) if v is not None
-            ]
-            states = [value for _, value in known]
-            sums = list(accumulate(states, initial=base))[1:]
-            rows = [
-                StatisticData(start=dt_util.as_utc(node.start), state=state, sum=total)
-                for (node, state), total in zip(known, sums, strict=True)
-            ]
-            async_add_external_statistics(
-                self._hass,
-                statistic_metadata(
-                    statistic_id=stat_id,
-                    source=DOMAIN,
-                    name=f"{home.name} {kind if unit_class else money}",
-                    unit=unit,
-                    unit_class=unit_class,
-                ),
-                rows,
-            )
+            if unit is None:
+                continue  # no price known: no money rows
+            base, kept = await self._rows_from(stat_id, window)
+            # Tibber's value where it has one (an hour Tibber has no price for
+            # gets no row, not a made-up 0), else the row already there.
+            tibber = {
+                dt_util.as_utc(node.start): value
+                for node, value in zip(nodes, values, strict=True)
+                if value is not None
+            }
+            merged = {**kept, **tibber}
+            self._write(home, stat_id, unit, sorted(merged.items()), base)
+
+    def _write(
+        self,
+        home: Home,
+        stat_id: str,
+        unit: str,
+        hours: list[tuple[datetime, float]],
+        base: float,
+    ) -> None:
+        """Queue rows of hours in order, their sums going on from `base`."""
+        sums = accumulate((value for _, value in hours), initial=base)
+        next(sums)
+        kind = stat_id.rsplit("_", 1)[1]
+        async_add_external_statistics(
+            self._hass,
+            statistic_metadata(
+                statistic_id=stat_id,
+                source=DOMAIN,
+                name=f"{home.name} {_NAMES[kind]}",
+                unit=unit,
+                unit_class="energy" if kind in KINDS else None,
+            ),
+            [
+                StatisticData(start=start, state=value, sum=total)
+                for (start, value), total in zip(hours, sums, strict=True)
+            ],
+        )
 
     async def _hours(
         self,
         home_id: str,
-        fetch: Callable[[str, int], Awaitable[list[EnergyHour]]],
+        fetch: Fetch,
         now: datetime,
         last: datetime | None,
         *,
@@ -199,25 +281,41 @@ class HistoryImporter:
             if node.energy is not None and node.start >= start
         ]
 
-    async def _last_start(self, stat_id: str) -> datetime | None:
-        last = await get_instance(self._hass).async_add_executor_job(
+    async def _last_row(self, stat_id: str) -> tuple[datetime, float] | None:
+        """The start and sum of the newest row (after the writes queued before)."""
+        recorder = get_instance(self._hass)
+        await recorder.async_block_till_done()
+        last = await recorder.async_add_executor_job(
             get_last_statistics, self._hass, 1, stat_id, True, {"sum"}
         )
         if not last.get(stat_id):
             return None
-        return dt_util.utc_from_timestamp(last[stat_id][0]["start"])
+        row = last[stat_id][0]
+        return dt_util.utc_from_timestamp(row["start"]), float(row.get("sum") or 0.0)
 
-    async def _sum_before(self, stat_id: str, start: datetime) -> float:
-        """The running sum of the last hour before `start` (0 if none in a week)."""
-        rows = await get_instance(self._hass).async_add_executor_job(
+    async def _rows_from(
+        self, stat_id: str, start: datetime
+    ) -> tuple[float, dict[datetime, float]]:
+        """The sum of the last row before `start` (0 if none in a week), and the
+        states of the rows from `start` on."""
+        recorder = get_instance(self._hass)
+        await recorder.async_block_till_done()
+        rows = await recorder.async_add_executor_job(
             statistics_during_period,
             self._hass,
             start - timedelta(days=7),
-            start,
+            None,
             {stat_id},
             "hour",
             None,
-            {"sum"},
+            {"state", "sum"},
         )
-        before = rows.get(stat_id) or []
-        return float(before[-1].get("sum") or 0.0) if before else 0.0
+        base = 0.0
+        kept: dict[datetime, float] = {}
+        for row in rows.get(stat_id) or ():
+            row_start = dt_util.utc_from_timestamp(row["start"])
+            if row_start < start:
+                base = float(row.get("sum") or 0.0)
+            elif (state := row.get("state")) is not None:
+                kept[row_start] = float(state)
+        return base, kept

@@ -5,8 +5,11 @@ register; once a register has been seen, a message without it keeps the last
 value instead of falling back to another source (a switch would read as a
 meter reset and then as a huge jump). Other homes get a running total
 (`energy.EnergyTotal`) whose midnight bridges are settled from Tibber's hourly
-history once the hours up to midnight are published. Everything is stored in
-`.storage/powertracker.<entry id>` and survives restarts.
+history once the hours up to midnight are published. Each direction also
+keeps the mark from which the next hour is told (`live_hours`), so an hour
+that ends while Home Assistant restarts is still told by the live data.
+Everything is stored in `.storage/powertracker.<entry id>` and survives
+restarts.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .energy import EnergyTotal
+from .live_hours import CompletedHour, HourMark, Reading, advance
 from .tibber import (
     EnergyHour,
     Home,
@@ -47,17 +51,20 @@ def store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
 
 def _reading(
     measurement: LiveMeasurement, kind: Kind
-) -> tuple[float | None, float | None, float]:
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """The register, daily value, value since the hour began, and daily money."""
     if kind == "consumption":
         return (
             measurement.last_meter_consumption,
             measurement.accumulated_consumption,
-            measurement.accumulated_consumption_last_hour or 0.0,
+            measurement.accumulated_consumption_last_hour,
+            measurement.accumulated_cost,
         )
     return (
         measurement.last_meter_production,
         measurement.accumulated_production,
-        measurement.accumulated_production_last_hour or 0.0,
+        measurement.accumulated_production_last_hour,
+        measurement.accumulated_reward,
     )
 
 
@@ -77,6 +84,7 @@ class EnergyTotals:
         self._zones = zones
         self._registers: dict[str, float] = {}
         self._totals: dict[str, EnergyTotal] = {}
+        self._marks: dict[str, HourMark] = {}
 
     async def async_load(self) -> None:
         """Restore what the last run stored."""
@@ -88,6 +96,10 @@ class EnergyTotals:
             key: EnergyTotal.from_dict(value)
             for key, value in stored.get("totals", {}).items()
         }
+        self._marks = {
+            key: HourMark.from_dict(value)
+            for key, value in stored.get("marks", {}).items()
+        }
 
     async def async_save(self) -> None:
         """Persist (the recorder's executor writes the file)."""
@@ -95,6 +107,7 @@ class EnergyTotals:
             {
                 "registers": self._registers,
                 "totals": {key: total.as_dict() for key, total in self._totals.items()},
+                "marks": {key: mark.as_dict() for key, mark in self._marks.items()},
             }
         )
 
@@ -108,24 +121,36 @@ class EnergyTotals:
 
     async def async_update(
         self, home: Home, measurement: LiveMeasurement | None
-    ) -> None:
-        """Take this poll's measurement (None: the home was silent)."""
+    ) -> dict[str, CompletedHour]:
+        """Take this poll's measurement (None: the home was silent); return the
+        hours it completed."""
+        completed: dict[str, CompletedHour] = {}
         for kind in KINDS:
             key = f"{home.id}_{kind}"
             if measurement is not None:
-                register, daily, last_hour = _reading(measurement, kind)
+                register, daily, last_hour, money = _reading(measurement, kind)
+                zone = self._zones[home.id]
+                local = measurement.timestamp.astimezone(zone)
+                if daily is not None and last_hour is not None:
+                    self._marks[key], hour = advance(
+                        self._marks.get(key),
+                        Reading(
+                            measurement.timestamp, local.date(), daily, last_hour, money
+                        ),
+                    )
+                    if hour is not None:
+                        completed[kind] = hour
                 if register is not None:
                     self._registers[key] = register
                 elif key not in self._registers and daily is not None:
-                    zone = self._zones[home.id]
-                    local = measurement.timestamp.astimezone(zone)
                     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
                     self._totals.setdefault(key, EnergyTotal()).add(
-                        measurement.timestamp, daily, last_hour, midnight
+                        measurement.timestamp, daily, last_hour or 0.0, midnight
                     )
             total = self._totals.get(key)
             if key not in self._registers and total is not None and total.bridges:
                 await self._settle(home, kind, total)
+        return completed
 
     async def _settle(self, home: Home, kind: Kind, total: EnergyTotal) -> None:
         """Add the bridges whose hours Tibber's history now has."""

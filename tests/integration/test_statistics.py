@@ -129,14 +129,19 @@ async def test_an_unreachable_tibber_skips_the_import_without_failing(
     entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """The live measurements (websocket) still tell the hour that ended."""
     count = len(await _rows(hass, VILLA_CONSUMPTION))
     tibber_sim.faults.http_status = 503
     await clock.advance(hass, timedelta(hours=1))
-    assert len(await _rows(hass, VILLA_CONSUMPTION)) == count
+    rows = await _rows(hass, VILLA_CONSUMPTION)
+    assert len(rows) == count + 1
+    start = _start(rows[-1])
+    truth = tibber_sim.energy(VILLA.id, start, start + timedelta(hours=1))
+    assert rows[-1]["state"] == pytest.approx(truth, abs=1e-5)
     assert "Cannot import the consumption history of Villa Solsidan" in caplog.text
     tibber_sim.faults.http_status = None
     await clock.advance(hass, timedelta(hours=1))
-    assert len(await _rows(hass, VILLA_CONSUMPTION)) == count + 2  # the gap is filled
+    assert len(await _rows(hass, VILLA_CONSUMPTION)) == count + 2
 
 
 async def test_a_longer_span_is_imported_in_full_once(

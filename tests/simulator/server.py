@@ -182,6 +182,12 @@ class TibberSimulator:
         assert spec is not None
         return house.energy_between(self.seed, spec, start, end, what)
 
+    def cost(self, home_id: str, start: datetime, end: datetime) -> float:
+        """Ground truth: the cost of a home's consumption in [start, end)."""
+        spec = self.home(home_id)
+        assert spec is not None
+        return house.cost_between(self.seed, spec, start, end)
+
     def measurement(
         self, home_id: str, when: datetime | None = None
     ) -> dict[str, object]:
