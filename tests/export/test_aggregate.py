@@ -32,7 +32,7 @@ def _series(
         "home",
         "Home",
         "SEK",
-        step.total_seconds(),
+        np.full(len(index), step.total_seconds()),
         start.timestamp() + step.total_seconds() * np.array(index, dtype=float),
         energy,
         energy * 2 if cost else np.full(len(index), np.nan),

@@ -227,3 +227,48 @@ async def test_imported_history_wins_and_the_sensor_fills_newer_hours(
             assert float(row["consumption_kwh"]) == pytest.approx(7.0)
             assert float(row["cost"]) == pytest.approx(3.0)
         assert row["currency"] == "SEK"
+
+
+async def test_todays_buckets_count_the_current_hour_so_far(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    """After the newest hourly row, the sensors' 5-minute rows count: today's
+    day, week and month include the hour still running."""
+    sensor = _sensor(hass, "energy_consumption")
+    hour = clock.now.replace(minute=0, second=0, microsecond=0)  # 12:00 UTC
+    await _import(hass, sensor, "kWh", [(hour - timedelta(days=2), 100.0)])
+    used = [0.05, 0.07, 0.06, 0.08, 0.04, 0.09]  # 12:00 .. 12:25
+    sums = [200.0 + sum(used[: i + 1]) for i in range(len(used))]
+    await _insert_short_term(
+        hass,
+        sensor,
+        # Before the newest hourly row (11:00 .. 12:00, Tibber's): not counted.
+        [(hour - timedelta(minutes=30), 150.0), (hour - timedelta(minutes=5), 200.0)]
+        + [(hour + timedelta(minutes=5 * i), total) for i, total in enumerate(sums)],
+    )
+    midnight = datetime(2026, 11, 27, 23, tzinfo=UTC)  # Stockholm's
+    told = tibber_sim.energy(VILLA.id, midnight, hour)  # imported, hour by hour
+    for aggregate in ("1d", "1w", "1M"):  # one bucket each: the range is today
+        (row,) = await export_rows(
+            hass_client,
+            {"home": VILLA.id, "aggregate": aggregate, "from": "2026-11-28"},
+        )
+        assert float(row["consumption_kwh"]) == pytest.approx(
+            told + sum(used), abs=1e-5
+        )
+    hourly = await export_rows(
+        hass_client, {"home": VILLA.id, "aggregate": "1h", "from": "2026-11-28"}
+    )
+    assert hourly[-1]["start"] == "2026-11-28T13:00:00+01:00"
+    assert float(hourly[-1]["consumption_kwh"]) == pytest.approx(sum(used))
+    # The power of the time the rows cover (30 minutes), not of a whole hour.
+    assert float(hourly[-1]["average_power_w"]) == pytest.approx(
+        sum(used) * 1000 * 2, rel=1e-3
+    )
+    assert float(hourly[-2]["consumption_kwh"]) == pytest.approx(
+        tibber_sim.energy(VILLA.id, hour - HOUR, hour), abs=1e-5
+    )

@@ -6,9 +6,10 @@ the row that spans midnight lands in the day it belongs to (the statistics
 rows never span an hour boundary). 5-minute and hourly buckets start on local
 clock boundaries.
 
-Every bucket says whether it is complete; a bucket without any data has
-`energy` NaN and is shown as missing, never as 0. Average power is the
-energy over the hours that have data, in W, whatever the bucket size.
+Every bucket says whether it is complete (its rows cover it); a bucket
+without any data has `energy` NaN and is shown as missing, never as 0.
+Average power is the energy over the time its rows cover, in W, whatever the
+bucket size (an hourly series may end in 5-minute rows: the current hour).
 
 The work is done on numpy columns: a bucket index per row by binary search,
 sums per bucket with `bincount`.
@@ -98,16 +99,16 @@ def aggregate(
     count = len(bounds) - 1
     inside = (series.start >= bounds[0]) & (series.start < bounds[-1])
     index = np.searchsorted(bounds, series.start[inside], side="right") - 1
-    rows = np.bincount(index, minlength=count)
-    present = rows > 0
+    present = np.bincount(index, minlength=count) > 0
     energy = np.where(
         present,
         np.bincount(index, weights=series.energy[inside], minlength=count),
         np.nan,
     )
-    hours = rows * (series.step / 3600)
-    power = np.divide(energy * 1000, hours, out=np.full(count, np.nan), where=present)
-    capacity = np.rint(np.diff(bounds) / series.step)
+    covered = np.bincount(index, weights=series.seconds[inside], minlength=count)
+    power = np.divide(
+        energy * 3.6e6, covered, out=np.full(count, np.nan), where=present
+    )
     return HomeBuckets(
         series.home_id,
         series.home_name,
@@ -117,5 +118,5 @@ def aggregate(
         average_power=power,
         cost=_known_sums(index, series.cost[inside], count),
         production=_known_sums(index, series.production[inside], count),
-        complete=present & (rows >= capacity),
+        complete=present & (covered + 1.0 >= np.diff(bounds)),
     )

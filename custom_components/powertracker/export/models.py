@@ -43,14 +43,14 @@ class Series:
     """The statistics rows of one home, as columns (numpy: a year of 5-minute
     rows is 105,120 of them, too many for an object each).
 
-    Row `i` covers [start[i], start[i] + step); `start` is ascending.
+    Row `i` covers [start[i], start[i] + seconds[i]); `start` is ascending.
     """
 
     home_id: str
     home_name: str
     currency: str | None
-    step: float
-    """Seconds each row covers (300 or 3600)."""
+    seconds: FloatArray
+    """Seconds each row covers: 300 (5-minute rows) or 3600 (hourly rows)."""
     start: FloatArray
     """UTC timestamps (seconds)."""
     energy: FloatArray

@@ -2,9 +2,11 @@
 
 - `5m`: the 5-minute statistics of Powertracker's own sensors (kept for the
   recorder's `purge_keep_days`, 10 days by default).
-- everything else: hourly statistics; Tibber's corrected hourly history
-  imported as `powertracker:<home>_consumption` (and cost, production) first,
-  the sensors' own hourly statistics for the hours it does not have yet.
+- everything else: hourly statistics; Powertracker's hourly statistics
+  `powertracker:<home>_consumption` (and cost, production: Tibber's history
+  and the live hours) first, the sensors' own hourly statistics for the hours
+  they do not have yet, then the sensors' 5-minute statistics for the time
+  after the newest hourly row (the current hour, so far).
 
 The rows are read with one SELECT into numpy columns. Home Assistant's
 `statistics_during_period` would build a dict per row (a year of hours for
@@ -15,7 +17,7 @@ sum, which is what that function computes as `change`, too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -223,7 +225,7 @@ def _merge(
         home.home_id,
         home.name,
         home.currency,
-        step,
+        np.full(len(start), step),
         start[order],
         energy[order],
         cost[order],
@@ -238,15 +240,13 @@ def _read(
     params: ExportParams,
     hourly: bool,
 ) -> list[Series]:
-    """Read and merge (recorder executor: SQL and per-row work stay off the loop)."""
+    """Read and merge (recorder executor: SQL and per-row work stay off the loop).
+
+    An hourly export ends with the 5-minute rows of the sensors after the
+    newest hourly row: the hour still running (and one the recorder has not
+    compiled yet) counts what was measured so far.
+    """
     recorder = get_instance(hass)
-    wanted = {
-        stat_id
-        for home_sources in sources.values()
-        for source in home_sources
-        for stat_id in source.values()
-        if stat_id is not None
-    }
     table = Statistics if hourly else StatisticsShortTerm
     step = float(ROW_SECONDS[params.aggregate])
     with session_scope(hass=hass, read_only=True) as session:
@@ -254,12 +254,63 @@ def _read(
             recorder,
             session,
             table,
-            wanted,
+            _ids(sources.values()),
             start=params.start,
             end=params.end,
             step=step,
         )
-    return [_merge(changes, home, sources[home.home_id], step) for home in homes]
+        series = [_merge(changes, home, sources[home.home_id], step) for home in homes]
+        newest = [
+            max(
+                params.start.timestamp(),
+                one.start[-1] + step if len(one.start) else 0.0,
+            )
+            for one in series
+        ]
+        if not hourly or min(newest, default=np.inf) >= params.end.timestamp():
+            return series
+        sensors = {
+            home_id: home_sources[-1:] for home_id, home_sources in sources.items()
+        }
+        five = float(ROW_SECONDS[Aggregate.FIVE_MINUTES])
+        recent = _changes(
+            recorder,
+            session,
+            StatisticsShortTerm,
+            _ids(sensors.values()),
+            start=dt_util.utc_from_timestamp(min(newest)),
+            end=params.end,
+            step=five,
+        )
+    return [
+        _after(one, _merge(recent, home, sensors[home.home_id], five), since)
+        for one, home, since in zip(series, homes, newest, strict=True)
+    ]
+
+
+def _ids(sources: Iterable[list[Source]]) -> set[str]:
+    """Every statistic id the sources name."""
+    return {
+        stat_id
+        for home_sources in sources
+        for source in home_sources
+        for stat_id in source.values()
+        if stat_id is not None
+    }
+
+
+def _after(series: Series, more: Series, since: float) -> Series:
+    """`series` followed by the rows of `more` from `since` on."""
+    keep = more.start >= since
+    return Series(
+        series.home_id,
+        series.home_name,
+        series.currency,
+        *(
+            np.concatenate((getattr(series, name), getattr(more, name)[keep]))
+            for name in ("seconds", "start", "energy", "cost", "production")
+        ),
+    )
 
 
 def series_reader(
