@@ -89,30 +89,68 @@ function wsCommand(page, accessToken, message) {
   await page.getByText('Villa Solsidan').first().click({ timeout: 30000 });
   await page.waitForTimeout(5000);
   await shot('06-device-villa');
+  // A dashboard with both homes' usage charts, as a user would make it.
+  const charts = await wsCommand(page, tokens.access_token, {
+    type: 'lovelace/config/save',
+    config: { views: [{ title: 'Home', cards: [
+      { type: 'picture-entity', entity: 'image.villa_solsidan_usage_chart' },
+      { type: 'picture-entity', entity: 'image.sjovagen_7_usage_chart' },
+    ] }] },
+  });
+  console.log(`screenshots: lovelace/config/save: ${charts.success ? 'ok' : JSON.stringify(charts.error)}`);
   await page.goto(`${base}/lovelace/0`);
-  await page.waitForTimeout(6000);
-  await shot('07-overview');
+  await page.waitForTimeout(8000);
+  await shot('07-charts');
 
+  // The Energy dashboard's consumption picker: what the README says to pick.
+  await page.goto(`${base}/config/energy`);
+  try {
+    await page.getByRole('button', { name: /add consumption/i }).first().click({ timeout: 20000 });
+    await page.waitForTimeout(2000);
+    const picker = page.locator('ha-statistic-picker').first();
+    await picker.click({ timeout: 10000 });
+    await page.keyboard.type('Villa');
+    await page.waitForTimeout(2000);
+    await shot('08-energy-picker');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
+  } catch (err) {
+    console.log(`screenshots: energy picker not reached: ${err.message.split('\n')[0]}`);
+  }
+
+  const stat = (home, kind) => `powertracker:${home}_${kind}`;
+  const villa = 'c70dcbe5_4485_4821_933d_a8a86452737b';
+  const cabin = '68e6938b_91a6_4199_a0d4_f24c22be87bb';
+  const grid = (home, production) => ({
+    type: 'grid',
+    stat_energy_from: stat(home, 'consumption'),
+    stat_energy_to: production ? stat(home, 'production') : null,
+    stat_cost: stat(home, 'cost'),
+    entity_energy_price: null,
+    number_energy_price: null,
+    stat_compensation: production ? stat(home, 'profit') : null,
+    entity_energy_price_export: null,
+    number_energy_price_export: null,
+    cost_adjustment_day: 0,
+  });
   const prefs = await wsCommand(page, tokens.access_token, {
     type: 'energy/save_prefs',
     // The unified grid source of HA 2026.x (flow_from/flow_to lists before).
-    energy_sources: [{
-      type: 'grid',
-      stat_energy_from: 'sensor.villa_solsidan_energy_consumption',
-      stat_energy_to: null,
-      stat_cost: 'sensor.villa_solsidan_cost_today',
-      entity_energy_price: null,
-      number_energy_price: null,
-      stat_compensation: null,
-      entity_energy_price_export: null,
-      number_energy_price_export: null,
-      cost_adjustment_day: 0,
-    }],
+    energy_sources: [grid(villa, true), grid(cabin, false)],
     device_consumption: [],
   });
   console.log(`screenshots: energy/save_prefs: ${prefs.success ? 'ok' : JSON.stringify(prefs.error)}`);
   await page.goto(`${base}/energy`);
   await page.waitForTimeout(8000);
-  await shot('08-energy');
+  await shot('09-energy-today');
+  for (const period of ['Year', 'Month']) {
+    try {
+      await page.getByRole('button', { name: new RegExp(`^${period}$`, 'i') }).first().click({ timeout: 10000 });
+      await page.waitForTimeout(6000);
+      await shot(`10-energy-${period.toLowerCase()}`);
+    } catch (err) {
+      console.log(`screenshots: energy ${period} not reached: ${err.message.split('\n')[0]}`);
+    }
+  }
   await browser.close();
 })().catch((err) => { console.error(err); process.exit(1); });

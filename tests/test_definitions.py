@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +50,19 @@ def test_the_action_form_matches_the_export_schema() -> None:
     assert fields["height"]["selector"]["number"]["min"] == params.MIN_SIZE // 2
     for size in ("width", "height"):
         assert fields[size]["selector"]["number"]["max"] == params.MAX_SIZE
+
+
+def settings_reasons() -> set[str]:
+    """Every `SettingsError` reason the sinks raise (read from their source)."""
+    found: set[str] = set()
+    for module in (PACKAGE / "sink").glob("*.py"):
+        found |= set(re.findall(r'SettingsError\(\s*"(\w+)"', module.read_text()))
+    return found
+
+
+def test_every_sink_settings_error_is_translated() -> None:
+    strings = json.loads((PACKAGE / "strings.json").read_text())
+    reasons = settings_reasons()
+    assert len(reasons) >= 10
+    missing = {r for r in reasons if f"sink_{r}" not in strings["options"]["error"]}
+    assert not missing

@@ -18,6 +18,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
 from .api import create_client
+from .chart import Charts
 from .compat import RELOADS_ON_OPTIONS, remove_entry_device
 from .const import CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, DOMAIN
 from .coordinator import PowertrackerCoordinator, issue_id
@@ -30,7 +31,7 @@ from .sinks import create_sink, sink_settings
 from .statistics import HourlyStatistics, span_store
 from .totals import store
 
-PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SELECT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 HISTORY_INTERVAL = timedelta(hours=1)
 _LOGGER = logging.getLogger(__name__)
@@ -46,21 +47,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(
     hass: HomeAssistant, entry: PowertrackerConfigEntry
 ) -> bool:
-    """Check the token, learn the homes, take the first snapshot, add the sensors."""
+    """Check the token, learn the homes, take the first snapshot, add the entities."""
     client = create_client(hass, entry.data[CONF_TOKEN])
     coordinator = PowertrackerCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = RuntimeData(
-        client=client,
-        coordinator=coordinator,
-        options=dict(entry.options),
-        forwarder=await _async_setup_forwarder(hass, entry, coordinator),
-    )
-    _remove_stale_devices(hass, entry, set(coordinator.homes))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    if not RELOADS_ON_OPTIONS:
-        entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-
     statistics = HourlyStatistics(
         hass,
         client,
@@ -69,6 +59,18 @@ async def async_setup_entry(
         span_store(hass, entry.entry_id),
     )
     await statistics.async_load()
+    entry.runtime_data = RuntimeData(
+        client=client,
+        coordinator=coordinator,
+        options=dict(entry.options),
+        statistics=statistics,
+        charts=Charts(),
+        forwarder=await _async_setup_forwarder(hass, entry, coordinator),
+    )
+    _remove_stale_devices(hass, entry, set(coordinator.homes))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if not RELOADS_ON_OPTIONS:
+        entry.async_on_unload(entry.add_update_listener(_async_options_updated))
 
     def _background(job: Coroutine[Any, Any, None], name: str) -> None:
         entry.async_create_background_task(hass, job, f"{DOMAIN} {name} {entry.title}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -33,23 +32,16 @@ from .api import create_client
 from .compat import OptionsFlowWithReload, vol
 from .const import (
     CONF_BACKFILL_DAYS,
-    CONF_CHART_AGGREGATE,
-    CONF_CHART_GRAPH,
-    CONF_CHART_HOURS,
     CONF_HOMES,
     CONF_OFFERED_HOMES,
     CONF_POLL_MINUTES,
     CONF_SINK,
     DEFAULT_BACKFILL_DAYS,
-    DEFAULT_CHART_AGGREGATE,
-    DEFAULT_CHART_GRAPH,
-    DEFAULT_CHART_HOURS,
     DEFAULT_POLL_MINUTES,
     DOMAIN,
 )
 from .data import PowertrackerConfigEntry
-from .export.models import Aggregate, Graph
-from .sink.models import SinkError
+from .sink.models import SettingsError, SinkError
 from .sinks import SECRETS, SinkKind, create_sink, sink_settings
 from .tibber import (
     Account,
@@ -94,15 +86,6 @@ def _box(low: int, high: int, unit: str) -> NumberSelector:
             step=1,
             mode=NumberSelectorMode.BOX,
             unit_of_measurement=unit,
-        )
-    )
-
-
-def _choice(kinds: type[StrEnum], translation_key: str) -> SelectSelector:
-    """A drop-down of `kinds`, labelled by strings.json's `selector.<key>`."""
-    return SelectSelector(
-        SelectSelectorConfig(
-            options=[kind.value for kind in kinds], translation_key=translation_key
         )
     )
 
@@ -273,7 +256,7 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: PowertrackerConfigEntry) -> OptionsFlow:
-        """Poll interval, history span, chart, and the sink."""
+        """Poll interval, history span, and the sink."""
         return PowertrackerOptionsFlow()
 
 
@@ -315,13 +298,6 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         fields: tuple[tuple[str, Any, Any], ...] = (
             (CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES, _box(1, 60, "min")),
             (CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, _box(0, 3650, "d")),
-            (CONF_CHART_HOURS, DEFAULT_CHART_HOURS, _box(1, 744, "h")),
-            (
-                CONF_CHART_AGGREGATE,
-                DEFAULT_CHART_AGGREGATE,
-                _choice(Aggregate, "aggregate"),
-            ),
-            (CONF_CHART_GRAPH, DEFAULT_CHART_GRAPH, _choice(Graph, "graph")),
         )
         schema: dict[Any, Any] = {
             vol.Required(key, default=options.get(key, default)): selector
@@ -345,13 +321,8 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             settings = _cleaned(user_input)
             _keep_influx_secrets(settings, stored)
-            if settings.get("api") == "v2":
-                if not settings.get("org"):
-                    errors["org"] = "sink_org_required"
-                if not settings.get("token"):
-                    errors["token"] = "sink_token_required"  # noqa: S105 - error key
             settings = {"kind": SinkKind.INFLUXDB.value, **settings}
-            if not errors and await self._check_sink(settings, errors, placeholders):
+            if await self._check_sink(settings, errors, placeholders):
                 return self.async_create_entry(
                     data={**self._options, CONF_SINK: settings}
                 )
@@ -390,18 +361,13 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
             values = dict(user_input)
             values.update(values.pop(SECTION_ADVANCED, None) or {})
             settings = _cleaned(values)
-            key_id = settings.get("access_key_id")
-            secret = settings.get("secret_access_key")
-            if key_id and not secret:
-                errors["secret_access_key"] = "sink_key_pair"  # noqa: S105 - error key
-            elif secret and not key_id:
-                errors["access_key_id"] = "sink_key_pair"
-            elif not key_id and "access_key_id" in stored:
+            given = {"access_key_id", "secret_access_key"} & settings.keys()
+            if not given and "access_key_id" in stored:
                 # Both empty while editing: keep the stored key pair.
                 settings["access_key_id"] = stored["access_key_id"]
                 settings["secret_access_key"] = stored["secret_access_key"]
             settings = {"kind": SinkKind.TIMESTREAM.value, **settings}
-            if not errors and await self._check_sink(settings, errors, placeholders):
+            if await self._check_sink(settings, errors, placeholders):
                 return self.async_create_entry(
                     data={**self._options, CONF_SINK: settings}
                 )
@@ -450,9 +416,9 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         """Build the sink and let it check its settings; fill `errors` if not."""
         try:
             sink = create_sink(self.hass, settings)
-        except ValueError as err:  # the message names no secret
-            errors["base"] = "sink_invalid_settings"
-            placeholders["error"] = str(err)
+        except SettingsError as err:  # translated whole, at the field at fault
+            errors[err.field or "base"] = f"sink_{err.reason}"
+            placeholders.update(err.placeholders)
             return False
         if sink is None:
             return True

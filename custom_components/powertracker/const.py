@@ -13,15 +13,9 @@ CONF_OFFERED_HOMES: Final = "offered_homes"
 on the account that is not among them is new, and is added by itself."""
 CONF_POLL_MINUTES: Final = "poll_minutes"
 CONF_BACKFILL_DAYS: Final = "backfill_days"
-CONF_CHART_HOURS: Final = "chart_hours"
-CONF_CHART_AGGREGATE: Final = "chart_aggregate"
-CONF_CHART_GRAPH: Final = "chart_graph"
 
 DEFAULT_POLL_MINUTES: Final = 5
 DEFAULT_BACKFILL_DAYS: Final = 365
-DEFAULT_CHART_HOURS: Final = 24
-DEFAULT_CHART_AGGREGATE: Final = "5m"
-DEFAULT_CHART_GRAPH: Final = "hist"
 
 ENV_API_URL: Final = "POWERTRACKER_TIBBER_API_URL"
 """Environment variable naming another Tibber GraphQL endpoint (simulator, proxy)."""

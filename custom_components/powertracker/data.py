@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 
+from .chart import Charts
 from .live_hours import CompletedHour
 from .tibber import EnergyHour, Home, LiveMeasurement, TibberClient
 
 if TYPE_CHECKING:
     from .coordinator import PowertrackerCoordinator
     from .forwarder import Forwarder
+    from .statistics import HourlyStatistics
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,10 @@ class RuntimeData:
     coordinator: PowertrackerCoordinator
     options: dict[str, Any]
     """The options the entry was set up with (a change reloads it)."""
+    statistics: HourlyStatistics
+    """The hourly statistics' one writer (listeners hear of new rows)."""
+    charts: Charts
+    """Each home's chart settings (the selects set them, the image draws them)."""
     forwarder: Forwarder | None = None
     """Sends each poll's samples to the configured sink (None: no sink)."""
 

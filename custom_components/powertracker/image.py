@@ -1,34 +1,42 @@
-"""A usage chart per home, for a Lovelace picture-entity card."""
+"""A usage chart per home, for a Lovelace picture-entity card.
+
+The chart follows the home's chart settings (`chart.py`, set on the device)
+and is drawn again only when what it shows may have changed: the settings,
+new hourly rows of the home (`HourlyStatistics` tells), or for the 5-minute
+day each poll. It then reads the buckets (one small SELECT), and only
+different buckets, or another title, are rendered (in the executor) and
+change the entity's state. So the chart changes once an hour, not at every
+poll. It is sized for a card: 800 x 400
+pixels with text that stays readable when a dashboard column shrinks it to
+half.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from functools import partial
 
 from homeassistant.components.image import ImageEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import (
-    CONF_CHART_AGGREGATE,
-    CONF_CHART_GRAPH,
-    CONF_CHART_HOURS,
-    DEFAULT_CHART_AGGREGATE,
-    DEFAULT_CHART_GRAPH,
-    DEFAULT_CHART_HOURS,
-)
+from .chart import ChartPeriod, chart_range, chart_title
 from .coordinator import PowertrackerCoordinator
-from .data import PowertrackerConfigEntry
+from .data import PowertrackerConfigEntry, RuntimeData
 from .entity import PowertrackerEntity
-from .export.models import Aggregate, Graph, Output
-from .export.params import DEFAULT_HEIGHT, DEFAULT_WIDTH, ExportError, ExportParams
-from .export.run import run_export
+from .export.models import HomeBuckets, Output
+from .export.params import ExportError, ExportParams
+from .export.run import read_buckets, render_chart
 from .tibber import Home
 
 _LOGGER = logging.getLogger(__name__)
 PARALLEL_UPDATES = 0
+CHART_WIDTH = 800
+CHART_HEIGHT = 400
+CHART_FONT = 15.0
+"""Points: about 12 screen pixels when a card shows the chart half size."""
 
 
 async def async_setup_entry(
@@ -39,78 +47,96 @@ async def async_setup_entry(
     """One chart per home."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
-        UsageChart(coordinator, home) for home in coordinator.homes.values()
+        UsageChart(coordinator, home, entry.runtime_data)
+        for home in coordinator.homes.values()
     )
 
 
 class UsageChart(PowertrackerEntity, ImageEntity):
-    """The home's usage over the last hours, drawn again after each poll."""
+    """The home's usage over its chart's period."""
 
     _attr_content_type = "image/png"
     _attr_translation_key = "usage_chart"
 
-    def __init__(self, coordinator: PowertrackerCoordinator, home: Home) -> None:
-        """Chart `home` with the entry's chart options."""
+    def __init__(
+        self, coordinator: PowertrackerCoordinator, home: Home, runtime: RuntimeData
+    ) -> None:
+        """Chart `home` as its settings in `runtime.charts` say."""
         PowertrackerEntity.__init__(self, coordinator, home, "usage_chart")
         ImageEntity.__init__(self, coordinator.hass)
-        options = coordinator.config_entry.options
-        self._hours = int(options.get(CONF_CHART_HOURS, DEFAULT_CHART_HOURS))
-        self._aggregate = Aggregate(
-            options.get(CONF_CHART_AGGREGATE, DEFAULT_CHART_AGGREGATE)
-        )
-        self._graph = Graph(options.get(CONF_CHART_GRAPH, DEFAULT_CHART_GRAPH))
-        self._attr_image_last_updated = dt_util.utcnow()
+        self._home_name = home.name
+        self._charts = runtime.charts
+        self._statistics = runtime.statistics
         self._png: bytes | None = None
-        self._generation = 0
+        self._drawn: tuple[object, ...] | None = None
+        """What the current PNG shows (its title and buckets)."""
         self._lock = asyncio.Lock()
+
+    async def async_added_to_hass(self) -> None:
+        """Draw now, and again when the settings change or new hours arrive."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._charts.listen(self.home_id, self._schedule))
+        self.async_on_remove(self._statistics.listen(self.home_id, self._schedule))
+        self._schedule()
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """A new poll: the next request draws the chart again."""
-        self._png = None
-        self._generation += 1
-        self._attr_image_last_updated = dt_util.utcnow()
+        """A new poll: the 5-minute day moves on (other periods wait for hours)."""
+        if self._charts.get(self.home_id).period is ChartPeriod.DAY:
+            self._schedule()
         super()._handle_coordinator_update()
 
-    async def async_image(self) -> bytes | None:
-        """The chart (drawn in the executor once per poll, however many ask)."""
-        async with self._lock:
-            if self._png is None:
-                generation = self._generation
-                png = await self._draw()
-                if generation == self._generation:  # no poll while drawing
-                    self._png = png
-                return png
-            return self._png
-
-    async def _draw(self) -> bytes:
-        end = dt_util.utcnow()
-        params = ExportParams(
-            output=Output.PNG,
-            graph=self._graph,
-            aggregate=self._aggregate,
-            start=end - timedelta(hours=self._hours),
-            end=end,
-            home=self.home_id,
-            width=DEFAULT_WIDTH,
-            height=DEFAULT_HEIGHT,
+    @callback
+    def _schedule(self) -> None:
+        self.coordinator.config_entry.async_create_background_task(
+            self.hass, self._async_refresh(), f"usage chart {self.entity_id}"
         )
-        try:
-            return (await run_export(self.hass, params)).body
-        except ExportError as err:
-            # A dashboard shows "no data" rather than a broken image.
-            _LOGGER.warning("Usage chart of %s: %s", self.home_id, err)
-            return await self.hass.async_add_executor_job(_empty_chart, params)
+
+    async def async_image(self) -> bytes | None:
+        """The chart as last drawn (drawn now if it never was)."""
+        if self._png is None:
+            await self._async_refresh()
+        return self._png
+
+    async def _async_refresh(self) -> None:
+        """Read the chart's buckets; render and update the state if they changed."""
+        async with self._lock:
+            settings = self._charts.get(self.home_id)
+            tz = dt_util.get_default_time_zone()
+            start, end = chart_range(settings.period, dt_util.utcnow(), tz)
+            params = ExportParams(
+                output=Output.PNG,
+                graph=settings.graph,
+                aggregate=settings.aggregate,
+                start=start,
+                end=end,
+                home=self.home_id,
+                width=CHART_WIDTH,
+                height=CHART_HEIGHT,
+            )
+            try:
+                buckets = await read_buckets(self.hass, params)
+            except ExportError as err:
+                # A dashboard shows "no data" rather than a broken image.
+                _LOGGER.warning("Usage chart of %s: %s", self._home_name, err)
+                buckets = []
+            title = chart_title(self._home_name, settings, start, end, tz)
+            content = (title, *_content(buckets))
+            if content == self._drawn and self._png is not None:
+                return
+            self._png = await self.hass.async_add_executor_job(
+                partial(render_chart, buckets, params, tz, title=title, font=CHART_FONT)
+            )
+            self._drawn = content
+            self._attr_image_last_updated = dt_util.utcnow()
+            if self.hass is not None and self.entity_id:
+                self.async_write_ha_state()
 
 
-def _empty_chart(params: ExportParams) -> bytes:
-    from .export.png import render_png  # noqa: PLC0415 - matplotlib imports slowly
-
-    return render_png(
-        [],
-        params.graph,
-        params.aggregate,
-        width=params.width,
-        height=params.height,
-        tz=dt_util.get_default_time_zone(),
+def _content(buckets: list[HomeBuckets]) -> tuple[bytes, ...]:
+    """What a chart of `buckets` shows, to compare (NaN compares equal as bytes)."""
+    return tuple(
+        column.tobytes()
+        for home in buckets
+        for column in (home.edges, home.energy, home.average_power)
     )

@@ -171,10 +171,13 @@ REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
         value_fn=_live("signal_strength"),
     ),
     PowertrackerSensorEntityDescription(
+        # A timestamp changes at every poll, and the logbook lists every change
+        # of a sensor without a unit: off unless the user wants it.
         key="last_measurement",
         translation_key="last_measurement",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         live=False,
         value_fn=lambda state: (
             state.measurement.timestamp if state.measurement else None

@@ -50,6 +50,7 @@ from homeassistant.util import dt as dt_util
 from .compat import statistic_metadata
 from .const import DOMAIN
 from .data import HomeState
+from .listeners import HomeListeners
 from .live_hours import CompletedHour
 from .tibber import EnergyHour, Home, TibberClient, TibberError
 
@@ -81,8 +82,9 @@ _NAMES = {
 """How the Energy dashboard's pickers name a home's statistics."""
 
 
-class HourlyStatistics:
-    """Writes the hourly statistics of one entry's homes."""
+class HourlyStatistics(HomeListeners):
+    """Writes the hourly statistics of one entry's homes; listeners hear of a
+    home's new rows once the recorder has them."""
 
     def __init__(
         self,
@@ -93,6 +95,7 @@ class HourlyStatistics:
         store: Store[dict[str, Any]],
     ) -> None:
         """Import `days` days at first, then keep the last hours corrected."""
+        super().__init__()
         self._hass = hass
         self._client = client
         self._homes = homes
@@ -105,6 +108,8 @@ class HourlyStatistics:
         """Statistics imported in full since setup."""
         self._added: dict[tuple[str, str], datetime] = {}
         """The hour last added per home and kind (a poll repeats Tibber's last hour)."""
+        self._changed: set[str] = set()
+        """Homes with rows written since listeners last heard."""
 
     async def async_load(self) -> None:
         """Learn the span imported so far."""
@@ -138,6 +143,7 @@ class HourlyStatistics:
                         home.name,
                         err,
                     )
+        await self._notify()
         # A lowered option keeps the record: the longer span's rows stay.
         days = max(self._days, self._imported_days or 0)
         if complete and self._imported_days != days:
@@ -162,6 +168,14 @@ class HourlyStatistics:
                     state.home, kind, hour, currency
                 ):
                     self._added[key] = hour.start
+        await self._notify()
+
+    async def _notify(self) -> None:
+        """Tell the listeners of the homes written, once the rows are committed."""
+        if self._changed:
+            await get_instance(self._hass).async_block_till_done()
+            changed, self._changed = self._changed, set()
+            self.notify(changed)
 
     async def _add_hour(
         self, home: Home, kind: str, hour: CompletedHour, currency: str | None
@@ -238,6 +252,7 @@ class HourlyStatistics:
         base: float,
     ) -> None:
         """Queue rows of hours in order, their sums going on from `base`."""
+        self._changed.add(home.id)
         sums = accumulate((value for _, value in hours), initial=base)
         next(sums)
         kind = stat_id.rsplit("_", 1)[1]

@@ -170,6 +170,14 @@ def test_no_data(graph: Graph, homes: list[HomeBuckets]) -> None:
     assert 60 < rows.min() <= rows.max() < 140
     assert 150 < columns.min() <= columns.max() < 450
     assert data == render_png([], graph, Aggregate.HOUR, width=600, height=200, tz=OSLO)
+    # With a title (the usage chart's), the title stands above the message.
+    titled = _pixels(
+        render_png(
+            homes, graph, Aggregate.HOUR, width=600, height=200, tz=OSLO, title="Cabin"
+        )
+    )
+    assert (titled.max(axis=2) < 128)[:40].any()
+    assert not (pixels.max(axis=2) < 128)[:40].any()
 
 
 @pytest.mark.parametrize("graph", list(Graph))

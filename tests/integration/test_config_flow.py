@@ -219,9 +219,6 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
     assert schema({}) == {
         CONF_POLL_MINUTES: 5,
         CONF_BACKFILL_DAYS: 2,
-        "chart_hours": 24,
-        "chart_aggregate": "5m",
-        "chart_graph": "hist",
     }
 
     result = await hass.config_entries.options.async_configure(
@@ -229,9 +226,6 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
         {
             CONF_POLL_MINUTES: 15.0,
             CONF_BACKFILL_DAYS: 30.0,
-            "chart_hours": 48.0,
-            "chart_aggregate": "1h",
-            "chart_graph": "lineplot",
         },
     )
     await hass.async_block_till_done()
@@ -239,9 +233,6 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
     assert loaded_entry.options == {
         CONF_POLL_MINUTES: 15,
         CONF_BACKFILL_DAYS: 30,
-        "chart_hours": 48,
-        "chart_aggregate": "1h",
-        "chart_graph": "lineplot",
     }
     coordinator = loaded_entry.runtime_data.coordinator
     assert coordinator.update_interval is not None

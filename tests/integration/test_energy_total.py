@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -23,6 +24,7 @@ def _read(hass: HomeAssistant) -> tuple[float, datetime]:
     return float(total.state), datetime.fromisoformat(stamp.state)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_running_total_matches_the_meter_across_midnight_and_a_restart(
     hass: HomeAssistant,
     clock: Clock,
@@ -70,6 +72,7 @@ async def test_running_total_matches_the_meter_across_midnight_and_a_restart(
     assert abs((end_total - start_total) - truth) < 0.001
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_a_missing_register_keeps_the_last_value(
     hass: HomeAssistant,
     clock: Clock,

@@ -1,4 +1,4 @@
-"""The usage chart image entity."""
+"""The usage chart image entity and its per-home settings."""
 
 from __future__ import annotations
 
@@ -6,74 +6,132 @@ import io
 from datetime import timedelta
 from http import HTTPStatus
 
+import numpy as np
 import pytest
 from homeassistant.core import HomeAssistant
 from PIL import Image
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.powertracker.const import (
-    CONF_CHART_AGGREGATE,
-    CONF_CHART_HOURS,
-)
+from custom_components.powertracker.const import CONF_BACKFILL_DAYS
 from tests.integration.conftest import Clock, SetupEntry
 from tests.simulator import TibberSimulator
 
-CHART = "image.villa_solsidan_usage_chart"
+VILLA_CHART = "image.villa_solsidan_usage_chart"
+CABIN_CHART = "image.sjovagen_7_usage_chart"
+BAR_BLUE = (0x1F, 0x77, 0xB4)
+"""matplotlib's first color (C0): the bars of a chart's only home."""
 
 
-async def _fetch(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> bytes:
+async def _fetch(hass_client: ClientSessionGenerator, entity_id: str) -> Image.Image:
     client = await hass_client()
-    response = await client.get(f"/api/image_proxy/{CHART}")
+    response = await client.get(f"/api/image_proxy/{entity_id}")
     assert response.status == HTTPStatus.OK
     assert response.content_type == "image/png"
-    body: bytes = await response.read()
-    return body
+    return Image.open(io.BytesIO(await response.read()))
 
 
-async def test_default_chart_is_a_png_of_the_default_size(
-    hass: HomeAssistant,
-    hass_client: ClientSessionGenerator,
-    loaded_entry: MockConfigEntry,
+def _bar_pixels(image: Image.Image) -> int:
+    """How many pixels are the bars' color."""
+    pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    return int((np.abs(pixels.astype(int) - BAR_BLUE).sum(axis=1) < 30).sum())
+
+
+async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {"entity_id": entity_id, "option": option},
+        blocking=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+@pytest.fixture
+async def entry(clock: Clock, setup_entry: SetupEntry) -> MockConfigEntry:
+    """An entry with ten days of imported history."""
+    return await setup_entry(**{CONF_BACKFILL_DAYS: 10})
+
+
+async def test_both_homes_chart_a_week_of_imported_hours_on_the_first_day(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
 ) -> None:
-    image = Image.open(io.BytesIO(await _fetch(hass, hass_client)))
-    assert (image.format, image.size) == ("PNG", (1152, 288))
+    """The default is the last 7 days per hour: data even for the cabin,
+    which has no 5-minute data; sized for a card."""
+    for chart in (VILLA_CHART, CABIN_CHART):
+        image = await _fetch(hass_client, chart)
+        assert (image.format, image.size) == ("PNG", (800, 400))
+        # 168 bars over most of the width: thousands of bar pixels, not a sliver.
+        assert _bar_pixels(image) > 20_000, chart
+    assert _state(hass, "select.villa_solsidan_chart_period") == "week"
+    assert _state(hass, "select.villa_solsidan_chart_kind") == "hist"
 
 
-async def test_chart_is_drawn_again_after_a_poll(
+async def test_the_cabin_is_never_offered_five_minutes(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    villa = hass.states.get("select.villa_solsidan_chart_period")
+    cabin = hass.states.get("select.sjovagen_7_chart_period")
+    assert villa is not None
+    assert cabin is not None
+    assert villa.attributes["options"] == ["day", "week", "month", "year"]
+    assert cabin.attributes["options"] == ["week", "month", "year"]
+
+
+async def test_the_chart_changes_with_its_content_not_with_every_poll(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     clock: Clock,
     tibber_sim: TibberSimulator,
-    setup_entry: SetupEntry,
+    entry: MockConfigEntry,
 ) -> None:
-    await setup_entry(**{CONF_CHART_HOURS: 48, CONF_CHART_AGGREGATE: "1h"})
-    before_state = hass.states.get(CHART)
-    before = await _fetch(hass, hass_client)
-    assert before == await _fetch(hass, hass_client)  # kept between polls
+    drawn = _state(hass, VILLA_CHART)
+    before = (await _fetch(hass_client, VILLA_CHART)).tobytes()
+    await clock.advance(hass, timedelta(minutes=5))  # a poll, within the hour
+    assert _state(hass, VILLA_CHART) == drawn
+    assert (await _fetch(hass_client, VILLA_CHART)).tobytes() == before
 
-    await clock.advance(hass, timedelta(hours=1))  # a poll and a new imported hour
-    await async_wait_recording_done(hass)
-    after_state = hass.states.get(CHART)
-    assert before_state is not None
-    assert after_state is not None
-    assert after_state.state != before_state.state  # image_last_updated moved
-    assert await _fetch(hass, hass_client) != before
+    await clock.advance(hass, timedelta(hours=1))  # a new hour to show
+    assert _state(hass, VILLA_CHART) != drawn
+    assert (await _fetch(hass_client, VILLA_CHART)).tobytes() != before
 
 
-async def test_a_chart_it_cannot_draw_is_a_no_data_image(
+async def test_each_home_has_its_own_settings_kept_across_a_reload(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     clock: Clock,
-    tibber_sim: TibberSimulator,
-    setup_entry: SetupEntry,
-    caplog: pytest.LogCaptureFixture,
+    entry: MockConfigEntry,
 ) -> None:
-    """5-minute data over a month reaches past the recorder's 10 days."""
-    await setup_entry(**{CONF_CHART_HOURS: 744, CONF_CHART_AGGREGATE: "5m"})
-    image = Image.open(io.BytesIO(await _fetch(hass, hass_client)))
-    assert (image.format, image.size) == ("PNG", (1152, 288))
-    assert "5-minute data goes back" in caplog.text
+    villa, cabin = _state(hass, VILLA_CHART), _state(hass, CABIN_CHART)
+    week = await _fetch(hass_client, VILLA_CHART)
+    clock.now += timedelta(seconds=1)  # the state is the time of the drawing
+    await _select(hass, "select.villa_solsidan_chart_period", "month")
+    assert _state(hass, VILLA_CHART) != villa  # drawn again at once
+    assert _state(hass, CABIN_CHART) == cabin
+    month = await _fetch(hass_client, VILLA_CHART)
+    # 10 days of history in a 30-day chart: fewer, wider bars.
+    assert month.tobytes() != week.tobytes()
+
+    await _select(hass, "select.villa_solsidan_chart_kind", "lineplot")
+    assert _bar_pixels(await _fetch(hass_client, VILLA_CHART)) < _bar_pixels(month)
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _state(hass, "select.villa_solsidan_chart_period") == "month"
+    assert _state(hass, "select.villa_solsidan_chart_kind") == "lineplot"
+    assert _state(hass, "select.sjovagen_7_chart_period") == "week"
+
+
+async def test_the_five_minute_day_of_a_new_home_is_mostly_empty_but_drawn(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
+) -> None:
+    """The villa's 5-minute day only has what was measured since setup."""
+    await _select(hass, "select.villa_solsidan_chart_period", "day")
+    image = await _fetch(hass_client, VILLA_CHART)
+    assert image.size == (800, 400)

@@ -25,9 +25,6 @@ from custom_components.powertracker.compat import vol
 from custom_components.powertracker.config_flow import SECTION_ADVANCED
 from custom_components.powertracker.const import (
     CONF_BACKFILL_DAYS,
-    CONF_CHART_AGGREGATE,
-    CONF_CHART_GRAPH,
-    CONF_CHART_HOURS,
     CONF_POLL_MINUTES,
     CONF_SINK,
     DOMAIN,
@@ -49,6 +46,7 @@ from tests.sink.conftest import (
     free_loopback_port,
 )
 from tests.sink.timestream_server import REGION, MotoTimestream
+from tests.test_definitions import settings_reasons
 
 # The servers of tests/sink (module attributes, so pytest finds them).
 influxd_servers = sink_fixtures.influxd_servers
@@ -67,17 +65,11 @@ pytestmark = pytest.mark.filterwarnings(
 GENERAL = {
     CONF_POLL_MINUTES: 15.0,
     CONF_BACKFILL_DAYS: 2.0,
-    CONF_CHART_HOURS: 24.0,
-    CONF_CHART_AGGREGATE: "5m",
-    CONF_CHART_GRAPH: "hist",
 }
 """The init step as the frontend sends it (numbers as floats)."""
 SAVED_GENERAL = {
     CONF_POLL_MINUTES: 15,
     CONF_BACKFILL_DAYS: 2,
-    CONF_CHART_HOURS: 24,
-    CONF_CHART_AGGREGATE: "5m",
-    CONF_CHART_GRAPH: "hist",
 }
 """What the options hold for GENERAL."""
 
@@ -218,13 +210,8 @@ async def test_every_label_and_error_has_an_english_string(
             SinkUnreachableError,
         )
     }
-    for key in reasons | {
-        "sink_invalid_settings",
-        "sink_org_required",
-        "sink_token_required",
-        "sink_key_pair",
-    }:
-        assert options[f"{prefix}.options.error.{key}"]
+    for key in reasons | {f"sink_{reason}" for reason in settings_reasons()}:
+        assert options[f"{prefix}.options.error.{key}"], key
     step = f"{prefix}.options.step"
     for name in ("influxdb", "timestream"):
         assert options[f"{step}.{name}.title"]
@@ -293,19 +280,16 @@ async def test_influxdb_unreachable_and_impossible_settings(
     assert result["errors"] == {"base": "sink_unreachable"}
     assert closed in result["description_placeholders"]["error"]
 
-    # A token and a username at once: the sink refuses to be built.
+    # A token and a username at once: the sink refuses to be built, and the
+    # form says why at the field, in a translated sentence of its own.
     result = await submit(
         hass, result, influx_input(influxdb, token=TOKEN, username=INFLUX_ADMIN)
     )
-    assert result["errors"] == {"base": "sink_invalid_settings"}
-    assert (
-        "either token or username/password"
-        in (result["description_placeholders"]["error"])
-    )
-    assert TOKEN not in result["description_placeholders"]["error"]
+    assert result["errors"] == {"token": "sink_token_or_password"}
+    assert TOKEN not in str(result["description_placeholders"])
 
     result = await submit(hass, result, influx_input(influxdb, url="ftp://127.0.0.1"))
-    assert result["errors"] == {"base": "sink_invalid_settings"}
+    assert result["errors"] == {"url": "sink_url_invalid"}
 
     assert result["type"] is FlowResultType.FORM
     assert loaded_entry.options == before

@@ -29,6 +29,7 @@ def _state(hass: HomeAssistant, entity_id: str) -> str:
     return state.state
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_sensors_show_what_the_meter_reported(
     hass: HomeAssistant, tibber_sim: TibberSimulator, loaded_entry: MockConfigEntry
 ) -> None:

@@ -55,6 +55,7 @@ MIN_SIZE = 16
 MAX_SIZE = 4096
 DPI = 96
 NO_DATA = "No data for this period"
+DEFAULT_TITLE = "Energy usage"
 COMPACT_WIDTH = 200
 COMPACT_HEIGHT = 100
 """Below either, a chart has no text (title, labels, ticks): only the data."""
@@ -78,12 +79,15 @@ def render_png(
     width: int,
     height: int,
     tz: tzinfo,
-    title: str = "Energy usage",
+    title: str | None = None,
+    font: float | None = None,
 ) -> bytes:
-    """Render `homes` as a PNG of exactly `width` x `height` pixels."""
+    """Render `homes` as a PNG of exactly `width` x `height` pixels; `font` in
+    points (default: 10 at the default size, less for smaller images). The
+    no-data image shows `title` only when one is given."""
     assert MIN_SIZE <= width <= MAX_SIZE, width
     assert MIN_SIZE <= height <= MAX_SIZE, height
-    font = _font_size(width, height)
+    font = font or _font_size(width, height)
     # A home keeps its color when another one has no data.
     series = [
         _Series(home, values, f"C{index}")
@@ -94,7 +98,10 @@ def render_png(
     if not series:
         fig = Figure(figsize=size, dpi=DPI)
         fig.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=font)
+        if title and width >= COMPACT_WIDTH and height >= COMPACT_HEIGHT:
+            fig.text(0.02, 0.96, _text(title), va="top", fontsize=font * 1.15)
         return _png(fig)
+    title = title or DEFAULT_TITLE
 
     compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
     fig = Figure(figsize=size, dpi=DPI)

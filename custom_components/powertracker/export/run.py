@@ -20,6 +20,8 @@ from .models import HomeBuckets, Output, Series
 from .params import ExportError, ExportParams
 from .source import ExportHome, home_sensor, series_reader
 
+type ExportBody = tuple[bytes, list[HomeBuckets]]
+
 
 @dataclass(frozen=True, slots=True)
 class ExportResult:
@@ -86,43 +88,63 @@ def _registered(
     return homes
 
 
-def _render(
+def _aggregate(
     series: list[Series], params: ExportParams, tz: tzinfo
-) -> tuple[bytes, list[HomeBuckets]]:
-    """Aggregate and render; CPU work for the executor."""
-    buckets = [
+) -> list[HomeBuckets]:
+    return [
         aggregate(one, params.aggregate, params.start, params.end, tz) for one in series
     ]
-    if params.output is Output.CSV:
-        return render_csv(buckets, tz), buckets
+
+
+def _csv(series: list[Series], params: ExportParams, tz: tzinfo) -> ExportBody:
+    buckets = _aggregate(series, params, tz)
+    return render_csv(buckets, tz), buckets
+
+
+def render_chart(
+    buckets: list[HomeBuckets],
+    params: ExportParams,
+    tz: tzinfo,
+    *,
+    title: str | None = None,
+    font: float | None = None,
+) -> bytes:
+    """The PNG of `buckets` (CPU work for Home Assistant's executor)."""
     from .png import render_png  # noqa: PLC0415 - matplotlib takes ~2 s to import
 
-    return (
-        render_png(
-            buckets,
-            params.graph,
-            params.aggregate,
-            width=params.width,
-            height=params.height,
-            tz=tz,
-        ),
+    return render_png(
         buckets,
+        params.graph,
+        params.aggregate,
+        width=params.width,
+        height=params.height,
+        tz=tz,
+        title=title,
+        font=font,
+    )
+
+
+async def read_buckets(hass: HomeAssistant, params: ExportParams) -> list[HomeBuckets]:
+    """The buckets of an export (raises `ExportError` for what the caller got wrong)."""
+    read = series_reader(hass, export_homes(hass, params.home), params)
+    tz = dt_util.get_default_time_zone()
+    return await get_instance(hass).async_add_executor_job(
+        lambda: _aggregate(read(), params, tz)
     )
 
 
 async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
     """Serve an export request (raises `ExportError` for what the caller got wrong)."""
-    read = series_reader(hass, export_homes(hass, params.home), params)
     tz = dt_util.get_default_time_zone()
-    recorder = get_instance(hass)
     if params.output is Output.CSV:
+        read = series_reader(hass, export_homes(hass, params.home), params)
         # Milliseconds of formatting: in the read's job, a thread hop less.
-        body, buckets = await recorder.async_add_executor_job(
-            lambda: _render(read(), params, tz)
+        body, buckets = await get_instance(hass).async_add_executor_job(
+            lambda: _csv(read(), params, tz)
         )
     else:
-        series = await recorder.async_add_executor_job(read)
-        body, buckets = await hass.async_add_executor_job(_render, series, params, tz)
+        buckets = await read_buckets(hass, params)
+        body = await hass.async_add_executor_job(render_chart, buckets, params, tz)
     local = params.start.astimezone(tz).strftime("%Y%m%dT%H%M")
     name = f"powertracker_{local}_{params.aggregate.value}.{params.output.value}"
     return ExportResult(

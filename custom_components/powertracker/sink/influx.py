@@ -56,6 +56,7 @@ from yarl import URL
 
 from .models import (
     Sample,
+    SettingsError,
     SinkAuthError,
     SinkError,
     SinkNotFoundError,
@@ -225,6 +226,78 @@ def _dropped(reply: _Reply, total: int) -> int:
     return total
 
 
+def _check_settings(
+    *,
+    api: str,
+    url: str,
+    database: str,
+    org: str | None,
+    token: str | None,
+    username: str | None,
+    password: str | None,
+    measurement: str,
+    timeout: float,
+) -> None:
+    """Raise `SettingsError` (naming the field, no secret) for settings that
+    cannot work."""
+    if api not in API_VERSIONS:
+        raise SettingsError(
+            "api_invalid", f"api must be one of {', '.join(API_VERSIONS)}", "api"
+        )
+    parsed = URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise SettingsError(
+            "url_invalid",
+            "url must be an http:// or https:// URL with a host",
+            "url",
+        )
+    if parsed.user is not None or parsed.password is not None:
+        raise SettingsError(
+            "url_credentials",
+            "url must not contain credentials; use token/password",
+            "url",
+        )
+    if parsed.query_string or parsed.fragment:
+        raise SettingsError("url_query", "url must not have a query or fragment", "url")
+    if not database:
+        raise SettingsError(
+            "database_required",
+            "database (the bucket for v2) is required",
+            "database",
+        )
+    try:
+        escape_measurement(measurement)
+    except ValueError as err:
+        raise SettingsError("measurement_invalid", str(err)) from None
+    if timeout <= 0:
+        raise SettingsError("timeout_invalid", "timeout must be positive")
+    if api == "v2" and not org:
+        raise SettingsError("org_required", "the v2 API needs org", "org")
+    if api == "v2" and not token:
+        raise SettingsError("token_required", "the v2 API needs a token", "token")
+    if api != "v1" and (username or password):
+        raise SettingsError(
+            "token_only",
+            f"the {api} API takes a token, not username/password",
+            "username",
+            api=api,
+        )
+    if token and (username or password):
+        raise SettingsError(
+            "token_or_password",
+            "give either token or username/password, not both",
+            "token",
+        )
+    if password and not username:
+        raise SettingsError(
+            "password_needs_username", "password needs a username", "username"
+        )
+    if username and ":" in username:  # RFC 7617: the user-id has no colon
+        raise SettingsError(
+            "username_colon", "a username cannot contain ':'", "username"
+        )
+
+
 class InfluxSink:
     """Writes samples to InfluxDB over HTTP on a borrowed `aiohttp` session.
 
@@ -265,31 +338,17 @@ class InfluxSink:
         `url` is the server's base URL (a path prefix is kept, for a reverse
         proxy), without credentials, query or fragment.
         """
-        if api not in API_VERSIONS:
-            raise ValueError(f"api must be one of {', '.join(API_VERSIONS)}")
-        parsed = URL(url)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError("url must be an http:// or https:// URL with a host")
-        if parsed.user is not None or parsed.password is not None:
-            raise ValueError("url must not contain credentials; use token/password")
-        if parsed.query_string or parsed.fragment:
-            raise ValueError("url must not have a query or fragment")
-        if not database:
-            raise ValueError("database (the bucket for v2) is required")
-        escape_measurement(measurement)
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
-        if api == "v2" and not (org and token):
-            raise ValueError("the v2 API needs org and token")
-        if api != "v1" and (username or password):
-            raise ValueError(f"the {api} API takes a token, not username/password")
-        if token and (username or password):
-            raise ValueError("give either token or username/password, not both")
-        if password and not username:
-            raise ValueError("password needs a username")
-        if username and ":" in username:  # RFC 7617: the user-id has no colon
-            raise ValueError("a username cannot contain ':'")
-
+        _check_settings(
+            api=api,
+            url=url,
+            database=database,
+            org=org,
+            token=token,
+            username=username,
+            password=password,
+            measurement=measurement,
+            timeout=timeout,
+        )
         self.url = url.rstrip("/")
         """The server's base URL."""
         self.api: ApiVersion = api

@@ -80,6 +80,25 @@ class WriteResult:
         return WriteResult(self.written + other.written, self.dropped + other.dropped)
 
 
+class SettingsError(ValueError):
+    """Settings a sink cannot work with, found before it connects.
+
+    `reason` is the translation key of the options flow's error (`sink_<reason>`
+    in `strings.json`), `field` the form field at fault (None: the form as a
+    whole), `placeholders` fill the translated text. The message (English, for
+    logs) never contains secrets.
+    """
+
+    def __init__(
+        self, reason: str, message: str, field: str | None = None, **placeholders: str
+    ) -> None:
+        """A setting that cannot work, and why."""
+        super().__init__(message)
+        self.reason = reason
+        self.field = field
+        self.placeholders = placeholders
+
+
 class SinkError(Exception):
     """A write or check failed. `retryable` says whether trying again can help.
 

@@ -127,6 +127,7 @@ from botocore.httpsession import (  # type: ignore[import-untyped]
 
 from .models import (
     Sample,
+    SettingsError,
     SinkAuthError,
     SinkError,
     SinkNotFoundError,
@@ -237,8 +238,10 @@ class TimestreamSink:
         secret_access_key = secret_access_key or None
         endpoint_url = endpoint_url or None
         if (access_key_id is None) != (secret_access_key is None):
-            raise ValueError(
-                "give both access_key_id and secret_access_key, or neither"
+            raise SettingsError(
+                "key_pair",
+                "give both access_key_id and secret_access_key, or neither",
+                "access_key_id" if access_key_id is None else "secret_access_key",
             )
         self.region = region
         self.database = database
@@ -690,8 +693,12 @@ def _whole(name: str, value: float, valid: range) -> int:
     except (TypeError, ValueError, OverflowError):
         number = None
     if number is None or number != value or number not in valid:
-        raise ValueError(
-            f"{name} must be a whole number within {valid[0]}..{valid[-1]}"
+        raise SettingsError(
+            "retention_range",
+            f"{name} must be a whole number within {valid[0]}..{valid[-1]}",
+            name,
+            min=str(valid[0]),
+            max=str(valid[-1]),
         )
     return number
 
