@@ -93,11 +93,18 @@ function wsCommand(page, accessToken, message) {
   const charts = await wsCommand(page, tokens.access_token, {
     type: 'lovelace/config/save',
     config: { views: [{ title: 'Home', cards: [
-      { type: 'picture-entity', entity: 'image.villa_solsidan_usage_chart' },
-      { type: 'picture-entity', entity: 'image.sjovagen_7_usage_chart' },
+      { type: 'picture-entity', entity: 'image.villa_solsidan_usage_chart', show_state: false },
+      { type: 'picture-entity', entity: 'image.sjovagen_7_usage_chart', show_state: false },
     ] }] },
   });
   console.log(`screenshots: lovelace/config/save: ${charts.success ? 'ok' : JSON.stringify(charts.error)}`);
+  // The charts are drawn again once the history import (a year) has landed.
+  const chartState = async (entity) => (await (await fetch(`${base}/api/states/${entity}`,
+    { headers: { Authorization: `Bearer ${tokens.access_token}` } })).json()).state;
+  const first = await chartState('image.sjovagen_7_usage_chart');
+  for (let i = 0; i < 90 && (await chartState('image.sjovagen_7_usage_chart')) === first; i += 1) {
+    await page.waitForTimeout(2000);
+  }
   await page.goto(`${base}/lovelace/0`);
   await page.waitForTimeout(8000);
   await shot('07-charts');
@@ -133,12 +140,35 @@ function wsCommand(page, accessToken, message) {
     number_energy_price_export: null,
     cost_adjustment_day: 0,
   });
-  const prefs = await wsCommand(page, tokens.access_token, {
+  const legacy = (home, production) => ({
+    type: 'grid',
+    flow_from: [{
+      stat_energy_from: stat(home, 'consumption'),
+      stat_cost: stat(home, 'cost'),
+      entity_energy_price: null,
+      number_energy_price: null,
+    }],
+    flow_to: production ? [{
+      stat_energy_to: stat(home, 'production'),
+      stat_compensation: stat(home, 'profit'),
+      entity_energy_price: null,
+      number_energy_price: null,
+    }] : [],
+    cost_adjustment_day: 0,
+  });
+  // The unified grid source of HA 2026.x; flow_from/flow_to lists before.
+  let prefs = await wsCommand(page, tokens.access_token, {
     type: 'energy/save_prefs',
-    // The unified grid source of HA 2026.x (flow_from/flow_to lists before).
     energy_sources: [grid(villa, true), grid(cabin, false)],
     device_consumption: [],
   });
+  if (!prefs.success) {
+    prefs = await wsCommand(page, tokens.access_token, {
+      type: 'energy/save_prefs',
+      energy_sources: [legacy(villa, true), legacy(cabin, false)],
+      device_consumption: [],
+    });
+  }
   console.log(`screenshots: energy/save_prefs: ${prefs.success ? 'ok' : JSON.stringify(prefs.error)}`);
   await page.goto(`${base}/energy`);
   await page.waitForTimeout(8000);

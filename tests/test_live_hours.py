@@ -44,13 +44,9 @@ def test_the_next_hours_first_reading_tells_the_hour_and_its_cost() -> None:
             _reading(11, 5, 5.5, 0.2, 11.6),
         ]
     )
-    assert done == [
-        CompletedHour(
-            datetime(2026, 11, 28, 10, tzinfo=UTC),
-            pytest.approx(1.5),
-            pytest.approx(3.0),
-        )
-    ]
+    (hour,) = done
+    assert hour.start == datetime(2026, 11, 28, 10, tzinfo=UTC)
+    assert (hour.energy, hour.money) == pytest.approx((1.5, 3.0))
 
 
 def test_no_price_without_money_or_without_energy_between_two_readings() -> None:
