@@ -93,8 +93,8 @@ function wsCommand(page, accessToken, message) {
   const charts = await wsCommand(page, tokens.access_token, {
     type: 'lovelace/config/save',
     config: { views: [{ title: 'Home', cards: [
-      { type: 'picture-entity', entity: 'image.villa_solsidan_usage_chart', show_state: false },
-      { type: 'picture-entity', entity: 'image.sjovagen_7_usage_chart', show_state: false },
+      { type: 'picture-entity', entity: 'image.villa_solsidan_usage_chart', show_state: false, show_name: false },
+      { type: 'picture-entity', entity: 'image.sjovagen_7_usage_chart', show_state: false, show_name: false },
     ] }] },
   });
   console.log(`screenshots: lovelace/config/save: ${charts.success ? 'ok' : JSON.stringify(charts.error)}`);
@@ -140,22 +140,23 @@ function wsCommand(page, accessToken, message) {
     number_energy_price_export: null,
     cost_adjustment_day: 0,
   });
-  const legacy = (home, production) => ({
+  // Before 2026.x: one grid source with a list of flows each way.
+  const legacy = {
     type: 'grid',
-    flow_from: [{
+    flow_from: [villa, cabin].map((home) => ({
       stat_energy_from: stat(home, 'consumption'),
       stat_cost: stat(home, 'cost'),
       entity_energy_price: null,
       number_energy_price: null,
-    }],
-    flow_to: production ? [{
-      stat_energy_to: stat(home, 'production'),
-      stat_compensation: stat(home, 'profit'),
+    })),
+    flow_to: [{
+      stat_energy_to: stat(villa, 'production'),
+      stat_compensation: stat(villa, 'profit'),
       entity_energy_price: null,
       number_energy_price: null,
-    }] : [],
+    }],
     cost_adjustment_day: 0,
-  });
+  };
   // The unified grid source of HA 2026.x; flow_from/flow_to lists before.
   let prefs = await wsCommand(page, tokens.access_token, {
     type: 'energy/save_prefs',
@@ -165,7 +166,7 @@ function wsCommand(page, accessToken, message) {
   if (!prefs.success) {
     prefs = await wsCommand(page, tokens.access_token, {
       type: 'energy/save_prefs',
-      energy_sources: [legacy(villa, true), legacy(cabin, false)],
+      energy_sources: [legacy],
       device_consumption: [],
     });
   }
