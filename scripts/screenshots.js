@@ -98,13 +98,20 @@ function wsCommand(page, accessToken, message) {
     ] }] },
   });
   console.log(`screenshots: lovelace/config/save: ${charts.success ? 'ok' : JSON.stringify(charts.error)}`);
-  // The charts are drawn again once the history import (a year) has landed.
-  const chartState = async (entity) => (await (await fetch(`${base}/api/states/${entity}`,
-    { headers: { Authorization: `Bearer ${tokens.access_token}` } })).json()).state;
-  const first = await chartState('image.sjovagen_7_usage_chart');
-  for (let i = 0; i < 90 && (await chartState('image.sjovagen_7_usage_chart')) === first; i += 1) {
-    await page.waitForTimeout(2000);
-  }
+  // The charts show the imported year once it has landed: wait for the
+  // cabin's monthly statistics (its import comes last) to reach back a year.
+  const months = async () => {
+    const reply = await wsCommand(page, tokens.access_token, {
+      type: 'recorder/statistics_during_period',
+      start_time: new Date(Date.now() - 400 * 86400e3).toISOString(),
+      statistic_ids: ['powertracker:68e6938b_91a6_4199_a0d4_f24c22be87bb_consumption'],
+      period: 'month',
+      types: ['change'],
+    });
+    return Object.values(reply.result || {})[0]?.length || 0;
+  };
+  for (let i = 0; i < 90 && (await months()) < 12; i += 1) await page.waitForTimeout(2000);
+  await page.waitForTimeout(5000);
   await page.goto(`${base}/lovelace/0`);
   await page.waitForTimeout(8000);
   await shot('07-charts');

@@ -48,7 +48,16 @@ class _RedactToken(logging.Filter):
         return True
 
 
-logging.getLogger("gql.transport.common.base").addFilter(_RedactToken())
+_REDACT_TOKEN = _RedactToken()
+
+
+def _redact_gql_debug_log() -> None:
+    """Put the filter on gql's transport logger, once, when a connection is
+    about to log (not at import: importing the client changes nothing global)."""
+    gql_log = logging.getLogger("gql.transport.common.base")
+    if _REDACT_TOKEN not in gql_log.filters:
+        gql_log.addFilter(_REDACT_TOKEN)
+
 
 SUBPROTOCOL: Final = "graphql-transport-ws"
 CLOSE_INVALID_TOKEN: Final = 4403
@@ -140,6 +149,7 @@ async def live_snapshot(
     timeout: float,
 ) -> LiveSnapshot:
     """Take one measurement per home on one connection, within `timeout` seconds."""
+    _redact_gql_debug_log()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     adapter = _Adapter(url=url, headers={"User-Agent": user_agent}, session=session)
