@@ -89,9 +89,15 @@ function wsCommand(page, accessToken, message) {
   await page.getByText('Villa Solsidan').first().click({ timeout: 30000 });
   await page.waitForTimeout(5000);
   await shot('06-device-villa');
-  // A dashboard with both homes' usage charts, as a user would make it.
+  // A dashboard of its own with both homes' usage charts, as a user would make it
+  // (the default one is a generated overview in 2026.x).
+  await wsCommand(page, tokens.access_token, {
+    type: 'lovelace/dashboards/create', url_path: 'power-charts', title: 'Charts',
+    icon: 'mdi:chart-bar', mode: 'storage', require_admin: false, show_in_sidebar: true,
+  });
   const charts = await wsCommand(page, tokens.access_token, {
     type: 'lovelace/config/save',
+    url_path: 'power-charts',
     config: { views: [{ title: 'Home', cards: [
       { type: 'picture-entity', entity: 'image.villa_solsidan_usage_chart', show_state: false, show_name: false },
       { type: 'picture-entity', entity: 'image.sjovagen_7_usage_chart', show_state: false, show_name: false },
@@ -112,19 +118,19 @@ function wsCommand(page, accessToken, message) {
   };
   for (let i = 0; i < 90 && (await months()) < 12; i += 1) await page.waitForTimeout(2000);
   await page.waitForTimeout(5000);
-  await page.goto(`${base}/lovelace/0`);
+  await page.goto(`${base}/power-charts/0`);
   await page.waitForTimeout(8000);
   await shot('07-charts');
 
   // The Energy dashboard's consumption picker: what the README says to pick.
   await page.goto(`${base}/config/energy`);
   try {
-    await page.getByRole('button', { name: /add consumption/i }).first().click({ timeout: 20000 });
+    await page.getByRole('button', { name: /add (consumption|grid)/i }).first().click({ timeout: 20000 });
     await page.waitForTimeout(2000);
     const picker = page.locator('ha-statistic-picker').first();
     await picker.click({ timeout: 10000 });
-    await page.keyboard.type('Villa');
-    await page.waitForTimeout(2000);
+    await page.waitForTimeout(3000); // the list of every energy statistic
+
     await shot('08-energy-picker');
     await page.keyboard.press('Escape');
     await page.keyboard.press('Escape');
@@ -181,14 +187,20 @@ function wsCommand(page, accessToken, message) {
   await page.goto(`${base}/energy`);
   await page.waitForTimeout(8000);
   await shot('09-energy-today');
-  for (const period of ['Year', 'Month']) {
-    try {
-      await page.getByRole('button', { name: new RegExp(`^${period}$`, 'i') }).first().click({ timeout: 10000 });
-      await page.waitForTimeout(6000);
-      await shot(`10-energy-${period.toLowerCase()}`);
-    } catch (err) {
-      console.log(`screenshots: energy ${period} not reached: ${err.message.split('\n')[0]}`);
+  // A year: the toggle buttons of 2025.x, or the date picker's preset in 2026.x.
+  try {
+    const year = page.getByRole('button', { name: /^year$/i });
+    if (await year.count()) {
+      await year.first().click({ timeout: 10000 });
+    } else {
+      const today = new Date().toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
+      await page.getByText(today, { exact: true }).first().click({ timeout: 10000 });
+      await page.getByText(/this year/i).first().click({ timeout: 10000 });
     }
+    await page.waitForTimeout(8000);
+    await shot('10-energy-year');
+  } catch (err) {
+    console.log(`screenshots: energy year not reached: ${err.message.split('\n')[0]}`);
   }
   await browser.close();
 })().catch((err) => { console.error(err); process.exit(1); });

@@ -29,7 +29,7 @@ from custom_components.powertracker.const import (
 )
 from custom_components.powertracker.entity import device_home_id
 from tests.conftest import SIM_NOW
-from tests.simulator import HOMES, TibberSimulator
+from tibber_simulator import HOMES, TibberSimulator
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.powertracker.statistics import statistic_id
 from tests.integration.conftest import Clock, SetupEntry
-from tests.simulator import HOMES, TibberSimulator
+from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 HOUR = timedelta(hours=1)

@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.integration.conftest import Clock
-from tests.simulator import HOMES, TibberSimulator
+from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 TOTAL = "sensor.villa_solsidan_energy_consumption"

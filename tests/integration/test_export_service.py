@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from custom_components.powertracker.const import DOMAIN
 from tests.integration.conftest import home_device
-from tests.simulator import HOMES
+from tibber_simulator import HOMES
 
 VILLA, _ = HOMES
 

@@ -33,7 +33,7 @@ from custom_components.powertracker.export import source
 from custom_components.powertracker.statistics import statistic_id
 from tests.integration.conftest import Clock, SetupEntry
 from tests.integration.export_http import URL, export_rows
-from tests.simulator import HOMES, TibberSimulator
+from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, _ = HOMES
 HOUR = timedelta(hours=1)

@@ -20,7 +20,7 @@ from custom_components.powertracker.const import CONF_BACKFILL_DAYS
 from tests.export.queries import queries
 from tests.integration.conftest import Clock, SetupEntry
 from tests.integration.export_http import URL, csv_rows, export_rows
-from tests.simulator import HOMES, TibberSimulator
+from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 

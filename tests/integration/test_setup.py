@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker.const import CONF_HOMES, CONF_OFFERED_HOMES, DOMAIN
 from tests.integration.conftest import Clock, home_device
-from tests.simulator import HOMES, TibberSimulator
+from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 

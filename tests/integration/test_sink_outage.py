@@ -26,7 +26,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.powertracker.const import CONF_SINK, DOMAIN, ENV_API_URL
 from custom_components.powertracker.forwarder import samples_of, sink_issue_id
 from tests.integration.conftest import Clock, SetupEntry
-from tests.simulator import HOMES, TibberSimulator
+from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 POLL = timedelta(minutes=5)

@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from tests.integration.conftest import Clock, SetupEntry
-from tests.simulator import TibberSimulator
+from tibber_simulator import TibberSimulator
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

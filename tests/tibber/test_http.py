@@ -20,7 +20,7 @@ from custom_components.powertracker.tibber import (
     TibberServerError,
 )
 from tests.conftest import SIM_NOW, USER_AGENT, ManualClock
-from tests.simulator import HOMES, TibberSimulator
+from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 

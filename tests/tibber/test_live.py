@@ -22,7 +22,7 @@ from custom_components.powertracker.tibber import (
 )
 from custom_components.powertracker.tibber.models import camel_case
 from tests.conftest import SIM_NOW, USER_AGENT, ManualClock
-from tests.simulator import HOMES, TibberSimulator
+from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 QUIET = replace(VILLA, id="quiet", nickname="Quiet")
