@@ -21,7 +21,7 @@ from .api import create_client
 from .chart import Charts
 from .compat import RELOADS_ON_OPTIONS, remove_entry_device
 from .const import CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, DOMAIN
-from .coordinator import PowertrackerCoordinator, issue_id
+from .coordinator import PowertrackerCoordinator, connections_issue_id
 from .data import HomeState, PowertrackerConfigEntry, RuntimeData
 from .entity import device_home_id
 from .export.service import async_register_services
@@ -60,7 +60,6 @@ async def async_setup_entry(
     )
     await statistics.async_load()
     entry.runtime_data = RuntimeData(
-        client=client,
         coordinator=coordinator,
         options=dict(entry.options),
         statistics=statistics,
@@ -142,7 +141,7 @@ async def async_remove_entry(
     await store(hass, entry.entry_id).async_remove()
     await outbox_store(hass, entry.entry_id).async_remove()
     await span_store(hass, entry.entry_id).async_remove()
-    ir.async_delete_issue(hass, DOMAIN, issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, connections_issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, sink_issue_id(entry.entry_id))
 
 

@@ -122,7 +122,9 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         except (TibberConnectionError, TibberServerError):
             errors["base"] = "cannot_connect"
-        except TibberError:
+        except TibberError as err:
+            # An answer the client could not place (a schema change, say).
+            _LOGGER.warning("Unexpected answer from Tibber: %s", err)
             errors["base"] = "unknown"
         return None
 

@@ -37,7 +37,7 @@ from .totals import EnergyTotals
 _LOGGER = logging.getLogger(__name__)
 
 
-def issue_id(entry_id: str) -> str:
+def connections_issue_id(entry_id: str) -> str:
     """Repair issue of an entry when another client holds the connections."""
     return f"{ISSUE_TOO_MANY_CONNECTIONS}_{entry_id}"
 
@@ -151,7 +151,9 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 for home in self.homes.values()
             }
             await self._refresh_last_hours()
-        ir.async_delete_issue(self.hass, DOMAIN, issue_id(self.config_entry.entry_id))
+        ir.async_delete_issue(
+            self.hass, DOMAIN, connections_issue_id(self.config_entry.entry_id)
+        )
         await self.totals.async_save()
         states = {
             home.id: HomeState(
@@ -185,7 +187,7 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
-                issue_id(self.config_entry.entry_id),
+                connections_issue_id(self.config_entry.entry_id),
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key=ISSUE_TOO_MANY_CONNECTIONS,

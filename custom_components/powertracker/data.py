@@ -10,7 +10,7 @@ from homeassistant.config_entries import ConfigEntry
 
 from .chart import Charts
 from .live_hours import CompletedHour
-from .tibber import EnergyHour, Home, LiveMeasurement, TibberClient
+from .tibber import EnergyHour, Home, LiveMeasurement
 
 if TYPE_CHECKING:
     from .coordinator import PowertrackerCoordinator
@@ -41,7 +41,6 @@ class HomeState:
 class RuntimeData:
     """What a loaded entry holds."""
 
-    client: TibberClient
     coordinator: PowertrackerCoordinator
     options: dict[str, Any]
     """The options the entry was set up with (a change reloads it)."""

@@ -19,7 +19,7 @@ from functools import partial
 
 from homeassistant.components.image import ImageEntity
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .chart import ChartPeriod, chart_range, chart_title
@@ -42,7 +42,7 @@ CHART_FONT = 15.0
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PowertrackerConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One chart per home."""
     coordinator = entry.runtime_data.coordinator

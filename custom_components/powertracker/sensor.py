@@ -20,7 +20,7 @@ from homeassistant.const import (
     UnitOfPower,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import PowertrackerCoordinator
@@ -219,7 +219,7 @@ def _produces(state: HomeState | None) -> bool:
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: PowertrackerConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Sensors for every selected home."""
     coordinator = entry.runtime_data.coordinator

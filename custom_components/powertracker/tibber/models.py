@@ -173,7 +173,3 @@ class LiveSnapshot:
     measurements: dict[str, LiveMeasurement]
     errors: dict[str, str]
     """Homes whose subscription failed, with Tibber's reason."""
-
-    def missing(self, home_ids: list[str] | tuple[str, ...]) -> set[str]:
-        """Requested homes without a measurement (silent or failed)."""
-        return set(home_ids) - self.measurements.keys()
