@@ -65,19 +65,23 @@ def test_no_price_without_money_or_without_energy_between_two_readings() -> None
     ] == CompletedHour(datetime(2026, 11, 28, 10, tzinfo=UTC), 0.0, None)
 
 
-def test_a_gap_a_repeat_and_an_older_reading_tell_nothing() -> None:
+def test_a_repeat_and_an_older_reading_are_ignored() -> None:
     first = _reading(10, 5, 4.0, 0.1, 1.0)
-    assert (
-        _feed(
-            [
-                first,
-                first,
-                _reading(9, 59, 3.9, 0.9, 0.9),
-                _reading(12, 5, 7.0, 0.1, 3.0),
-            ]
-        )
-        == []
-    )
+    older = _reading(9, 59, 3.9, 0.9, 0.9)
+    (hour,) = _feed([first, first, older, _reading(11, 5, 5.5, 0.2, 3.0)])
+    assert hour.start == datetime(2026, 11, 28, 10, tzinfo=UTC)
+    assert hour.energy == pytest.approx(1.5)
+
+
+def test_a_gap_tells_nothing() -> None:
+    assert _feed([_reading(10, 5, 4.0, 0.1, 1.0), _reading(12, 5, 7.0, 0.1, 3.0)]) == []
+
+
+def test_a_reading_of_the_new_hour_not_reset_yet_tells_nothing() -> None:
+    """11:00:05 still carries hour 10's value since the hour began (1.4 kWh):
+    the hour would come out at 0, less than it had already seen."""
+    stale = Reading(datetime(2026, 11, 28, 11, 0, 5, tzinfo=UTC), DAY, 5.4, 1.4, 2.0)
+    assert _feed([_reading(10, 55, 4.0, 1.4, 1.0), stale]) == []
 
 
 def test_the_last_hour_of_a_day_is_extrapolated_if_seen_long_enough() -> None:
@@ -95,9 +99,13 @@ def test_the_last_hour_of_a_day_is_extrapolated_if_seen_long_enough() -> None:
     (hour,) = midnight(55)
     assert hour.start == datetime(2026, 11, 28, 22, tzinfo=UTC)
     assert hour.energy == pytest.approx(0.5)
+    # 1.0 of money over the 0.4483 kWh between the hour's two readings.
+    assert hour.money == pytest.approx(0.5 / (0.5 * 55 / 60 - 0.01))
     assert midnight(45) == []
 
 
-def test_a_correction_downwards_never_makes_an_hour_negative() -> None:
-    done = _feed([_reading(10, 5, 4.0, 0.1, 1.0), _reading(11, 5, 3.8, 0.1, 1.1)])
+def test_a_small_correction_downwards_never_makes_an_hour_negative() -> None:
+    """Tibber's rounding may put the next hour's start a hair below the last
+    reading's: the hour is 0, never negative."""
+    done = _feed([_reading(10, 5, 4.0, 0.0, 1.0), _reading(11, 5, 3.9995, 0.1, 1.1)])
     assert done[0].energy == 0.0

@@ -13,7 +13,9 @@ between two measurements of the hour. Production and reward likewise.
 
 At local midnight the daily values restart, so the last hour of the day is
 extrapolated from its last measurement (if it saw at least 50 minutes of the
-hour); an hour after a gap in the measurements is left out. Either way
+hour); an hour after a gap in the measurements is left out, and so is an
+hour that would come out smaller than its last reading had already seen (a
+measurement of the new hour whose hourly value was not reset yet). Either way
 Tibber's own value replaces it once published. The hours are local clock
 hours, which are UTC hours in every zone Tibber serves.
 
@@ -27,6 +29,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Self
 
 HOUR = timedelta(hours=1)
+SLACK = 1e-3
+"""kWh by which Tibber's rounding and drift may make an hour look smaller."""
 MIN_SEEN_AT_MIDNIGHT = timedelta(minutes=50)
 """How much of the day's last hour a measurement must have seen to extrapolate it."""
 
@@ -135,7 +139,10 @@ def _energy(mark: HourMark, reading: Reading) -> float | None:
     last = mark.last
     if reading.day == last.day:
         # kWh from midnight to the start of each reading's hour.
-        return max(0.0, (reading.daily - reading.within) - (last.daily - last.within))
+        energy = (reading.daily - reading.within) - (last.daily - last.within)
+        if energy < last.within - SLACK:
+            return None  # less than the hour had seen: a reading not reset yet
+        return max(0.0, energy)
     seen = last.timestamp - mark.hour
     if seen < MIN_SEEN_AT_MIDNIGHT:
         return None

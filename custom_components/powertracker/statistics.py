@@ -17,13 +17,18 @@ and today, so one pick in the Energy dashboard shows both:
   Such rows only extend a statistic that the import has begun, so a failed
   first import cannot stand in for the span.
 
-Every write goes through one lock and waits for the recorder to commit what
-was queued before it, so an import and a live row never chain their sums on
-stale rows. An import rewrites its window: Tibber's value where Tibber has
-one, the row already there otherwise, and the running sums from the row
-before the window on. So the live rows are replaced by Tibber's corrected
-values, and a corrected hour changes its own state and the sums after it;
-no hour is counted twice, and none is lost at a seam.
+Every write goes through one lock, and every read first waits until the
+recorder has committed what was queued before it (a task of Powertracker's
+own in the recorder's queue), so an import and a live row never chain their
+sums on stale rows. The window of an import reaches back to the newest hour
+Tibber itself published (kept in the `.history` store), so hours Tibber
+publishes days late still replace the live ones.
+
+An import rewrites its window: Tibber's value where Tibber has one, the row
+already there otherwise, and the running sums from the row before the window
+on. So the live rows are replaced by Tibber's corrected values, and a
+corrected hour changes its own state and the sums after it; no hour is
+counted twice, and none is lost at a seam.
 """
 
 from __future__ import annotations
@@ -31,16 +36,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
+from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.models import StatisticData
 from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
     get_last_statistics,
     statistics_during_period,
 )
+from homeassistant.components.recorder.tasks import RecorderTask
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
@@ -58,6 +66,8 @@ _LOGGER = logging.getLogger(__name__)
 
 TRAILING_WINDOW = timedelta(hours=48)
 """Hours re-imported every hour: Tibber corrects recent hours after the fact."""
+BARRIER_TIMEOUT = 60.0
+"""Seconds to wait for the recorder to commit earlier writes before reading."""
 
 
 def statistic_id(home_id: str, kind: str) -> str:
@@ -104,6 +114,10 @@ class HourlyStatistics(HomeListeners):
         self._lock = asyncio.Lock()
         self._imported_days: int | None = None
         """The span imported in full so far (None: not recorded)."""
+        self._published: dict[str, datetime] = {}
+        """The newest hour Tibber's history gave, per energy statistic: the
+        window reaches back to it, however old (the live rows are newer)."""
+        self._saved: dict[str, Any] | None = None
         self._spanned: set[str] = set()
         """Statistics imported in full since setup."""
         self._added: dict[tuple[str, str], datetime] = {}
@@ -114,7 +128,12 @@ class HourlyStatistics(HomeListeners):
     async def async_load(self) -> None:
         """Learn the span imported so far."""
         stored = await self._store.async_load()
+        self._saved = stored
         self._imported_days = stored["days"] if stored else None
+        self._published = {
+            stat_id: datetime.fromisoformat(start)
+            for stat_id, start in (stored or {}).get("published", {}).items()
+        }
 
     async def async_import(self) -> None:
         """Import what is missing or may have been corrected, for every home.
@@ -145,10 +164,15 @@ class HourlyStatistics(HomeListeners):
                     )
         await self._notify()
         # A lowered option keeps the record: the longer span's rows stay.
-        days = max(self._days, self._imported_days or 0)
-        if complete and self._imported_days != days:
-            self._imported_days = days
-            await self._store.async_save({"days": days})
+        if complete:
+            self._imported_days = max(self._days, self._imported_days or 0)
+        record = {
+            "days": self._imported_days,
+            "published": {k: v.isoformat() for k, v in self._published.items()},
+        }
+        if record != self._saved:
+            self._saved = record
+            await self._store.async_save(record)
 
     async def async_add_poll(self, states: dict[str, HomeState]) -> None:
         """Add the hours a poll saw end: told by the live measurements, or
@@ -173,7 +197,7 @@ class HourlyStatistics(HomeListeners):
     async def _notify(self) -> None:
         """Tell the listeners of the homes written, once the rows are committed."""
         if self._changed:
-            await get_instance(self._hass).async_block_till_done()
+            await _written(self._hass)
             changed, self._changed = self._changed, set()
             self.notify(changed)
 
@@ -186,15 +210,20 @@ class HourlyStatistics(HomeListeners):
         from the newest row. False: the energy statistic does not exist yet.
         """
         async with self._lock:
-            for stat_id, value, unit in (
-                (statistic_id(home.id, kind), hour.energy, UnitOfEnergy.KILO_WATT_HOUR),
-                (statistic_id(home.id, KINDS[kind]), hour.money, currency),
+            for stat_id, value, unit, energy in (
+                (
+                    statistic_id(home.id, kind),
+                    hour.energy,
+                    UnitOfEnergy.KILO_WATT_HOUR,
+                    True,
+                ),
+                (statistic_id(home.id, KINDS[kind]), hour.money, currency, False),
             ):
                 if value is None or unit is None:
                     continue
                 last = await self._last_row(stat_id)
                 if last is None:
-                    if unit == UnitOfEnergy.KILO_WATT_HOUR:
+                    if energy:
                         return False
                     continue
                 if last[0] < hour.start:
@@ -207,7 +236,9 @@ class HourlyStatistics(HomeListeners):
         now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
         energy_id = statistic_id(home.id, kind)
         last = await self._last_row(energy_id)
-        last_start = last[0] if last else None
+        # Live rows are newer than what Tibber has published: reach back to
+        # Tibber's newest hour (entries from before it was kept: the last row).
+        last_start = self._published.get(energy_id) or (last[0] if last else None)
         # The configured span (at least the window) once per statistic: at
         # first, when the span grew, and when a statistic still empty (a home
         # that never produced) sees its first data, which may reach further
@@ -224,6 +255,7 @@ class HourlyStatistics(HomeListeners):
             and not any(node.energy for node in nodes)
         ):
             return  # nothing yet, or a home that never produced
+        self._published[energy_id] = max(dt_util.as_utc(node.start) for node in nodes)
         window = dt_util.as_utc(nodes[0].start)
         currency = next((node.currency for node in nodes if node.currency), None)
         for stat_id, unit, values in (
@@ -298,8 +330,7 @@ class HourlyStatistics(HomeListeners):
 
     async def _last_row(self, stat_id: str) -> tuple[datetime, float] | None:
         """The start and sum of the newest row (after the writes queued before)."""
-        recorder = get_instance(self._hass)
-        await recorder.async_block_till_done()
+        recorder = await _written(self._hass)
         last = await recorder.async_add_executor_job(
             get_last_statistics, self._hass, 1, stat_id, True, {"sum"}
         )
@@ -313,8 +344,7 @@ class HourlyStatistics(HomeListeners):
     ) -> tuple[float, dict[datetime, float]]:
         """The sum of the last row before `start` (0 if none in a week), and the
         states of the rows from `start` on."""
-        recorder = get_instance(self._hass)
-        await recorder.async_block_till_done()
+        recorder = await _written(self._hass)
         rows = await recorder.async_add_executor_job(
             statistics_during_period,
             self._hass,
@@ -334,3 +364,36 @@ class HourlyStatistics(HomeListeners):
             elif (state := row.get("state")) is not None:
                 kept[row_start] = float(state)
         return base, kept
+
+
+@dataclass(slots=True)
+class _Barrier(RecorderTask):
+    """Resolves its future once the recorder has run every task queued before it.
+
+    The recorder takes a task off its queue before running it, so an empty
+    queue (what `Recorder.async_block_till_done` looks at) does not mean that
+    an import of statistics is committed; a task of our own, run in turn, does.
+    """
+
+    future: asyncio.Future[None]
+
+    def run(self, instance: Recorder) -> None:
+        """Wake the waiter on the event loop."""
+        instance.hass.loop.call_soon_threadsafe(self._done)
+
+    def _done(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
+
+
+async def _written(hass: HomeAssistant) -> Recorder:
+    """The recorder, once the writes queued before have been committed."""
+    recorder = get_instance(hass)
+    future: asyncio.Future[None] = hass.loop.create_future()
+    recorder.queue_task(_Barrier(future))
+    try:
+        async with asyncio.timeout(BARRIER_TIMEOUT):
+            await future
+    except TimeoutError:
+        _LOGGER.debug("The recorder is slow to commit; reading what it has")
+    return recorder

@@ -205,3 +205,31 @@ async def test_an_hour_that_ends_during_a_restart_is_told_after_it(
         assert row["state"] == pytest.approx(
             tibber_sim.energy(VILLA.id, start, start + HOUR), abs=1e-5
         ), start
+
+
+async def test_hours_tibber_publishes_days_late_still_replace_the_live_ones(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    setup_entry: SetupEntry,
+) -> None:
+    """Tibber's history lags 3 days (the live data flows); then it catches up,
+    with a correction of an hour told live 3 days before."""
+    clock.now = datetime(2026, 11, 28, 9, 25, 3, tzinfo=UTC)
+    await setup_entry()
+    tibber_sim.history_delay = timedelta(days=3)
+    for _ in range(4 * 24):  # hourly steps: a poll and an import each
+        await clock.advance(hass, HOUR)
+    corrected = datetime(2026, 11, 29, 10, tzinfo=UTC)  # 3.5 days ago, told live
+    tibber_sim.corrections[(VILLA.id, corrected)] = 0.4
+    tibber_sim.history_delay = timedelta(minutes=20)
+    await clock.advance(hass, HOUR)
+
+    rows = await _rows(hass, VILLA.id, "consumption", corrected - timedelta(days=1))
+    _assert_chained(rows)
+    for row in rows:
+        start = _start(row)
+        extra = 0.4 if start == corrected else 0.0
+        assert row["state"] == pytest.approx(
+            tibber_sim.energy(VILLA.id, start, start + HOUR) + extra, abs=1e-5
+        ), start

@@ -290,6 +290,11 @@ async def test_influxdb_unreachable_and_impossible_settings(
 
     result = await submit(hass, result, influx_input(influxdb, url="ftp://127.0.0.1"))
     assert result["errors"] == {"url": "sink_url_invalid"}
+    # A port out of range: yarl raises while parsing; still the same sentence.
+    result = await submit(
+        hass, result, influx_input(influxdb, url="http://127.0.0.1:99999")
+    )
+    assert result["errors"] == {"url": "sink_url_invalid"}
 
     assert result["type"] is FlowResultType.FORM
     assert loaded_entry.options == before

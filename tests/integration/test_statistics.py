@@ -160,9 +160,7 @@ async def test_a_longer_span_is_imported_in_full_once(
     this_hour = clock.now.replace(minute=0, second=0, microsecond=0)
     assert _start(rows[0]) == this_hour - timedelta(days=45)
     _assert_true_hours_summed_from_zero(tibber_sim, rows)
-    assert hass_storage[f"powertracker.{entry.entry_id}.history"]["data"] == {
-        "days": 45
-    }
+    assert hass_storage[f"powertracker.{entry.entry_id}.history"]["data"]["days"] == 45
     requests = len(tibber_sim.http_requests)
     await clock.advance(hass, timedelta(hours=1))  # back to the trailing window
     assert len(await _rows(hass, VILLA_CONSUMPTION)) == 45 * 24 + 1

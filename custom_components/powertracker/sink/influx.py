@@ -244,8 +244,13 @@ def _check_settings(
         raise SettingsError(
             "api_invalid", f"api must be one of {', '.join(API_VERSIONS)}", "api"
         )
-    parsed = URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    try:
+        parsed = URL(url)
+        valid = parsed.scheme in ("http", "https") and bool(parsed.host)
+        parsed.port  # noqa: B018 - an out-of-range port raises here
+    except ValueError:
+        valid = False
+    if not valid:
         raise SettingsError(
             "url_invalid",
             "url must be an http:// or https:// URL with a host",
