@@ -1,4 +1,4 @@
-"""Config flow: token, homes, reauth, reconfigure, and options."""
+"""Config flow: token, homes, reauth and reconfigure (options: `options_flow.py`)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
-    BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -29,20 +24,14 @@ from homeassistant.helpers.selector import (
 )
 
 from .api import create_client
-from .compat import OptionsFlowWithReload, vol
+from .compat import vol
 from .const import (
-    CONF_BACKFILL_DAYS,
     CONF_HOMES,
     CONF_OFFERED_HOMES,
-    CONF_POLL_MINUTES,
-    CONF_SINK,
-    DEFAULT_BACKFILL_DAYS,
-    DEFAULT_POLL_MINUTES,
     DOMAIN,
 )
 from .data import PowertrackerConfigEntry
-from .sink.models import SettingsError, SinkError
-from .sinks import SECRETS, SinkKind, create_sink, sink_settings
+from .options_flow import PowertrackerOptionsFlow
 from .tibber import (
     Account,
     Home,
@@ -56,38 +45,6 @@ from .tibber import (
 _LOGGER = logging.getLogger(__name__)
 
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-PASSWORD_SELECTOR = TOKEN_SELECTOR
-TEXT_SELECTOR = TextSelector()
-URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
-USERNAME_SELECTOR = TextSelector(TextSelectorConfig(autocomplete="username"))
-SINK_KIND_SELECTOR = SelectSelector(
-    SelectSelectorConfig(
-        options=[kind.value for kind in SinkKind], translation_key="sink_kind"
-    )
-)
-INFLUX_API_SELECTOR = SelectSelector(
-    SelectSelectorConfig(options=["v1", "v2", "v3"], translation_key="influx_api")
-)
-
-SECTION_ADVANCED = "advanced"
-"""The collapsed section of the Timestream step (the test-server endpoint)."""
-DEFAULT_AWS_REGION = "eu-west-1"
-# The Timestream sink's own defaults (sink/timestream.py imports botocore,
-# which the config flow does not need until a Timestream sink is checked).
-DEFAULT_MEMORY_RETENTION_HOURS = 48
-DEFAULT_MAGNETIC_RETENTION_DAYS = 730
-
-
-def _box(low: int, high: int, unit: str) -> NumberSelector:
-    return NumberSelector(
-        NumberSelectorConfig(
-            min=low,
-            max=high,
-            step=1,
-            mode=NumberSelectorMode.BOX,
-            unit_of_measurement=unit,
-        )
-    )
 
 
 def _home_label(home: Home) -> str:
@@ -258,227 +215,5 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: PowertrackerConfigEntry) -> OptionsFlow:
-        """Poll interval, history span, and the sink."""
+        """Poll interval, history span, and the sink (`options_flow.py`)."""
         return PowertrackerOptionsFlow()
-
-
-class PowertrackerOptionsFlow(OptionsFlowWithReload):
-    """How often to poll, how much history to backfill, and where samples go.
-
-    `init` holds the general options; choosing a sink there leads to that
-    sink's step, and the options are saved only once its settings check out.
-    """
-
-    def __init__(self) -> None:
-        """Start with nothing entered."""
-        self._options: dict[str, Any] = {}
-
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """The general options and the kind of sink."""
-        options = self.config_entry.options
-        if user_input is not None:
-            values = dict(user_input)
-            kind = values.pop(CONF_SINK, None)
-            self._options = {
-                key: int(value) if isinstance(value, float | int) else value
-                for key, value in values.items()
-            }
-            if kind is None:
-                # Not submitted (only possible through the API): keep the sink.
-                if CONF_SINK in options:
-                    self._options[CONF_SINK] = options[CONF_SINK]
-                return self.async_create_entry(data=self._options)
-            if kind == SinkKind.TIMESTREAM:
-                return await self.async_step_timestream()
-            if kind == SinkKind.INFLUXDB:
-                return await self.async_step_influxdb()
-            return self.async_create_entry(
-                data={**self._options, CONF_SINK: {"kind": SinkKind.NONE.value}}
-            )
-        fields: tuple[tuple[str, Any, Any], ...] = (
-            (CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES, _box(1, 60, "min")),
-            (CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, _box(0, 3650, "d")),
-        )
-        schema: dict[Any, Any] = {
-            vol.Required(key, default=options.get(key, default)): selector
-            for key, default, selector in fields
-        }
-        # A suggested value, not a default: the form shows the current kind,
-        # and a submission without the field leaves the sink as it is.
-        schema[_optional(CONF_SINK, str(sink_settings(options)["kind"]))] = (
-            SINK_KIND_SELECTOR
-        )
-        return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))
-
-    async def async_step_influxdb(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """InfluxDB 1.x/2.x/3.x or Timestream for InfluxDB."""
-        stored = self._stored(SinkKind.INFLUXDB)
-        errors: dict[str, str] = {}
-        placeholders = {"error": ""}
-        shown = _without_secrets(stored)
-        if user_input is not None:
-            settings = _cleaned(user_input)
-            _keep_influx_secrets(settings, stored)
-            settings = {"kind": SinkKind.INFLUXDB.value, **settings}
-            if await self._check_sink(settings, errors, placeholders):
-                return self.async_create_entry(
-                    data={**self._options, CONF_SINK: settings}
-                )
-            # What the user typed in this flow, secrets included (stored ones not).
-            shown = dict(user_input)
-        schema = vol.Schema(
-            {
-                vol.Required("url"): URL_SELECTOR,
-                vol.Required("api", default="v2"): INFLUX_API_SELECTOR,
-                vol.Required("database"): TEXT_SELECTOR,
-                vol.Optional("org"): TEXT_SELECTOR,
-                vol.Optional("token"): PASSWORD_SELECTOR,
-                vol.Optional("username"): USERNAME_SELECTOR,
-                vol.Optional("password"): PASSWORD_SELECTOR,
-                vol.Required("verify_ssl", default=True): BooleanSelector(),
-            }
-        )
-        return self.async_show_form(
-            step_id="influxdb",
-            data_schema=self.add_suggested_values_to_schema(schema, shown),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
-
-    async def async_step_timestream(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """AWS Timestream for LiveAnalytics."""
-        stored = self._stored(SinkKind.TIMESTREAM)
-        errors: dict[str, str] = {}
-        placeholders = {"error": ""}
-        shown = _without_secrets(stored)
-        if "endpoint_url" in shown:
-            shown[SECTION_ADVANCED] = {"endpoint_url": shown.pop("endpoint_url")}
-        if user_input is not None:
-            values = dict(user_input)
-            values.update(values.pop(SECTION_ADVANCED, None) or {})
-            settings = _cleaned(values)
-            given = {"access_key_id", "secret_access_key"} & settings.keys()
-            if not given and "access_key_id" in stored:
-                # Both empty while editing: keep the stored key pair.
-                settings["access_key_id"] = stored["access_key_id"]
-                settings["secret_access_key"] = stored["secret_access_key"]
-            settings = {"kind": SinkKind.TIMESTREAM.value, **settings}
-            if await self._check_sink(settings, errors, placeholders):
-                return self.async_create_entry(
-                    data={**self._options, CONF_SINK: settings}
-                )
-            shown = dict(user_input)
-        schema = vol.Schema(
-            {
-                vol.Required("region", default=DEFAULT_AWS_REGION): TEXT_SELECTOR,
-                vol.Required("database"): TEXT_SELECTOR,
-                vol.Required("table"): TEXT_SELECTOR,
-                vol.Optional("access_key_id"): TEXT_SELECTOR,
-                vol.Optional("secret_access_key"): PASSWORD_SELECTOR,
-                vol.Required("create", default=True): BooleanSelector(),
-                vol.Required(
-                    "memory_retention_hours", default=DEFAULT_MEMORY_RETENTION_HOURS
-                ): _box(1, 8766, "h"),
-                vol.Required(
-                    "magnetic_retention_days", default=DEFAULT_MAGNETIC_RETENTION_DAYS
-                ): _box(1, 73000, "d"),
-                vol.Required("magnetic_writes", default=True): BooleanSelector(),
-                vol.Optional(SECTION_ADVANCED): section(
-                    vol.Schema({vol.Optional("endpoint_url"): URL_SELECTOR}),
-                    {"collapsed": True},
-                ),
-            }
-        )
-        return self.async_show_form(
-            step_id="timestream",
-            data_schema=self.add_suggested_values_to_schema(schema, shown),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
-
-    def _stored(self, kind: SinkKind) -> dict[str, Any]:
-        """The entry's sink settings if they are of `kind`, without the kind."""
-        settings = sink_settings(self.config_entry.options)
-        if settings.pop("kind") != kind:
-            return {}
-        return settings
-
-    async def _check_sink(
-        self,
-        settings: dict[str, Any],
-        errors: dict[str, str],
-        placeholders: dict[str, str],
-    ) -> bool:
-        """Build the sink and let it check its settings; fill `errors` if not."""
-        try:
-            sink = create_sink(self.hass, settings)
-        except SettingsError as err:  # translated whole, at the field at fault
-            errors[err.field or "base"] = f"sink_{err.reason}"
-            placeholders.update(err.placeholders)
-            return False
-        if sink is None:
-            return True
-        try:
-            await sink.validate()
-        except SinkError as err:  # the message names no secret
-            errors["base"] = err.reason
-            placeholders["error"] = str(err)
-        except Exception as err:
-            # Sinks raise SinkError for every failure they know; this is a bug.
-            _LOGGER.exception("Unexpected error checking the %s sink", settings["kind"])
-            errors["base"] = "unknown"
-            placeholders["error"] = type(err).__name__
-        finally:
-            await sink.close()
-        return not errors
-
-
-def _optional(key: str, suggested: Any) -> vol.Optional:
-    """An optional field showing `suggested` (a suggestion, not a default)."""
-    return vol.Optional(key, description={"suggested_value": suggested})
-
-
-def _cleaned(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Form values as sink settings: whole numbers as int, blanks left out.
-
-    Text other than secrets loses surrounding whitespace (pasted names and
-    URLs); secrets stay exactly as typed.
-    """
-    settings: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, float):
-            settings[key] = int(value)
-        elif isinstance(value, str):
-            text = value if key in SECRETS else value.strip()
-            if text:
-                settings[key] = text
-        else:
-            settings[key] = value
-    return settings
-
-
-def _without_secrets(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """`settings` fit to show in a form: stored secrets never go to the browser."""
-    return {key: value for key, value in settings.items() if key not in SECRETS}
-
-
-def _keep_influx_secrets(settings: dict[str, Any], stored: Mapping[str, Any]) -> None:
-    """Fill empty token/password from the stored settings of an InfluxDB sink.
-
-    Only when the form gives neither: a new token or password replaces the
-    stored credentials. The stored password goes with a username, the stored
-    token with none (so clearing the username switches to the token).
-    """
-    if settings.get("token") or settings.get("password"):
-        return
-    if settings.get("username"):
-        if stored.get("password"):
-            settings["password"] = stored["password"]
-    elif stored.get("token"):
-        settings["token"] = stored["token"]

@@ -10,7 +10,7 @@ from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
 from .data import PowertrackerConfigEntry
-from .sinks import SECRETS
+from .sink.settings import SECRETS
 
 TO_REDACT = {CONF_TOKEN, "address1", "postal_code", "address", *SECRETS}
 

@@ -47,12 +47,30 @@ class PowertrackerSensorEntityDescription(SensorEntityDescription):
     """Enabled by default only for homes that produced when they were set up."""
 
 
-def _live(attr: str) -> Callable[[HomeState], StateType]:
+def _live(
+    read: Callable[[LiveMeasurement], StateType],
+) -> Callable[[HomeState], StateType]:
+    """A value of the poll's live measurement (None while the home is silent)."""
+
     def value(state: HomeState) -> StateType:
-        measurement: LiveMeasurement | None = state.measurement
-        return None if measurement is None else getattr(measurement, attr)
+        return None if state.measurement is None else read(state.measurement)
 
     return value
+
+
+_PHASES: dict[str, Callable[[LiveMeasurement], StateType]] = {
+    "current_l1": lambda m: m.current_l1,
+    "current_l2": lambda m: m.current_l2,
+    "current_l3": lambda m: m.current_l3,
+    "voltage_phase1": lambda m: m.voltage_phase1,
+    "voltage_phase2": lambda m: m.voltage_phase2,
+    "voltage_phase3": lambda m: m.voltage_phase3,
+}
+_POWERS: dict[str, Callable[[LiveMeasurement], StateType]] = {
+    "min_power": lambda m: m.min_power,
+    "average_power": lambda m: m.average_power,
+    "max_power": lambda m: m.max_power,
+}
 
 
 def _phase(kind: str, number: int) -> PowertrackerSensorEntityDescription:
@@ -69,7 +87,7 @@ def _phase(kind: str, number: int) -> PowertrackerSensorEntityDescription:
         ),
         state_class=SensorStateClass.MEASUREMENT,
         entity_registry_enabled_default=False,
-        value_fn=_live(attr),
+        value_fn=_live(_PHASES[attr]),
     )
 
 
@@ -101,7 +119,7 @@ REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=3,
-        value_fn=_live("accumulated_consumption"),
+        value_fn=_live(lambda m: m.accumulated_consumption),
     ),
     PowertrackerSensorEntityDescription(
         key="production_today",
@@ -110,7 +128,7 @@ REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=3,
         produces=True,
-        value_fn=_live("accumulated_production"),
+        value_fn=_live(lambda m: m.accumulated_production),
     ),
     PowertrackerSensorEntityDescription(
         key="cost_today",
@@ -120,7 +138,7 @@ REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
         suggested_display_precision=2,
         currency=True,
         last_reset_daily=True,
-        value_fn=_live("accumulated_cost"),
+        value_fn=_live(lambda m: m.accumulated_cost),
     ),
     PowertrackerSensorEntityDescription(
         key="power",
@@ -128,7 +146,7 @@ REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_live("power"),
+        value_fn=_live(lambda m: m.power),
     ),
     PowertrackerSensorEntityDescription(
         key="power_production",
@@ -137,7 +155,7 @@ REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         produces=True,
-        value_fn=_live("power_production"),
+        value_fn=_live(lambda m: m.power_production),
     ),
     *(
         PowertrackerSensorEntityDescription(
@@ -147,9 +165,9 @@ REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
             native_unit_of_measurement=UnitOfPower.WATT,
             state_class=SensorStateClass.MEASUREMENT,
             entity_registry_enabled_default=key == "average_power",
-            value_fn=_live(key),
+            value_fn=_live(read),
         )
-        for key in ("min_power", "average_power", "max_power")
+        for key, read in _POWERS.items()
     ),
     *(_phase("current", number) for number in (1, 2, 3)),
     *(_phase("voltage", number) for number in (1, 2, 3)),
@@ -159,7 +177,7 @@ REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.POWER_FACTOR,
         state_class=SensorStateClass.MEASUREMENT,
         entity_registry_enabled_default=False,
-        value_fn=_live("power_factor"),
+        value_fn=_live(lambda m: m.power_factor),
     ),
     PowertrackerSensorEntityDescription(
         # Pulse reports dB, Watty percent: no unit fits both.
@@ -168,7 +186,7 @@ REAL_TIME_SENSORS: tuple[PowertrackerSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=_live("signal_strength"),
+        value_fn=_live(lambda m: m.signal_strength),
     ),
     PowertrackerSensorEntityDescription(
         # A timestamp changes at every poll, and the logbook lists every change

@@ -18,9 +18,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .const import CONF_SINK
 from .sink.models import Sink
 
-SECRETS = frozenset({"token", "password", "secret_access_key", "access_key_id"})
-"""Sink settings that never reach logs or diagnostics."""
-
 
 class SinkKind(StrEnum):
     """Where samples go besides the recorder."""

@@ -13,13 +13,13 @@ import pytest
 from PIL import Image
 
 from custom_components.powertracker.export.models import (
+    DEFAULT_HEIGHT,
+    DEFAULT_WIDTH,
     Aggregate,
     Graph,
     HomeBuckets,
 )
 from custom_components.powertracker.export.png import (
-    DEFAULT_HEIGHT,
-    DEFAULT_WIDTH,
     _band,
     _reduce_peaks,
     _tz_name,

@@ -22,13 +22,13 @@ from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker.compat import vol
-from custom_components.powertracker.config_flow import SECTION_ADVANCED
 from custom_components.powertracker.const import (
     CONF_BACKFILL_DAYS,
     CONF_POLL_MINUTES,
     CONF_SINK,
     DOMAIN,
 )
+from custom_components.powertracker.options_flow import SECTION_ADVANCED
 from custom_components.powertracker.sink.models import (
     SinkAuthError,
     SinkError,

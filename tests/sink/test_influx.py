@@ -25,7 +25,6 @@ from multidict import CIMultiDictProxy
 
 from custom_components.powertracker.sink.influx import (
     MAX_LINES_PER_REQUEST,
-    ApiVersion,
     InfluxRequestError,
     InfluxSink,
     line,
@@ -39,6 +38,7 @@ from custom_components.powertracker.sink.models import (
     SinkUnreachableError,
     WriteResult,
 )
+from custom_components.powertracker.sink.settings import ApiVersion
 from tests.sink.conftest import (
     INFLUX_ADMIN,
     INFLUX_ADMIN_PASSWORD,

@@ -8,6 +8,10 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+DEFAULT_WIDTH = 1152
+DEFAULT_HEIGHT = 288
+"""The size of an exported PNG unless asked otherwise (the original exporter's)."""
+
 
 class Aggregate(StrEnum):
     """Bucket sizes (the original exporter's names, plus a week)."""

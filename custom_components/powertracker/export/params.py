@@ -18,10 +18,8 @@ from typing import Any
 
 import voluptuous as vol
 
-from .models import Aggregate, Graph, Output
+from .models import DEFAULT_HEIGHT, DEFAULT_WIDTH, Aggregate, Graph, Output
 
-DEFAULT_WIDTH = 1152
-DEFAULT_HEIGHT = 288
 MIN_SIZE, MAX_SIZE = 200, 4096
 MAX_RANGE = {
     Aggregate.FIVE_MINUTES: timedelta(days=31),

@@ -48,9 +48,6 @@ from matplotlib.figure import Figure
 
 from .models import Aggregate, FloatArray, Graph, HomeBuckets, IntArray
 
-DEFAULT_WIDTH = 1152
-DEFAULT_HEIGHT = 288
-"""The original exporter's size, in pixels."""
 MIN_SIZE = 16
 MAX_SIZE = 4096
 DPI = 96

@@ -49,7 +49,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 
 import aiohttp
 from yarl import URL
@@ -64,11 +64,9 @@ from .models import (
     SinkUnreachableError,
     WriteResult,
 )
+from .settings import INFLUX_APIS, ApiVersion
 
 _LOGGER = logging.getLogger(__name__)
-
-ApiVersion = Literal["v1", "v2", "v3"]
-API_VERSIONS: Final[tuple[ApiVersion, ...]] = get_args(ApiVersion)
 
 DEFAULT_MEASUREMENT: Final = "powertracker"
 DEFAULT_TIMEOUT: Final = 10.0
@@ -240,9 +238,9 @@ def _check_settings(
 ) -> None:
     """Raise `SettingsError` (naming the field, no secret) for settings that
     cannot work."""
-    if api not in API_VERSIONS:
+    if api not in INFLUX_APIS:
         raise SettingsError(
-            "api_invalid", f"api must be one of {', '.join(API_VERSIONS)}", "api"
+            "api_invalid", f"api must be one of {', '.join(INFLUX_APIS)}", "api"
         )
     try:
         parsed = URL(url)

@@ -135,6 +135,12 @@ from .models import (
     SinkUnreachableError,
     WriteResult,
 )
+from .settings import (
+    DEFAULT_MAGNETIC_RETENTION_DAYS,
+    DEFAULT_MEMORY_RETENTION_HOURS,
+    MAGNETIC_RETENTION_DAYS_RANGE,
+    MEMORY_RETENTION_HOURS_RANGE,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -147,10 +153,6 @@ RECORD_VERSION: Final = 1
 MAX_RECORDS_PER_WRITE: Final = 100
 """Timestream's limit of records in one `WriteRecords` request."""
 
-DEFAULT_MEMORY_RETENTION_HOURS: Final = 48
-DEFAULT_MAGNETIC_RETENTION_DAYS: Final = 730
-MEMORY_RETENTION_HOURS_RANGE: Final = range(1, 8766 + 1)
-MAGNETIC_RETENTION_DAYS_RANGE: Final = range(1, 73000 + 1)
 
 WRITE_ATTEMPTS: Final = 3
 BACKOFF_BASE: Final = 0.5
