@@ -213,14 +213,14 @@ async def test_hours_tibber_publishes_days_late_still_replace_the_live_ones(
     tibber_sim: TibberSimulator,
     setup_entry: SetupEntry,
 ) -> None:
-    """Tibber's history lags 3 days (the live data flows); then it catches up,
-    with a correction of an hour told live 3 days before."""
+    """Tibber's history lags 60 hours, more than the 48-hour window (the live
+    data flows); then it catches up, with a correction of a live-told hour."""
     clock.now = datetime(2026, 11, 28, 9, 25, 3, tzinfo=UTC)
     await setup_entry()
-    tibber_sim.history_delay = timedelta(days=3)
-    for _ in range(4 * 24):  # hourly steps: a poll and an import each
+    tibber_sim.history_delay = timedelta(hours=60)
+    for _ in range(62):  # hourly steps: a poll and an import each
         await clock.advance(hass, HOUR)
-    corrected = datetime(2026, 11, 29, 10, tzinfo=UTC)  # 3.5 days ago, told live
+    corrected = datetime(2026, 11, 28, 11, tzinfo=UTC)  # 58 hours ago, told live
     tibber_sim.corrections[(VILLA.id, corrected)] = 0.4
     tibber_sim.history_delay = timedelta(minutes=20)
     await clock.advance(hass, HOUR)
