@@ -557,7 +557,7 @@ async def run(  # noqa: PLR0915
             render, _ = await median_of(
                 reps,
                 lambda params=params, series=series: hass.async_add_executor_job(
-                    export_run._render,
+                    export_run._csv,
                     series,
                     params,
                     tz,
