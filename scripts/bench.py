@@ -75,7 +75,7 @@ from custom_components.powertracker.sink.influx import InfluxSink
 from custom_components.powertracker.sink.models import Sample
 from custom_components.powertracker.statistics import statistic_id
 from custom_components.powertracker.tibber.models import Address, Home
-from tests.sink.conftest import INFLUX_DATABASE, INFLUXD, InfluxdServers
+from loopback.influxd import INFLUX_DATABASE, INFLUXD, InfluxdServers
 
 TIME_ZONE = "Europe/Stockholm"
 YEAR_DAYS = 365

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from custom_components.powertracker.tibber import TibberClient
-from tibber_simulator import TibberSimulator
+from loopback.tibber import TibberSimulator
 
 # phacc turns on every SQL statement at INFO on a stderr handler pytest cannot
 # capture; the recorder's SQL is not what these tests are about.

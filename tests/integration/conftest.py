@@ -28,8 +28,8 @@ from custom_components.powertracker.const import (
     ENV_API_URL,
 )
 from custom_components.powertracker.entity import device_home_id
+from loopback.tibber import HOMES, TibberSimulator
 from tests.conftest import SIM_NOW
-from tibber_simulator import HOMES, TibberSimulator
 
 
 @pytest.fixture

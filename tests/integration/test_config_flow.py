@@ -16,7 +16,7 @@ from custom_components.powertracker.const import (
     CONF_POLL_MINUTES,
     DOMAIN,
 )
-from tibber_simulator import HOMES, TibberSimulator
+from loopback.tibber import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 

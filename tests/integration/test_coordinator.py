@@ -15,8 +15,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker import coordinator as coordinator_module
 from custom_components.powertracker.const import DOMAIN
+from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock
-from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 POWER = "sensor.villa_solsidan_power"

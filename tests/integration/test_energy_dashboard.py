@@ -24,8 +24,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.powertracker.statistics import statistic_id
+from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
-from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 HOUR = timedelta(hours=1)

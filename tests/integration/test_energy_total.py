@@ -9,8 +9,8 @@ import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock
-from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 TOTAL = "sensor.villa_solsidan_energy_consumption"

@@ -13,8 +13,8 @@ from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.powertracker.const import DOMAIN
+from loopback.tibber import HOMES
 from tests.integration.conftest import home_device
-from tibber_simulator import HOMES
 
 VILLA, _ = HOMES
 

@@ -31,9 +31,9 @@ from custom_components.powertracker.compat import statistic_metadata
 from custom_components.powertracker.const import DOMAIN
 from custom_components.powertracker.export import source
 from custom_components.powertracker.statistics import statistic_id
+from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
 from tests.integration.export_http import URL, export_rows
-from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, _ = HOMES
 HOUR = timedelta(hours=1)

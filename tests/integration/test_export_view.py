@@ -17,10 +17,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
+from loopback.tibber import HOMES, TibberSimulator
 from tests.export.queries import queries
 from tests.integration.conftest import Clock, SetupEntry
 from tests.integration.export_http import URL, csv_rows, export_rows
-from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 

@@ -14,8 +14,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
+from loopback.tibber import TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
-from tibber_simulator import TibberSimulator
 
 VILLA_CHART = "image.villa_solsidan_usage_chart"
 CABIN_CHART = "image.sjovagen_7_usage_chart"

@@ -37,14 +37,14 @@ from custom_components.powertracker.sink.models import (
     SinkUnreachableError,
 )
 from custom_components.powertracker.sinks import SinkKind
-from tests.sink import conftest as sink_fixtures, timestream_server
-from tests.sink.conftest import (
+from loopback.influxd import (
     INFLUX_ADMIN,
     INFLUX_ADMIN_PASSWORD,
     INFLUX_DATABASE,
     Influxd,
     free_loopback_port,
 )
+from tests.sink import conftest as sink_fixtures, timestream_server
 from tests.sink.timestream_server import REGION, MotoTimestream
 from tests.test_definitions import settings_reasons
 

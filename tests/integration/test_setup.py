@@ -17,8 +17,8 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker.const import CONF_HOMES, CONF_OFFERED_HOMES, DOMAIN
+from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, home_device
-from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 

@@ -25,8 +25,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_SINK, DOMAIN, ENV_API_URL
 from custom_components.powertracker.forwarder import samples_of, sink_issue_id
+from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
-from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 POLL = timedelta(minutes=5)

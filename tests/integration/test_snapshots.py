@@ -11,8 +11,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from loopback.tibber import TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
-from tibber_simulator import TibberSimulator
 
 _RANDOM_ATTRIBUTES = {"access_token", "entity_picture"}
 """The image's rotating access token (and the URL that carries it)."""

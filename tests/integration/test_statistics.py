@@ -17,8 +17,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
+from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetOptions, SetupEntry
-from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 VILLA_CONSUMPTION = "powertracker:c70dcbe5_4485_4821_933d_a8a86452737b_consumption"

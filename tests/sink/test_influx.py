@@ -40,7 +40,7 @@ from custom_components.powertracker.sink.models import (
     WriteResult,
 )
 from custom_components.powertracker.sink.settings import ApiVersion
-from tests.sink.conftest import (
+from loopback.influxd import (
     INFLUX_ADMIN,
     INFLUX_ADMIN_PASSWORD,
     INFLUX_DATABASE,

@@ -30,8 +30,8 @@ from custom_components.powertracker.sink.timestream import (
     TimestreamConfigError,
     TimestreamSink,
 )
+from loopback.influxd import free_loopback_port
 from tests.sink import timestream_server
-from tests.sink.conftest import free_loopback_port
 from tests.sink.samples import T0, T0_S, VALUES, full_sample, sample, series
 from tests.sink.timestream_server import (
     FAKE_KEY,

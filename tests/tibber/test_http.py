@@ -19,8 +19,8 @@ from custom_components.powertracker.tibber import (
     TibberQueryError,
     TibberServerError,
 )
+from loopback.tibber import HOMES, TibberSimulator
 from tests.conftest import SIM_NOW, USER_AGENT, ManualClock
-from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 

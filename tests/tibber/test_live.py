@@ -21,8 +21,8 @@ from custom_components.powertracker.tibber import (
     TooManyConnectionsError,
 )
 from custom_components.powertracker.tibber.models import camel_case
+from loopback.tibber import HOMES, TibberSimulator
 from tests.conftest import SIM_NOW, USER_AGENT, ManualClock
-from tibber_simulator import HOMES, TibberSimulator
 
 VILLA, CABIN = HOMES
 QUIET = replace(VILLA, id="quiet", nickname="Quiet")

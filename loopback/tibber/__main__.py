@@ -1,4 +1,4 @@
-"""Run the simulator on its own: `python -m tibber_simulator --port 8910`."""
+"""Run the simulator on its own: `python -m loopback.tibber --port 8910`."""
 
 from __future__ import annotations
 
