@@ -367,7 +367,7 @@ async def run(args: argparse.Namespace) -> int:
         (work / "hass.out").open("w") as out,
     ):
         sim = subprocess.Popen(
-            [args.sim_python, "-m", "loopback", "--port", str(sim_port)],
+            [args.sim_python, "-m", "loopback.tibber", "--port", str(sim_port)],
             cwd=ROOT,
             stdout=sim_log,
             stderr=subprocess.STDOUT,
