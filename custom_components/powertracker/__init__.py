@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,9 @@ from .forwarder import Forwarder, outbox_store, samples_of, sink_issue_id
 from .sinks import create_sink, sink_settings
 from .statistics import HourlyStatistics, span_store
 from .totals import store
+
+type PollData = dict[str, HomeState]
+type PollJob = Callable[[PollData], Coroutine[Any, Any, None]]
 
 PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SELECT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -59,12 +62,13 @@ async def async_setup_entry(
         span_store(hass, entry.entry_id),
     )
     await statistics.async_load()
+    forwarder = await _async_forwarder(hass, entry)
     entry.runtime_data = RuntimeData(
         coordinator=coordinator,
         options=dict(entry.options),
         statistics=statistics,
         charts=Charts(),
-        forwarder=await _async_setup_forwarder(hass, entry, coordinator),
+        forwarder=forwarder,
     )
     _remove_stale_devices(hass, entry, set(coordinator.homes))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -74,7 +78,19 @@ async def async_setup_entry(
     def _background(job: Coroutine[Any, Any, None], name: str) -> None:
         entry.async_create_background_task(hass, job, f"{DOMAIN} {name} {entry.title}")
 
-    async def _first_import(first_poll: dict[str, HomeState]) -> None:
+    def _each_poll(
+        name: str, job: Callable[[PollData], Coroutine[Any, Any, None]]
+    ) -> None:
+        """Run `job` with the data of every poll that succeeds."""
+
+        @callback
+        def _run() -> None:
+            if coordinator.last_update_success and coordinator.data:
+                _background(job(coordinator.data), name)
+
+        entry.async_on_unload(coordinator.async_add_listener(_run))
+
+    async def _first_import(first_poll: PollData) -> None:
         await statistics.async_import()
         await statistics.async_add_poll(first_poll)  # an hour that ended meanwhile
 
@@ -83,23 +99,20 @@ async def async_setup_entry(
         _background(statistics.async_import(), "history import")
         _background(coordinator.async_follow_account(), "homes")
 
-    @callback
-    def _add_poll() -> None:
-        if coordinator.last_update_success and coordinator.data:
-            _background(statistics.async_add_poll(coordinator.data), "hours")
-
     _background(_first_import(coordinator.data), "history import")
+    _each_poll("hours", statistics.async_add_poll)
+    if forwarder is not None:
+        # The first refresh's samples, and what waited since the last run.
+        _background(forwarder.async_add(samples_of(coordinator.data)), "sink")
+        _each_poll("sink", lambda data: forwarder.async_add(samples_of(data)))
     entry.async_on_unload(async_track_time_interval(hass, _hourly, HISTORY_INTERVAL))
-    entry.async_on_unload(coordinator.async_add_listener(_add_poll))
     return True
 
 
-async def _async_setup_forwarder(
-    hass: HomeAssistant,
-    entry: PowertrackerConfigEntry,
-    coordinator: PowertrackerCoordinator,
+async def _async_forwarder(
+    hass: HomeAssistant, entry: PowertrackerConfigEntry
 ) -> Forwarder | None:
-    """Send every poll's samples to the configured sink, if there is one."""
+    """The forwarder to the configured sink, if there is one."""
     try:
         sink = create_sink(hass, sink_settings(entry.options))
     except ValueError as err:  # the options flow validates; stored options may not
@@ -112,18 +125,6 @@ async def _async_setup_forwarder(
     forwarder = Forwarder(hass, entry.entry_id, entry.title, sink)
     await forwarder.async_load()
     entry.async_on_unload(forwarder.async_shutdown)
-
-    @callback
-    def _forward() -> None:
-        if coordinator.last_update_success and coordinator.data:
-            entry.async_create_background_task(
-                hass,
-                forwarder.async_add(samples_of(coordinator.data)),
-                f"{DOMAIN} sink {entry.title}",
-            )
-
-    _forward()  # the first refresh's samples, and what waited since the last run
-    entry.async_on_unload(coordinator.async_add_listener(_forward))
     return forwarder
 
 
