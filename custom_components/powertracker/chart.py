@@ -71,8 +71,8 @@ def chart_range(
     """The UTC start and end of `period` up to `now`, on the local calendar."""
     local = now.astimezone(tz)
     if period is ChartPeriod.DAY:
-        end = local.replace(minute=local.minute - local.minute % 5, second=0)
-        end = end.replace(microsecond=0).astimezone(UTC)
+        five = local.minute - local.minute % 5
+        end = local.replace(minute=five, second=0, microsecond=0).astimezone(UTC)
         return end - timedelta(hours=24), end
     end = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
     today = local.date()

@@ -36,6 +36,13 @@ class HomeState:
     completed: dict[str, CompletedHour]
     """The hours this poll saw end, per kind (consumption, production)."""
 
+    @property
+    def currency(self) -> str | None:
+        """The currency Tibber reports: the live measurement's, else the last hour's."""
+        if self.measurement is not None and self.measurement.currency:
+            return self.measurement.currency
+        return self.last_hour.currency if self.last_hour is not None else None
+
 
 @dataclass(slots=True)
 class RuntimeData:

@@ -304,11 +304,7 @@ class PowertrackerSensor(PowertrackerEntity, SensorEntity):
         if not self.entity_description.currency:
             return self.entity_description.native_unit_of_measurement
         state = self.home_state
-        if state is None:
-            return None
-        if state.measurement is not None and state.measurement.currency:
-            return state.measurement.currency
-        return state.last_hour.currency if state.last_hour else None
+        return None if state is None else state.currency
 
     @property
     def last_reset(self) -> datetime | None:

@@ -179,17 +179,15 @@ class HourlyStatistics(HomeListeners):
         Tibber's latest hour of a home without a real-time meter."""
         for state in states.values():
             hours = dict(state.completed)
-            currency = state.measurement.currency if state.measurement else None
             if (last := state.last_hour) is not None and last.energy is not None:
                 hours.setdefault(
                     "consumption",
                     CompletedHour(dt_util.as_utc(last.start), last.energy, last.money),
                 )
-                currency = currency or last.currency
             for kind, hour in hours.items():
                 key = (state.home.id, kind)
                 if self._added.get(key) != hour.start and await self._add_hour(
-                    state.home, kind, hour, currency
+                    state.home, kind, hour, state.currency
                 ):
                     self._added[key] = hour.start
         await self._notify()

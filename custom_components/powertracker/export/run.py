@@ -58,12 +58,7 @@ def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
 
 def _polled(state: HomeState) -> ExportHome:
     """A home as the last poll saw it."""
-    currency = None
-    if state.measurement is not None:
-        currency = state.measurement.currency
-    elif state.last_hour is not None:
-        currency = state.last_hour.currency
-    return ExportHome(state.home.id, state.home.name, currency)
+    return ExportHome(state.home.id, state.home.name, state.currency)
 
 
 def _registered(
