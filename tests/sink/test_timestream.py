@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber  # type: ignore[import-untyped]
 
-from custom_components.powertracker.sink import timestream
+from custom_components.powertracker.sink.aws import AwsConfigError, _tls_context
 from custom_components.powertracker.sink.models import (
     Sample,
     SinkAuthError,
@@ -26,10 +26,7 @@ from custom_components.powertracker.sink.models import (
     SinkUnreachableError,
     WriteResult,
 )
-from custom_components.powertracker.sink.timestream import (
-    TimestreamConfigError,
-    TimestreamSink,
-)
+from custom_components.powertracker.sink.timestream import TimestreamSink
 from loopback.influxd import free_loopback_port
 from tests.sink import timestream_server
 from tests.sink.samples import T0, T0_S, VALUES, full_sample, sample, series
@@ -171,7 +168,7 @@ async def stubbed(sleeps: Sleeps) -> AsyncIterator[Stubbed]:
     """A sink with a real key pair, its client stubbed; all answers must be used."""
     # Never contacted: the Stubber answers before anything is sent.
     sink = offline_sink(endpoint_url="http://127.0.0.1:9", sleep=sleeps)
-    stubber = Stubber(await sink._ensure_client())
+    stubber = Stubber(await sink._aws.client())
     stubber.activate()
     yield Stubbed(sink, stubber, sleeps)
     stubber.deactivate()
@@ -716,7 +713,7 @@ async def test_backoff_bounds_follow_the_jitter(
     sink = offline_sink(
         endpoint_url="http://127.0.0.1:9", sleep=sleeps, jitter=lambda: jitter
     )
-    stubber = Stubber(await sink._ensure_client())
+    stubber = Stubber(await sink._aws.client())
     stub(stubber, "write_records", *[THROTTLED] * 3)
     with stubber, pytest.raises(SinkUnreachableError):
         await sink.write([sample(VILLA)])
@@ -802,7 +799,7 @@ async def test_closed_port_is_unreachable(socket_enabled: None, sleeps: Sleeps) 
 async def test_endpoint_discovery_stays_on_without_endpoint_url() -> None:
     """Production clients ask DescribeEndpoints first and use the cell it names."""
     sink = offline_sink()
-    client = await sink._ensure_client()
+    client = await sink._aws.client()
     sent: list[tuple[str, str]] = []
     cell = f"ingest-cell7.timestream.{REGION}.amazonaws.com"
 
@@ -842,9 +839,7 @@ async def test_repr_hides_the_secret() -> None:
 async def test_a_malformed_region_is_a_settings_error() -> None:
     sink = offline_sink(region="eu west 1")
 
-    with pytest.raises(
-        TimestreamConfigError, match="region_name 'eu west 1'"
-    ) as caught:
+    with pytest.raises(AwsConfigError, match="region_name 'eu west 1'") as caught:
         await sink.validate()
 
     assert caught.value.retryable is False
@@ -857,7 +852,7 @@ async def test_an_unreadable_ca_bundle_is_a_settings_error(
     monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "missing.pem"))
     sink = offline_sink()
 
-    with pytest.raises(TimestreamConfigError, match="set-up failed"):
+    with pytest.raises(AwsConfigError, match="set-up failed"):
         await sink.validate()
     await sink.close()
 
@@ -909,7 +904,7 @@ async def test_secret_never_in_logs_or_errors(
     errors.append(unreachable.value)
 
     refused = moto_table.sink(**keys)
-    stubber = Stubber(await refused._ensure_client())
+    stubber = Stubber(await refused._aws.client())
     mismatch = f"Signature mismatch for {KEY_ID} / {SECRET}"
     stub(stubber, "describe_database", Fail("InvalidSignatureException", 403, mismatch))
     with stubber, pytest.raises(SinkAuthError) as auth:
@@ -959,7 +954,7 @@ async def test_no_blocking_io_in_the_event_loop(
         "load_verify_locations",
         spy("load_verify_locations", ssl.SSLContext.load_verify_locations),
     )
-    timestream._tls_context.cache_clear()
+    _tls_context.cache_clear()
     sink = moto_table.sink()
 
     await sink.validate()

@@ -158,7 +158,7 @@ class CallLog:
     async def of(cls, sink: Any) -> Self:
         """Record every call `sink`'s client makes from now on."""
         log = cls()
-        client = await sink._ensure_client()
+        client = await sink._aws.client()
         client.meta.events.register(
             "before-parameter-build.timestream-write", log._record
         )

@@ -1,64 +1,24 @@
 """AWS Timestream for LiveAnalytics sink, through aiobotocore (no Home Assistant).
 
-Least-privilege IAM policy (replace REGION, ACCOUNT, DATABASE and TABLE). With
-`create=False` the Create*/UpdateTable actions may be left out::
+The IAM policy it needs is in the README ("Least-privilege IAM policy"). The
+client, its calls and AWS's errors are `aws.AwsService`'s; the record of a sample
+is `timestream_record.sample_record`'s. This module provisions and writes.
 
-    {
-      "Version": "2012-10-17",
-      "Statement": [
-        {
-          "Sid": "PowertrackerEndpointDiscovery",
-          "Effect": "Allow",
-          "Action": "timestream:DescribeEndpoints",
-          "Resource": "*"
-        },
-        {
-          "Sid": "PowertrackerDatabase",
-          "Effect": "Allow",
-          "Action": ["timestream:DescribeDatabase", "timestream:CreateDatabase"],
-          "Resource": "arn:aws:timestream:REGION:ACCOUNT:database/DATABASE"
-        },
-        {
-          "Sid": "PowertrackerTable",
-          "Effect": "Allow",
-          "Action": [
-            "timestream:DescribeTable",
-            "timestream:CreateTable",
-            "timestream:UpdateTable",
-            "timestream:WriteRecords"
-          ],
-          "Resource": "arn:aws:timestream:REGION:ACCOUNT:database/DATABASE/table/TABLE"
-        }
-      ]
-    }
+Provisioning. The sink creates the database without a `KmsKeyId`, so Timestream
+encrypts it with the AWS managed key `alias/aws/timestream`. Should
+CreateDatabase be refused with an AccessDenied naming a `kms:` action, grant
+that action on the key, or create the database beforehand; the
+`SinkPermissionError` carries AWS's message.
 
-The sink creates the database without a `KmsKeyId`, so Timestream encrypts it
-with the AWS managed key `alias/aws/timestream`. Should CreateDatabase be refused
-with an AccessDenied naming a `kms:` action, grant that action on the key, or
-create the database beforehand; the `SinkPermissionError` carries AWS's message.
-
-Records. One multi-measure record per `Sample`:
-
-- dimension `home_id` (the only dimension: it names the series);
-- measure name `powertracker`, type `MULTI`: a DOUBLE per value of
-  `models.MEASURES` that is set and finite (a sample with none is dropped and
-  counted), and `currency` as VARCHAR when known. Currency is a measure, not a
-  dimension: a dimension would split a home's series whenever the currency
-  changed, and one that is sometimes missing makes a different series as well;
-- `Time`: Tibber's measurement timestamp in epoch milliseconds (`TimeUnit`
-  MILLISECONDS), so samples of one home within the same millisecond are one
-  record;
-- `Version` 1, always.
-
-Idempotence. Timestream identifies a record by its dimensions, measure name and
-time. Re-sending a record with the same version and the same values succeeds and
-changes nothing, so the outbox may re-send a batch (after a timeout or a partly
-written `write`) without duplicates. A re-send with the same version but other
-values is rejected (`RejectedRecords`, a version conflict with `ExistingVersion`):
-the first values stay, and the sink counts that record as dropped instead of
-retrying it forever. (For records that land in the magnetic store, Timestream
-reports such conflicts only asynchronously, to an S3 bucket if one is set; the
-stored record stays the first one all the same.)
+Idempotence. Re-sending a record with the same version and the same values
+succeeds and changes nothing, so the outbox may re-send a batch (after a
+timeout or a partly written `write`) without duplicates. A re-send with the
+same version but other values is rejected (`RejectedRecords`, a version
+conflict with `ExistingVersion`): the first values stay, and the sink counts
+that record as dropped instead of retrying it forever. (For records that land
+in the magnetic store, Timestream reports such conflicts only asynchronously,
+to an S3 bucket if one is set; the stored record stays the first one all the
+same.)
 
 Rejected records. When `WriteRecords` rejects records it writes the others of
 the request and raises `RejectedRecordsException` listing the rejected ones by
@@ -81,128 +41,46 @@ Endpoints. Without `endpoint_url` botocore asks `DescribeEndpoints` for the
 account's ingestion cell and caches it (Timestream requires this). `endpoint_url`
 is for local test servers (moto) only; botocore skips discovery with it.
 
-Secrets. The secret access key is handed to botocore and kept nowhere else: it
-is not in `repr()`, in the sink's log lines or in exception messages (AWS error
-messages are passed on with the access key ID and the secret masked, and the
-botocore exception is not chained: the `SinkError` carries the operation, error
-code, HTTP status, message and request ID). botocore itself never logs the
-secret; at DEBUG it logs signed requests, whose `Authorization` header holds
-the access key ID (not the secret).
+Secrets. The secret access key is handed to botocore and kept nowhere else
+(`aws`): it is not in `repr()`, in the sink's log lines or in exception
+messages. botocore itself never logs the secret; at DEBUG it logs signed
+requests, whose `Authorization` header holds the access key ID (not the secret).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import os
 import random
-import ssl
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection
-from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-import aiohttp
-from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
-from aiobotocore.httpsession import AIOHTTPSession  # type: ignore[import-untyped]
-from aiobotocore.session import AioSession  # type: ignore[import-untyped]
-from botocore import xform_name  # type: ignore[import-untyped]
-from botocore.exceptions import (  # type: ignore[import-untyped]
-    BotoCoreError,
-    ClientError,
-    ConnectionError as BotoConnectionError,
-    HTTPClientError,
-    InvalidRegionError,
-    NoCredentialsError,
-    NoRegionError,
-    ParamValidationError,
-    PartialCredentialsError,
-)
-from botocore.httpsession import (  # type: ignore[import-untyped]
-    create_urllib3_context,
-    get_cert_path,
-)
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from .models import (
-    Sample,
-    SettingsError,
-    SinkAuthError,
-    SinkError,
-    SinkNotFoundError,
-    SinkPermissionError,
-    SinkUnreachableError,
-    WriteResult,
-)
+from .aws import MAX_MESSAGE_CHARS, AwsConfigError, AwsService, code, message, transient
+from .models import Sample, SinkNotFoundError, WriteResult
 from .settings import (
     DEFAULT_MAGNETIC_RETENTION_DAYS,
     DEFAULT_MEMORY_RETENTION_HOURS,
     MAGNETIC_RETENTION_DAYS_RANGE,
     MEMORY_RETENTION_HOURS_RANGE,
+    check_key_pair,
+    whole_number,
 )
+from .timestream_record import sample_record
 
 _LOGGER = logging.getLogger(__name__)
 
 SERVICE: Final = "timestream-write"
-MEASURE_NAME: Final = "powertracker"
-"""The measure name of every record (the multi-measure record's name)."""
-HOME_DIMENSION: Final = "home_id"
-RECORD_VERSION: Final = 1
-"""The version of every record: a re-send is an idempotent upsert (see above)."""
 MAX_RECORDS_PER_WRITE: Final = 100
 """Timestream's limit of records in one `WriteRecords` request."""
-
-
 WRITE_ATTEMPTS: Final = 3
 BACKOFF_BASE: Final = 0.5
 """Seconds: the longest sleep before the second attempt; it doubles each time."""
-
-CONNECT_TIMEOUT: Final = 10.0
-READ_TIMEOUT: Final = 30.0
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MILLISECOND: Final = timedelta(milliseconds=1)
-_MAX_DIMENSION_VALUE_BYTES: Final = 2048
-_MAX_MESSAGE_CHARS: Final = 300
-
-_AUTH_CODES: Final = frozenset(
-    {
-        "UnrecognizedClientException",
-        "InvalidSignatureException",
-        "ExpiredTokenException",
-        "ExpiredToken",
-        "InvalidClientTokenId",
-        "IncompleteSignature",
-        "MissingAuthenticationToken",
-        "SignatureDoesNotMatch",
-    }
-)
-_PERMISSION_CODES: Final = frozenset({"AccessDeniedException", "AccessDenied"})
 _NOT_FOUND: Final = frozenset({"ResourceNotFoundException"})
-_TRANSIENT_CODES: Final = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "InternalServerException",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "InvalidEndpointException",
-    }
-)
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class TimestreamConfigError(SinkError):
-    """AWS refused the settings themselves (e.g. a database name it won't take)."""
-
-    retryable = False
 
 
 class TimestreamSink:
@@ -238,36 +116,34 @@ class TimestreamSink:
         # Empty form fields mean "not given".
         access_key_id = access_key_id or None
         secret_access_key = secret_access_key or None
-        endpoint_url = endpoint_url or None
-        if (access_key_id is None) != (secret_access_key is None):
-            raise SettingsError(
-                "key_pair",
-                "give both access_key_id and secret_access_key, or neither",
-                "access_key_id" if access_key_id is None else "secret_access_key",
-            )
+        check_key_pair(access_key_id, secret_access_key)
         self.region = region
         self.database = database
         self.table = table
         self.access_key_id = access_key_id
-        self._secret_access_key = secret_access_key
         self.create = create
-        self.memory_retention_hours = _whole(
+        self.memory_retention_hours = whole_number(
             "memory_retention_hours",
             memory_retention_hours,
             MEMORY_RETENTION_HOURS_RANGE,
         )
-        self.magnetic_retention_days = _whole(
+        self.magnetic_retention_days = whole_number(
             "magnetic_retention_days",
             magnetic_retention_days,
             MAGNETIC_RETENTION_DAYS_RANGE,
         )
         self.magnetic_writes = magnetic_writes
-        self.endpoint_url = endpoint_url
+        self.endpoint_url = endpoint_url or None
         self._sleep = sleep
         self._jitter = jitter
-        self._stack: AsyncExitStack | None = None
-        self._client: Any = None
-        self._client_lock = asyncio.Lock()
+        self._aws = AwsService(
+            SERVICE,
+            name="Timestream",
+            region=region,
+            endpoint_url=self.endpoint_url,
+            access_key_id=access_key_id,
+            secret_access_key=secret_access_key,
+        )
 
     def __repr__(self) -> str:
         """The settings, without the secret."""
@@ -286,16 +162,14 @@ class TimestreamSink:
         Idempotent: a second call only describes. Raises `SinkNotFoundError` when
         something is missing and `create` is off.
         """
-        client = await self._ensure_client()
+        aws = self._aws
         database = {"DatabaseName": self.database}
         table = {**database, "TableName": self.table}
-        found = await self._answer(client, "DescribeDatabase", _NOT_FOUND, **database)
-        if found is None:
+        if await aws.answer("DescribeDatabase", _NOT_FOUND, **database) is None:
             what = f"database {self.database!r}"
-            await self._create(client, "CreateDatabase", what, **database)
-        answer = await self._answer(client, "DescribeTable", _NOT_FOUND, **table)
+            await self._create("CreateDatabase", what, **database)
+        answer = await aws.answer("DescribeTable", _NOT_FOUND, **table)
         if answer is None and not await self._create(
-            client,
             "CreateTable",
             f"table {self.database}.{self.table}",
             **table,
@@ -305,9 +179,9 @@ class TimestreamSink:
             },
         ):
             # Someone else created it: check what they made.
-            answer = await self._answer(client, "DescribeTable", (), **table)
+            answer = await aws.answer("DescribeTable", **table)
         if answer is not None:
-            await self._reconcile_table(client, answer.get("Table", {}))
+            await self._reconcile_table(answer.get("Table", {}))
 
     async def write(self, samples: list[Sample]) -> WriteResult:
         """Write `samples` in requests of at most 100 records (see module doc)."""
@@ -319,65 +193,18 @@ class TimestreamSink:
                 "naive time or bad home id)",
                 result.dropped,
             )
-        if not records:
-            return result
-        client = await self._ensure_client()
         for start in range(0, len(records), MAX_RECORDS_PER_WRITE):
             batch = records[start : start + MAX_RECORDS_PER_WRITE]
-            result += await self._write_batch(client, batch)
+            result += await self._write_batch(batch)
         return result
 
     async def close(self) -> None:
         """Close the client (and its connection pool); a later call makes a new one."""
-        async with self._client_lock:
-            stack, self._stack, self._client = self._stack, None, None
-            if stack is not None:
-                await stack.aclose()
-
-    # -- the client -------------------------------------------------------
-
-    async def _ensure_client(self) -> Any:
-        """The aiobotocore client, created on first use."""
-        async with self._client_lock:
-            if self._client is not None:
-                return self._client
-            # botocore reads its JSON models from disk (and lists its data
-            # folders) when it builds a client: do that in a thread, so that
-            # building the client in the event loop finds them cached.
-            try:
-                session = await asyncio.to_thread(_prepared_session)
-            except (BotoCoreError, OSError) as err:  # OSError: an unreadable CA bundle
-                raise self._botocore_error("set-up", err) from None
-            config = AioConfig(
-                http_session_cls=_PreparedHTTPSession,
-                connect_timeout=CONNECT_TIMEOUT,
-                read_timeout=READ_TIMEOUT,
-                # One attempt per call: write() does its own bounded retries.
-                retries={"mode": "standard", "total_max_attempts": 1},
-            )
-            stack = AsyncExitStack()
-            try:
-                self._client = await stack.enter_async_context(
-                    session.create_client(
-                        SERVICE,
-                        region_name=self.region,
-                        endpoint_url=self.endpoint_url,
-                        aws_access_key_id=self.access_key_id,
-                        aws_secret_access_key=self._secret_access_key,
-                        config=config,
-                    )
-                )
-            except BotoCoreError as err:
-                await stack.aclose()
-                raise self._botocore_error("create client", err) from None
-            self._stack = stack
-            return self._client
+        await self._aws.close()
 
     # -- provisioning -----------------------------------------------------
 
-    async def _create(
-        self, client: Any, operation: str, what: str, **params: Any
-    ) -> bool:
+    async def _create(self, operation: str, what: str, **params: Any) -> bool:
         """Create `what` (True), unless someone else just did (False).
 
         `SinkNotFoundError` if creating is off.
@@ -388,7 +215,7 @@ class TimestreamSink:
                 "(and creating it is off)"
             )
         conflict = {"ConflictException"}
-        if await self._answer(client, operation, conflict, **params) is not None:
+        if await self._aws.answer(operation, conflict, **params) is not None:
             _LOGGER.info("Created Timestream %s", what)
             return True
         _LOGGER.debug("Timestream %s appeared meanwhile", what)
@@ -400,7 +227,7 @@ class TimestreamSink:
             "MagneticStoreRetentionPeriodInDays": self.magnetic_retention_days,
         }
 
-    async def _reconcile_table(self, client: Any, table: dict[str, Any]) -> None:
+    async def _reconcile_table(self, table: dict[str, Any]) -> None:
         """Bring retention and magnetic-store writes in line with the settings."""
         retention = table.get("RetentionProperties") or {}
         magnetic = dict(table.get("MagneticStoreWriteProperties") or {})
@@ -422,10 +249,8 @@ class TimestreamSink:
             magnetic["EnableMagneticStoreWrites"] = True
         else:
             magnetic = {"EnableMagneticStoreWrites": False}
-        await self._answer(
-            client,
+        await self._aws.answer(
             "UpdateTable",
-            (),
             DatabaseName=self.database,
             TableName=self.table,
             RetentionProperties=self._retention(),
@@ -443,43 +268,40 @@ class TimestreamSink:
 
     # -- writing ----------------------------------------------------------
 
-    async def _write_batch(
-        self, client: Any, batch: list[dict[str, Any]]
-    ) -> WriteResult:
+    async def _write_batch(self, batch: list[dict[str, Any]]) -> WriteResult:
         """Write one request's records."""
         for attempt in range(WRITE_ATTEMPTS):
             try:
-                await self._call(
-                    client,
+                await self._aws.call(
                     "WriteRecords",
                     DatabaseName=self.database,
                     TableName=self.table,
                     Records=batch,
                 )
             except ClientError as err:
-                code = _code(err)
-                if code == "RejectedRecordsException":
+                error_code = code(err)
+                if error_code == "RejectedRecordsException":
                     return self._rejected(err, len(batch))
-                if code == "ValidationException":
+                if error_code == "ValidationException":
                     _LOGGER.warning(
                         "Timestream refused a request of %d record(s) as invalid; "
                         "dropped: %s",
                         len(batch),
-                        self._redact(_message(err)),
+                        self._aws.redact(message(err)),
                     )
                     return WriteResult(written=0, dropped=len(batch))
-                if not _transient(err) or attempt == WRITE_ATTEMPTS - 1:
-                    raise self._client_error("WriteRecords", err) from None
+                if not transient(err) or attempt == WRITE_ATTEMPTS - 1:
+                    raise self._aws.error("WriteRecords", err) from None
                 delay = self._backoff(attempt)
                 _LOGGER.debug(
                     "Timestream WriteRecords: %s, attempt %d of %d, retrying in %.2f s",
-                    code,
+                    error_code,
                     attempt + 1,
                     WRITE_ATTEMPTS,
                     delay,
                 )
                 await self._sleep(delay)
-            except TimestreamConfigError as err:
+            except AwsConfigError as err:
                 # botocore's own check of the request, before sending it.
                 _LOGGER.warning(
                     "Timestream request of %d record(s) is invalid; dropped: %s",
@@ -518,7 +340,7 @@ class TimestreamSink:
             if "ExistingVersion" in entry or "version" in reason.lower():
                 conflicts += 1
             else:
-                reasons[reason[:_MAX_MESSAGE_CHARS]] += 1
+                reasons[reason[:MAX_MESSAGE_CHARS]] += 1
         if conflicts:
             _LOGGER.debug(
                 "Timestream kept %d record(s) it already had with other values "
@@ -528,196 +350,3 @@ class TimestreamSink:
         for reason, count in reasons.items():
             _LOGGER.warning("Timestream rejected %d record(s): %s", count, reason)
         return WriteResult(written=size - len(indexes), dropped=len(indexes))
-
-    # -- calls and errors -------------------------------------------------
-
-    async def _answer(
-        self, client: Any, operation: str, none_for: Collection[str], **params: Any
-    ) -> dict[str, Any] | None:
-        """AWS's answer to `operation`, or None for an error code in `none_for`.
-
-        Any other error answer raises its `SinkError`.
-        """
-        try:
-            return await self._call(client, operation, **params)
-        except ClientError as err:
-            if _code(err) in none_for:
-                return None
-            raise self._client_error(operation, err) from None
-
-    async def _call(self, client: Any, operation: str, **params: Any) -> dict[str, Any]:
-        """Call `operation` (e.g. "WriteRecords"), mapping all but AWS's answers.
-
-        `ClientError` passes through for the caller (see `_answer`).
-        """
-        method = getattr(client, xform_name(operation))
-        try:
-            answer: dict[str, Any] = await method(**params)
-        except (BotoConnectionError, HTTPClientError) as err:
-            raise SinkUnreachableError(
-                f"Timestream {operation} got no answer: {type(err).__name__}"
-                f" ({self.endpoint_url or self.region})"
-            ) from None
-        except BotoCoreError as err:
-            raise self._botocore_error(operation, err) from None
-        return answer
-
-    def _botocore_error(
-        self, operation: str, err: BotoCoreError | OSError
-    ) -> SinkError:
-        if isinstance(err, NoCredentialsError | PartialCredentialsError):
-            return SinkAuthError(
-                f"Timestream {operation}: no AWS credentials (give an access key, "
-                "or set up the default credential chain)"
-            )
-        if isinstance(err, ParamValidationError | InvalidRegionError | NoRegionError):
-            return TimestreamConfigError(
-                f"Timestream {operation}: invalid settings: {self._redact(str(err))}"
-            )
-        kind = SinkError if isinstance(err, BotoCoreError) else TimestreamConfigError
-        return kind(
-            f"Timestream {operation} failed: {type(err).__name__}: "
-            f"{self._redact(str(err))}"
-        )
-
-    def _client_error(self, operation: str, err: ClientError) -> SinkError:
-        """The SinkError for an AWS error answer: operation, code, status, message."""
-        code = _code(err)
-        status = _status(err)
-        request_id = err.response.get("ResponseMetadata", {}).get("RequestId")
-        text = (
-            f"Timestream {operation} failed: {code or 'unknown error'}"
-            f" (HTTP {status}): {self._redact(_message(err))}"
-            + (f" [request ID {request_id}]" if request_id else "")
-        )
-        if code in _AUTH_CODES:
-            return SinkAuthError(text)
-        if code in _PERMISSION_CODES:
-            return SinkPermissionError(text)
-        if code in _NOT_FOUND:
-            return SinkNotFoundError(text)
-        if _transient(err):
-            return SinkUnreachableError(text)
-        if code == "ValidationException":
-            return TimestreamConfigError(text)
-        return SinkError(text)
-
-    def _redact(self, text: str) -> str:
-        """`text` with the credentials masked, and not too long."""
-        for secret in (self._secret_access_key, self.access_key_id):
-            if secret:
-                text = text.replace(secret, "***")
-        return text[:_MAX_MESSAGE_CHARS]
-
-
-def _prepared_session() -> Any:
-    """A session whose loader has read the Timestream models (blocking I/O).
-
-    Also builds the TLS context `_PreparedHTTPSession` will use, with the CA
-    bundle botocore will pick (AWS_CA_BUNDLE or `ca_bundle`, else
-    REQUESTS_CA_BUNDLE, else its own default).
-    """
-    session = AioSession()
-    loader = session.get_component("data_loader")
-    loader.load_service_model(SERVICE, "service-2")
-    loader.load_service_model(SERVICE, "endpoint-rule-set-1")
-    session.get_scoped_config()
-    verify: str | bool = (
-        session.get_config_variable("ca_bundle")
-        or os.environ.get("REQUESTS_CA_BUNDLE")
-        or True
-    )
-    _tls_context(verify)
-    return session
-
-
-@functools.cache
-def _tls_context(verify: str | bool) -> ssl.SSLContext:
-    """The context aiobotocore would build per connection pool (blocking I/O)."""
-    context: ssl.SSLContext = create_urllib3_context()
-    context.load_verify_locations(get_cert_path(verify))
-    return context
-
-
-class _PreparedHTTPSession(AIOHTTPSession):  # type: ignore[misc]
-    """aiobotocore's HTTP session with the TLS context built off the event loop.
-
-    aiobotocore loads the CA bundle (`load_verify_locations`) in the event loop
-    when it makes its connection pool; Home Assistant reports that as blocking.
-    This takes the context from `_tls_context`, which `_prepared_session` has
-    built in a thread for the same bundle. Verification off, a client
-    certificate or a proxy go aiobotocore's usual way.
-    """
-
-    def _create_connector(self, proxy_url: str | None) -> aiohttp.TCPConnector:
-        if not self._verify or proxy_url or self._cert_file:
-            connector: aiohttp.TCPConnector = super()._create_connector(proxy_url)
-            return connector
-        return aiohttp.TCPConnector(
-            limit=self._max_pool_connections,
-            ssl=_tls_context(self._verify),
-            **self._connector_args,
-        )
-
-
-def sample_record(sample: Sample) -> dict[str, Any] | None:
-    """The Timestream record of `sample`, or None if it has nothing storable."""
-    home = sample.home_id
-    if (
-        sample.time.utcoffset() is None
-        or not home
-        or len(home.encode()) > _MAX_DIMENSION_VALUE_BYTES
-    ):
-        return None
-    values = [
-        {"Name": name, "Value": repr(value), "Type": "DOUBLE"}
-        for name, value in sample.measures()
-    ]
-    if not values:
-        return None
-    if sample.currency:
-        values.append({"Name": "currency", "Value": sample.currency, "Type": "VARCHAR"})
-    return {
-        "Dimensions": [{"Name": HOME_DIMENSION, "Value": home}],
-        "MeasureName": MEASURE_NAME,
-        "MeasureValueType": "MULTI",
-        "MeasureValues": values,
-        "Time": str((sample.time - _EPOCH) // _MILLISECOND),
-        "TimeUnit": "MILLISECONDS",
-        "Version": RECORD_VERSION,
-    }
-
-
-def _whole(name: str, value: float, valid: range) -> int:
-    """`value` as an int within `valid` (UI number fields give floats such as 48.0)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        number = None
-    if number is None or number != value or number not in valid:
-        raise SettingsError(
-            "retention_range",
-            f"{name} must be a whole number within {valid[0]}..{valid[-1]}",
-            name,
-            min=str(valid[0]),
-            max=str(valid[-1]),
-        )
-    return number
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
-
-
-def _message(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Message", ""))
-
-
-def _status(err: ClientError) -> int:
-    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return status if isinstance(status, int) else 0
-
-
-def _transient(err: ClientError) -> bool:
-    """Throttled or a server fault: worth another try later."""
-    return _code(err) in _TRANSIENT_CODES or _status(err) >= 500

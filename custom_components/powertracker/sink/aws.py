@@ -1,0 +1,310 @@
+"""One AWS service through aiobotocore: its client, its calls, its errors.
+
+Free of Home Assistant. The Timestream sink writes through it
+(`timestream-write`); the same class serves any other AWS service.
+
+The client is made on first use, with botocore's models and the CA bundle read in
+a thread (Home Assistant reports both as blocking I/O in the event loop), and
+with botocore's own retries off: callers retry what is worth retrying.
+
+Errors. An AWS error answer (`ClientError`) passes through `call` for the
+caller to judge; `error` turns it into the `SinkError` that says what went
+wrong (operation, error code, HTTP status, AWS's message, request ID), and
+`answer` does so for every code but those the caller expects. Connection
+failures and timeouts raise `SinkUnreachableError`. The botocore exception is
+never chained, and AWS's messages are passed on with the access key ID and the
+secret masked: the secret is handed to botocore and kept nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import ssl
+from collections.abc import Collection
+from contextlib import AsyncExitStack
+from typing import Any, Final
+
+import aiohttp
+from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
+from aiobotocore.httpsession import AIOHTTPSession  # type: ignore[import-untyped]
+from aiobotocore.session import AioSession  # type: ignore[import-untyped]
+from botocore import xform_name  # type: ignore[import-untyped]
+from botocore.exceptions import (  # type: ignore[import-untyped]
+    BotoCoreError,
+    ClientError,
+    ConnectionError as BotoConnectionError,
+    HTTPClientError,
+    InvalidRegionError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+)
+from botocore.httpsession import (  # type: ignore[import-untyped]
+    create_urllib3_context,
+    get_cert_path,
+)
+
+from .models import (
+    SinkAuthError,
+    SinkError,
+    SinkNotFoundError,
+    SinkPermissionError,
+    SinkUnreachableError,
+)
+
+CONNECT_TIMEOUT: Final = 10.0
+READ_TIMEOUT: Final = 30.0
+MAX_MESSAGE_CHARS: Final = 300
+"""Characters of AWS's message kept in an exception or log line."""
+
+_AUTH_CODES: Final = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "ExpiredToken",
+        "InvalidClientTokenId",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
+        "SignatureDoesNotMatch",
+    }
+)
+_PERMISSION_CODES: Final = frozenset({"AccessDeniedException", "AccessDenied"})
+_NOT_FOUND_CODES: Final = frozenset({"ResourceNotFoundException"})
+_TRANSIENT_CODES: Final = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "InternalServerException",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InvalidEndpointException",
+    }
+)
+
+
+class AwsConfigError(SinkError):
+    """AWS refused the settings themselves (e.g. a database name it won't take)."""
+
+    retryable = False
+
+
+class AwsService:
+    """The client of one AWS service, made on first use; see the module doc."""
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        name: str,
+        region: str,
+        endpoint_url: str | None,
+        access_key_id: str | None,
+        secret_access_key: str | None,
+    ) -> None:
+        """`name` starts every error message ("Timestream WriteRecords failed")."""
+        self.service = service
+        self.name = name
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self._access_key_id = access_key_id
+        self._secret_access_key = secret_access_key
+        self._stack: AsyncExitStack | None = None
+        self._client: Any = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Any:
+        """The aiobotocore client, created on first use."""
+        async with self._lock:
+            if self._client is not None:
+                return self._client
+            try:
+                session = await asyncio.to_thread(_prepared_session, self.service)
+            except (BotoCoreError, OSError) as err:  # OSError: an unreadable CA bundle
+                raise self._botocore_error("set-up", err) from None
+            config = AioConfig(
+                http_session_cls=_PreparedHTTPSession,
+                connect_timeout=CONNECT_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
+                retries={"mode": "standard", "total_max_attempts": 1},
+            )
+            stack = AsyncExitStack()
+            try:
+                self._client = await stack.enter_async_context(
+                    session.create_client(
+                        self.service,
+                        region_name=self.region,
+                        endpoint_url=self.endpoint_url,
+                        aws_access_key_id=self._access_key_id,
+                        aws_secret_access_key=self._secret_access_key,
+                        config=config,
+                    )
+                )
+            except BotoCoreError as err:
+                await stack.aclose()
+                raise self._botocore_error("create client", err) from None
+            self._stack = stack
+            return self._client
+
+    async def close(self) -> None:
+        """Close the client (and its connection pool); a later call makes a new one."""
+        async with self._lock:
+            stack, self._stack, self._client = self._stack, None, None
+            if stack is not None:
+                await stack.aclose()
+
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call `operation` (e.g. "WriteRecords"), mapping all but AWS's answers.
+
+        `ClientError` passes through for the caller (see `answer`).
+        """
+        method = getattr(await self.client(), xform_name(operation))
+        try:
+            answer: dict[str, Any] = await method(**params)
+        except (BotoConnectionError, HTTPClientError) as err:
+            raise SinkUnreachableError(
+                f"{self.name} {operation} got no answer: {type(err).__name__}"
+                f" ({self.endpoint_url or self.region})"
+            ) from None
+        except BotoCoreError as err:
+            raise self._botocore_error(operation, err) from None
+        return answer
+
+    async def answer(
+        self, operation: str, none_for: Collection[str] = (), **params: Any
+    ) -> dict[str, Any] | None:
+        """AWS's answer to `operation`, or None for an error code in `none_for`.
+
+        Any other error answer raises its `SinkError`.
+        """
+        try:
+            return await self.call(operation, **params)
+        except ClientError as err:
+            if code(err) in none_for:
+                return None
+            raise self.error(operation, err) from None
+
+    def error(self, operation: str, err: ClientError) -> SinkError:
+        """The SinkError for an AWS error answer: operation, code, status, message."""
+        error_code = code(err)
+        request_id = err.response.get("ResponseMetadata", {}).get("RequestId")
+        text = (
+            f"{self.name} {operation} failed: {error_code or 'unknown error'}"
+            f" (HTTP {status(err)}): {self.redact(message(err))}"
+            + (f" [request ID {request_id}]" if request_id else "")
+        )
+        if error_code in _AUTH_CODES:
+            return SinkAuthError(text)
+        if error_code in _PERMISSION_CODES:
+            return SinkPermissionError(text)
+        if error_code in _NOT_FOUND_CODES:
+            return SinkNotFoundError(text)
+        if transient(err):
+            return SinkUnreachableError(text)
+        if error_code == "ValidationException":
+            return AwsConfigError(text)
+        return SinkError(text)
+
+    def redact(self, text: str) -> str:
+        """`text` with the credentials masked, and not too long."""
+        for secret in (self._secret_access_key, self._access_key_id):
+            if secret:
+                text = text.replace(secret, "***")
+        return text[:MAX_MESSAGE_CHARS]
+
+    def _botocore_error(
+        self, operation: str, err: BotoCoreError | OSError
+    ) -> SinkError:
+        if isinstance(err, NoCredentialsError | PartialCredentialsError):
+            return SinkAuthError(
+                f"{self.name} {operation}: no AWS credentials (give an access key, "
+                "or set up the default credential chain)"
+            )
+        if isinstance(err, ParamValidationError | InvalidRegionError | NoRegionError):
+            return AwsConfigError(
+                f"{self.name} {operation}: invalid settings: {self.redact(str(err))}"
+            )
+        kind = SinkError if isinstance(err, BotoCoreError) else AwsConfigError
+        return kind(
+            f"{self.name} {operation} failed: {type(err).__name__}: "
+            f"{self.redact(str(err))}"
+        )
+
+
+def code(err: ClientError) -> str:
+    """AWS's error code ("ThrottlingException")."""
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def message(err: ClientError) -> str:
+    """AWS's error message (may hold the access key ID: redact it)."""
+    return str(err.response.get("Error", {}).get("Message", ""))
+
+
+def status(err: ClientError) -> int:
+    """The answer's HTTP status, 0 if unknown."""
+    value = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return value if isinstance(value, int) else 0
+
+
+def transient(err: ClientError) -> bool:
+    """Throttled or a server fault: worth another try later."""
+    return code(err) in _TRANSIENT_CODES or status(err) >= 500
+
+
+def _prepared_session(service: str) -> Any:
+    """A session whose loader has read `service`'s models (blocking I/O).
+
+    Also builds the TLS context `_PreparedHTTPSession` will use, with the CA
+    bundle botocore will pick (AWS_CA_BUNDLE or `ca_bundle`, else
+    REQUESTS_CA_BUNDLE, else its own default).
+    """
+    session = AioSession()
+    loader = session.get_component("data_loader")
+    loader.load_service_model(service, "service-2")
+    loader.load_service_model(service, "endpoint-rule-set-1")
+    session.get_scoped_config()
+    verify: str | bool = (
+        session.get_config_variable("ca_bundle")
+        or os.environ.get("REQUESTS_CA_BUNDLE")
+        or True
+    )
+    _tls_context(verify)
+    return session
+
+
+@functools.cache
+def _tls_context(verify: str | bool) -> ssl.SSLContext:
+    """The context aiobotocore would build per connection pool (blocking I/O)."""
+    context: ssl.SSLContext = create_urllib3_context()
+    context.load_verify_locations(get_cert_path(verify))
+    return context
+
+
+class _PreparedHTTPSession(AIOHTTPSession):  # type: ignore[misc]
+    """aiobotocore's HTTP session with the TLS context built off the event loop.
+
+    aiobotocore loads the CA bundle (`load_verify_locations`) in the event loop
+    when it makes its connection pool; Home Assistant reports that as blocking.
+    This takes the context from `_tls_context`, which `_prepared_session` has
+    built in a thread for the same bundle. Verification off, a client
+    certificate or a proxy go aiobotocore's usual way.
+    """
+
+    def _create_connector(self, proxy_url: str | None) -> aiohttp.TCPConnector:
+        if not self._verify or proxy_url or self._cert_file:
+            connector: aiohttp.TCPConnector = super()._create_connector(proxy_url)
+            return connector
+        return aiohttp.TCPConnector(
+            limit=self._max_pool_connections,
+            ssl=_tls_context(self._verify),
+            **self._connector_args,
+        )
