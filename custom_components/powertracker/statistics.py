@@ -208,24 +208,19 @@ class HourlyStatistics(HomeListeners):
         from the newest row. False: the energy statistic does not exist yet.
         """
         async with self._lock:
-            for stat_id, value, unit, energy in (
-                (
-                    statistic_id(home.id, kind),
-                    hour.energy,
-                    UnitOfEnergy.KILO_WATT_HOUR,
-                    True,
-                ),
-                (statistic_id(home.id, KINDS[kind]), hour.money, currency, False),
+            for row_kind, value, unit in (
+                (kind, hour.energy, UnitOfEnergy.KILO_WATT_HOUR),
+                (KINDS[kind], hour.money, currency),
             ):
                 if value is None or unit is None:
                     continue
-                last = await self._last_row(stat_id)
+                last = await self._last_row(statistic_id(home.id, row_kind))
                 if last is None:
-                    if energy:
+                    if row_kind == kind:
                         return False
                     continue
                 if last[0] < hour.start:
-                    self._write(home, stat_id, unit, [(hour.start, value)], last[1])
+                    self._write(home, row_kind, unit, [(hour.start, value)], last[1])
         return True
 
     async def _import(
@@ -256,13 +251,13 @@ class HourlyStatistics(HomeListeners):
         self._published[energy_id] = max(dt_util.as_utc(node.start) for node in nodes)
         window = dt_util.as_utc(nodes[0].start)
         currency = next((node.currency for node in nodes if node.currency), None)
-        for stat_id, unit, values in (
-            (energy_id, UnitOfEnergy.KILO_WATT_HOUR, [n.energy for n in nodes]),
-            (statistic_id(home.id, KINDS[kind]), currency, [n.money for n in nodes]),
+        for row_kind, unit, values in (
+            (kind, UnitOfEnergy.KILO_WATT_HOUR, [n.energy for n in nodes]),
+            (KINDS[kind], currency, [n.money for n in nodes]),
         ):
             if unit is None:
                 continue  # no price known: no money rows
-            base, kept = await self._rows_from(stat_id, window)
+            base, kept = await self._rows_from(statistic_id(home.id, row_kind), window)
             # Tibber's value where it has one (an hour Tibber has no price for
             # gets no row, not a made-up 0), else the row already there.
             tibber = {
@@ -271,25 +266,24 @@ class HourlyStatistics(HomeListeners):
                 if value is not None
             }
             merged = {**kept, **tibber}
-            self._write(home, stat_id, unit, sorted(merged.items()), base)
+            self._write(home, row_kind, unit, sorted(merged.items()), base)
 
     def _write(
         self,
         home: Home,
-        stat_id: str,
+        kind: str,
         unit: str,
         hours: list[tuple[datetime, float]],
         base: float,
     ) -> None:
-        """Queue rows of hours in order, their sums going on from `base`."""
+        """Queue rows of `home`'s `kind` statistic, sums going on from `base`."""
         self._changed.add(home.id)
         sums = accumulate((value for _, value in hours), initial=base)
         next(sums)
-        kind = stat_id.rsplit("_", 1)[1]
         async_add_external_statistics(
             self._hass,
             statistic_metadata(
-                statistic_id=stat_id,
+                statistic_id=statistic_id(home.id, kind),
                 source=DOMAIN,
                 name=f"{home.name} {_NAMES[kind]}",
                 unit=unit,

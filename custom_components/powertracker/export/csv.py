@@ -34,7 +34,7 @@ _WEEK = 7 * 86400.0
 """No time zone changes its UTC offset twice within a week."""
 
 
-def _text(value: str | None) -> str:
+def _csv_cell(value: str | None) -> str:
     """A text cell, quoted as RFC 4180 needs, that no spreadsheet runs as a formula."""
     if not value:
         return ""
@@ -106,7 +106,7 @@ def _lines(home: HomeBuckets, times: list[bytes]) -> list[bytes]:
     formatting them costs half as much, and there is nothing to encode after.
     """
     home_id, name, currency = (
-        _text(text).replace("%", "%%").encode()
+        _csv_cell(text).replace("%", "%%").encode()
         for text in (home.home_id, home.home_name, home.currency)
     )
     parts = (  # (cells when present, when missing, the values they show)

@@ -96,7 +96,7 @@ def render_png(
         fig = Figure(figsize=size, dpi=DPI)
         fig.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=font)
         if title and width >= COMPACT_WIDTH and height >= COMPACT_HEIGHT:
-            fig.text(0.02, 0.96, _text(title), va="top", fontsize=font * 1.15)
+            fig.text(0.02, 0.96, _literal(title), va="top", fontsize=font * 1.15)
         return _png(fig)
     title = title or DEFAULT_TITLE
 
@@ -143,9 +143,9 @@ def render_png(
     ax.yaxis.get_offset_text().set_fontsize(font)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
-    ax.set_title(_text(title), loc="left", fontsize=font * 1.15)
+    ax.set_title(_literal(title), loc="left", fontsize=font * 1.15)
     zone = _tz_name(tz, series[0].home.edges[0])
-    ax.set_xlabel(_text(f"Time ({zone})"), fontsize=font)
+    ax.set_xlabel(_literal(f"Time ({zone})"), fontsize=font)
     ax.set_ylabel(ylabel, fontsize=font)
     if len(homes) > 1:
         # Above the plot, right of the title: never over the data.
@@ -191,7 +191,7 @@ def _draw_lines(ax: Axes, series: list[_Series], width: int) -> None:
             y,
             drawstyle="steps-post",
             linewidth=1.2,
-            label=_text(home.home_name),
+            label=_literal(home.home_name),
             color=color,
         )
 
@@ -227,7 +227,7 @@ def _add_boxes(
             facecolors=one.color,
             edgecolors=one.color,
             linewidths=outline,
-            label=_text(one.home.home_name),
+            label=_literal(one.home.home_name),
         )
     )
 
@@ -335,7 +335,7 @@ def _tz_name(tz: tzinfo, reference: float) -> str:
     return tz.tzname(datetime.fromtimestamp(reference, tz)) or str(tz)
 
 
-def _text(text: str) -> str:
+def _literal(text: str) -> str:
     """`text` shown as is: a `$` would start matplotlib's math mode."""
     return text.replace("$", r"\$")
 

@@ -64,7 +64,7 @@ async def _raise_for_status(response: aiohttp.ClientResponse) -> None:
         raise _HTTPStatusError(response.status, retry_after)
 
 
-class _Transport(AIOHTTPTransport):
+class _HttpTransport(AIOHTTPTransport):
     """gql's HTTP transport on a borrowed connection pool.
 
     With `connector_owner=False` gql leaves its own ClientSession unclosed
@@ -233,7 +233,7 @@ class TibberClient:
     ) -> dict[str, Any]:
         """POST one GraphQL document; return `data` or raise a `TibberError`."""
         self._check_back_off(self._http_not_before, RateLimitedError)
-        transport = _Transport(
+        transport = _HttpTransport(
             self._api_url,
             {"Authorization": f"Bearer {self._token}", "User-Agent": self._user_agent},
             self._session,

@@ -82,7 +82,7 @@ class _Adapter(AIOHTTPWebSocketsAdapter):
             raise
 
 
-class _Transport(WebsocketsProtocolTransportBase):
+class _WebsocketTransport(WebsocketsProtocolTransportBase):
     """gql's graphql-transport-ws protocol over `_Adapter`."""
 
     def __init__(self, adapter: _Adapter, token: str, timeout: float) -> None:
@@ -153,7 +153,7 @@ async def live_snapshot(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     adapter = _Adapter(url=url, headers={"User-Agent": user_agent}, session=session)
-    transport = _Transport(adapter, token, timeout)
+    transport = _WebsocketTransport(adapter, token, timeout)
     gql_session = AsyncClientSession(client=Client(transport=transport))
     try:
         try:
