@@ -20,14 +20,21 @@ from homeassistant.helpers.typing import ConfigType
 from .api import create_client
 from .chart import Charts
 from .compat import RELOADS_ON_OPTIONS, remove_entry_device
-from .const import CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, DOMAIN
+from .const import (
+    CONF_BACKFILL_DAYS,
+    DEFAULT_BACKFILL_DAYS,
+    DOMAIN,
+    ISSUE_ARCHIVE_SET_ASIDE,
+)
 from .coordinator import PowertrackerCoordinator, connections_issue_id
 from .data import HomeState, PowertrackerConfigEntry, RuntimeData
 from .entity import device_home_id
 from .export.service import async_register_services
 from .export.view import ExportView
-from .forwarder import Forwarder, outbox_store, samples_of, sink_issue_id
-from .sinks import create_sink, sink_settings
+from .forwarder import ARCHIVE, SINK, Forwarder, Route
+from .sink.archive import remove_archive
+from .sink.models import Sink
+from .sinks import archive_of, archive_path, create_sink, sink_settings
 from .statistics import HourlyStatistics, span_store
 from .totals import store
 
@@ -63,12 +70,15 @@ async def async_setup_entry(
     )
     await statistics.async_load()
     forwarder = await _async_forwarder(hass, entry)
+    archive = archive_of(hass, entry.entry_id, entry.title, entry.options)
+    archiver = await _async_forward(hass, entry, archive, ARCHIVE) if archive else None
     entry.runtime_data = RuntimeData(
         coordinator=coordinator,
         options=dict(entry.options),
         statistics=statistics,
         charts=Charts(),
         forwarder=forwarder,
+        archive=archiver,
     )
     _remove_stale_devices(hass, entry, set(coordinator.homes))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -101,10 +111,11 @@ async def async_setup_entry(
 
     _background(_first_import(coordinator.data), "history import")
     _each_poll("hours", statistics.async_add_poll)
-    if forwarder is not None:
-        # The first refresh's samples, and what waited since the last run.
-        _background(forwarder.async_add(samples_of(coordinator.data)), "sink")
-        _each_poll("sink", lambda data: forwarder.async_add(samples_of(data)))
+    for each in (archiver, forwarder):
+        if each is not None:
+            # The first refresh's samples, and what waited since the last run.
+            _background(each.async_add_poll(coordinator.data), each.route.name)
+            _each_poll(each.route.name, each.async_add_poll)
     entry.async_on_unload(async_track_time_interval(hass, _hourly, HISTORY_INTERVAL))
     return True
 
@@ -122,7 +133,14 @@ async def _async_forwarder(
         return None
     if sink is None:
         return None
-    forwarder = Forwarder(hass, entry.entry_id, entry.title, sink)
+    return await _async_forward(hass, entry, sink, SINK)
+
+
+async def _async_forward(
+    hass: HomeAssistant, entry: PowertrackerConfigEntry, sink: Sink, route: Route
+) -> Forwarder:
+    """A loaded forwarder to `sink`, shut down with the entry."""
+    forwarder = Forwarder(hass, entry.entry_id, entry.title, sink, route)
     await forwarder.async_load()
     entry.async_on_unload(forwarder.async_shutdown)
     return forwarder
@@ -138,12 +156,17 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: PowertrackerConfigEntry
 ) -> None:
-    """Forget the stored totals, outbox and history span, and the repair issues."""
+    """Forget the stored totals, outboxes, history span and archive, and the issues."""
     await store(hass, entry.entry_id).async_remove()
-    await outbox_store(hass, entry.entry_id).async_remove()
     await span_store(hass, entry.entry_id).async_remove()
+    await hass.async_add_executor_job(
+        remove_archive, archive_path(hass, entry.entry_id)
+    )
     ir.async_delete_issue(hass, DOMAIN, connections_issue_id(entry.entry_id))
-    ir.async_delete_issue(hass, DOMAIN, sink_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_ARCHIVE_SET_ASIDE}_{entry.entry_id}")
+    for route in (SINK, ARCHIVE):
+        await route.store(hass, entry.entry_id).async_remove()
+        ir.async_delete_issue(hass, DOMAIN, route.issue_id(entry.entry_id))
 
 
 async def _async_options_updated(

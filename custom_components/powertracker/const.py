@@ -28,3 +28,11 @@ ISSUE_TOO_MANY_CONNECTIONS: Final = "too_many_connections"
 CONF_SINK: Final = "sink"
 """Options key of the sink settings: {"kind": SinkKind, ...the sink's own settings}."""
 ISSUE_SINK_FAILING: Final = "sink_failing"
+ISSUE_ARCHIVE_FAILING: Final = "archive_failing"
+ISSUE_ARCHIVE_SET_ASIDE: Final = "archive_set_aside"
+
+CONF_ARCHIVE: Final = "archive"
+"""Option: keep every sample in the local five-minute archive (on by default)."""
+CONF_ARCHIVE_DAYS: Final = "archive_days"
+"""Option: days the archive keeps (0: everything)."""
+DEFAULT_ARCHIVE_DAYS: Final = 730

@@ -57,6 +57,8 @@ class RuntimeData:
     """Each home's chart settings (the selects set them, the image draws them)."""
     forwarder: Forwarder | None = None
     """Sends each poll's samples to the configured sink (None: no sink)."""
+    archive: Forwarder | None = None
+    """Keeps each poll's samples in the local archive (None: turned off)."""
 
 
 type PowertrackerConfigEntry = ConfigEntry[RuntimeData]

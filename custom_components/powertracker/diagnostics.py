@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
@@ -10,6 +12,9 @@ from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
 from .data import PowertrackerConfigEntry
+from .forwarder import Forwarder
+from .sink.archive import SampleArchive
+from .sink.models import SinkError
 from .sink.settings import SECRETS
 
 TO_REDACT = {CONF_TOKEN, "address1", "postal_code", "address", *SECRETS}
@@ -21,6 +26,7 @@ async def async_get_config_entry_diagnostics(
     """The entry's settings, its homes and their last poll."""
     coordinator = entry.runtime_data.coordinator
     forwarder = entry.runtime_data.forwarder
+    archive = entry.runtime_data.archive
     homes: dict[str, Any] = {}
     for home_id, state in (coordinator.data or {}).items():
         homes[home_id] = async_redact_data(
@@ -41,5 +47,26 @@ async def async_get_config_entry_diagnostics(
         },
         "last_update_success": coordinator.last_update_success,
         "sink": forwarder.diagnostics() if forwarder else None,
+        "archive": await _archive(hass, archive) if archive else None,
         "homes": homes,
     }
+
+
+async def _archive(hass: HomeAssistant, forwarder: Forwarder) -> dict[str, Any]:
+    """The archive's file (size, rows, oldest sample) and its outbox's books.
+
+    The path is relative to the configuration folder (it names no machine).
+    """
+    books = forwarder.diagnostics()
+    if not isinstance(forwarder.sink, SampleArchive):
+        return books
+    try:
+        stats: dict[str, Any] = asdict(await forwarder.sink.stats())
+    except SinkError as err:
+        stats = {"error": str(err)}
+    if "path" in stats:
+        stats["path"] = str(PurePath(stats["path"]).relative_to(hass.config.config_dir))
+    for key in ("oldest", "newest"):
+        if isinstance(moment := stats.get(key), datetime):
+            stats[key] = moment.isoformat()
+    return {**stats, **books}

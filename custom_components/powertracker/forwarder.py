@@ -1,4 +1,9 @@
-"""Forward each poll's samples to the configured sink through a durable outbox.
+"""Forward each poll's samples to a store through a durable outbox.
+
+The stores are the configured sink and the local archive: each gets its own
+`Forwarder` (its `Route` names its outbox and its repair issue), so a sample
+takes the same way to every store, and a store that fails keeps its samples
+waiting without holding up the other.
 
 After every poll the new samples (one per home with a new measurement) go
 into the outbox, which is saved before anything is sent. Batches of
@@ -9,9 +14,11 @@ meanwhile and wait, up to the outbox's `MAX_AGE` behind their home's newest
 sample. After `REPAIR_AFTER` without a successful write a repair issue says
 so; it goes away with the next successful write.
 
-The outbox is stored in `.storage/powertracker.<entry_id>.outbox`. A
-confirmed batch is saved a few seconds later (a crash in between re-sends
-samples the sink already has, which the sinks' idempotent writes absorb).
+The sink's outbox is stored in `.storage/powertracker.<entry_id>.outbox`, the
+archive's in `.storage/powertracker.<entry_id>.archive_outbox`. A confirmed
+batch is saved a few seconds later (a crash in between re-sends samples the
+store already has, which the stores' idempotent writes absorb). With the
+archive the repair issue comes at the first failure (`Route.repair_after`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +37,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, ISSUE_SINK_FAILING
+from .const import DOMAIN, ISSUE_ARCHIVE_FAILING, ISSUE_SINK_FAILING
 from .data import HomeState
 from .sink.models import Sample, Sink, SinkError
 from .sink.outbox import Outbox
@@ -50,14 +58,32 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def sink_issue_id(entry_id: str) -> str:
-    """Repair issue of an entry whose sink keeps failing."""
-    return f"{ISSUE_SINK_FAILING}_{entry_id}"
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Which store a forwarder feeds: its name in logs, outbox and repair issue."""
+
+    name: str
+    """"sink" or "archive", as the log lines say it."""
+    outbox: str
+    """The outbox's `.storage` key, after `powertracker.<entry id>.`."""
+    issue: str
+    """The repair issue's translation key."""
+    repair_after: timedelta
+    """How long the store may fail before the repair issue is raised."""
+
+    def issue_id(self, entry_id: str) -> str:
+        """The repair issue of `entry_id`'s store."""
+        return f"{self.issue}_{entry_id}"
+
+    def store(self, hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+        """Where `entry_id`'s outbox for this store lives."""
+        return Store(hass, 1, f"{DOMAIN}.{entry_id}.{self.outbox}")
 
 
-def outbox_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Where an entry's outbox lives."""
-    return Store(hass, 1, f"{DOMAIN}.{entry_id}.outbox")
+SINK = Route("sink", "outbox", ISSUE_SINK_FAILING, REPAIR_AFTER)
+"""The external sink: a network store may be down for a while."""
+ARCHIVE = Route("archive", "archive_outbox", ISSUE_ARCHIVE_FAILING, timedelta(0))
+"""The local archive: a full disk or a locked file is told at once."""
 
 
 def samples_of(states: dict[str, HomeState]) -> list[Sample]:
@@ -92,6 +118,7 @@ class Forwarder:
         entry_id: str,
         title: str,
         sink: Sink,
+        route: Route = SINK,
         *,
         jitter: Callable[[], float] = random.random,
     ) -> None:
@@ -99,9 +126,10 @@ class Forwarder:
         self._hass = hass
         self._entry_id = entry_id
         self._title = title
-        self._sink = sink
+        self.sink = sink
+        self.route = route
         self._jitter = jitter
-        self._store = outbox_store(hass, entry_id)
+        self._store = route.store(hass, entry_id)
         self.outbox = Outbox()
         self.last_success: datetime | None = None
         self.failing_since: datetime | None = None
@@ -121,11 +149,16 @@ class Forwarder:
         if since := stored.get("failing_since"):
             self.failing_since = dt_util.parse_datetime(since)
 
+    async def async_add_poll(self, states: dict[str, HomeState]) -> None:
+        """Queue and send the samples of a poll."""
+        await self.async_add(samples_of(states))
+
     async def async_add(self, samples: list[Sample]) -> None:
         """Queue `samples`, save the outbox, then send."""
         if overflowed := self.outbox.add(samples):
             _LOGGER.warning(
-                "Sink outbox of %s is full: dropped the %d oldest samples",
+                "The %s outbox of %s is full: dropped the %d oldest samples",
+                self.route.name,
                 self._title,
                 overflowed,
             )
@@ -144,16 +177,19 @@ class Forwarder:
             return
         self._cancel_retry()
         async with self._lock:
+            if self._retry_at is not None:
+                return  # a flush that held the lock meanwhile failed: its retry waits
             while batch := self.outbox.batch(BATCH_SIZE):
                 try:
-                    result = await self._sink.write(batch)
+                    result = await self.sink.write(batch)
                 except SinkError as err:
                     self._failed(err)
                     return
                 self.outbox.confirm(batch, result.dropped)
                 if result.dropped:
                     _LOGGER.warning(
-                        "The sink of %s refused %d samples for good",
+                        "The %s of %s refused %d samples for good",
+                        self.route.name,
                         self._title,
                         result.dropped,
                     )
@@ -165,7 +201,7 @@ class Forwarder:
         self._cancel_retry()
         async with self._lock:
             await self._store.async_save(self._data())
-            await self._sink.close()
+            await self.sink.close()
 
     @callback
     def async_add_listener(self, update: Callable[[], None]) -> Callable[[], None]:
@@ -199,26 +235,28 @@ class Forwarder:
         self.failing_since = None
         self.last_error = None
         self._failures = 0
-        ir.async_delete_issue(self._hass, DOMAIN, sink_issue_id(self._entry_id))
+        ir.async_delete_issue(self._hass, DOMAIN, self.route.issue_id(self._entry_id))
         self._notify()
 
     def _failed(self, err: SinkError) -> None:
         now = dt_util.utcnow()
         if self.failing_since is None:
             self.failing_since = now
-            _LOGGER.warning("The sink of %s failed: %s; retrying", self._title, err)
+            _LOGGER.warning(
+                "The %s of %s failed: %s; retrying", self.route.name, self._title, err
+            )
         self.last_error = str(err)
         delay = min(RETRY_MAX, RETRY_MIN * 2**self._failures)
         delay *= 0.5 + self._jitter() / 2
         self._failures += 1
-        if now - self.failing_since >= REPAIR_AFTER:
+        if now - self.failing_since >= self.route.repair_after:
             ir.async_create_issue(
                 self._hass,
                 DOMAIN,
-                sink_issue_id(self._entry_id),
+                self.route.issue_id(self._entry_id),
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_SINK_FAILING,
+                translation_key=self.route.issue,
                 translation_placeholders={
                     "account": self._title,
                     "since": self.failing_since.isoformat(timespec="minutes"),
@@ -226,6 +264,7 @@ class Forwarder:
                     "error": str(err),
                 },
             )
+        self._cancel_retry()  # one retry timer at a time
         self._retry_at = now + timedelta(seconds=delay)
         self._retry = async_call_later(self._hass, delay, self._retry_now)
         self._notify()
@@ -235,7 +274,7 @@ class Forwarder:
         self._retry = None
         self._retry_at = None
         self._hass.async_create_background_task(
-            self.async_flush(), f"{DOMAIN} sink retry {self._title}"
+            self.async_flush(), f"{DOMAIN} {self.route.name} retry {self._title}"
         )
 
     def _cancel_retry(self) -> None:

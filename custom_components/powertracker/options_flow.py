@@ -28,9 +28,12 @@ from homeassistant.helpers.selector import (
 
 from .compat import OptionsFlowWithReload, vol
 from .const import (
+    CONF_ARCHIVE,
+    CONF_ARCHIVE_DAYS,
     CONF_BACKFILL_DAYS,
     CONF_POLL_MINUTES,
     CONF_SINK,
+    DEFAULT_ARCHIVE_DAYS,
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_POLL_MINUTES,
 )
@@ -103,7 +106,7 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
             values = dict(user_input)
             kind = values.pop(CONF_SINK, None)
             self._options = {
-                key: int(value) if isinstance(value, float | int) else value
+                key: value if isinstance(value, bool | str) else int(value)
                 for key, value in values.items()
             }
             if kind is None:
@@ -121,6 +124,8 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         fields: tuple[tuple[str, Any, Any], ...] = (
             (CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES, _box(1, 60, "min")),
             (CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, _box(0, 3650, "d")),
+            (CONF_ARCHIVE, True, BooleanSelector()),
+            (CONF_ARCHIVE_DAYS, DEFAULT_ARCHIVE_DAYS, _box(0, 36500, "d")),
         )
         schema: dict[Any, Any] = {
             vol.Required(key, default=options.get(key, default)): selector

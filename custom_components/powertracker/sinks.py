@@ -1,4 +1,6 @@
-"""The sink an entry's options configure, built on Home Assistant's resources.
+"""The stores an entry's options configure, built on Home Assistant's resources.
+
+The local archive (`archive_of`, on unless turned off) and the sink (`create_sink`).
 
 The options hold `{"kind": ..., **settings}` under `CONF_SINK`; the settings
 are the keyword arguments of the sink's class (`sink/influx.py`,
@@ -10,12 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import CONF_SINK
+from .const import (
+    CONF_ARCHIVE,
+    CONF_ARCHIVE_DAYS,
+    CONF_SINK,
+    DEFAULT_ARCHIVE_DAYS,
+    DOMAIN,
+    ISSUE_ARCHIVE_SET_ASIDE,
+)
+from .sink.archive import SampleArchive
 from .sink.models import Sink
 
 
@@ -55,3 +67,35 @@ def create_sink(hass: HomeAssistant, settings: Mapping[str, Any]) -> Sink | None
 
         return TimestreamSink(**values)
     return None
+
+
+def archive_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """`<config>/powertracker/archive_<entry id>.db`."""
+    return Path(hass.config.path(DOMAIN, f"archive_{entry_id}.db"))
+
+
+def archive_of(
+    hass: HomeAssistant, entry_id: str, title: str, options: Mapping[str, Any]
+) -> SampleArchive | None:
+    """The entry's five-minute archive; None when the options turn it off."""
+    if not options.get(CONF_ARCHIVE, True):
+        return None
+
+    @callback
+    def _set_aside(path: Path) -> None:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            f"{ISSUE_ARCHIVE_SET_ASIDE}_{entry_id}",
+            is_fixable=True,
+            is_persistent=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_ARCHIVE_SET_ASIDE,
+            translation_placeholders={"account": title, "path": str(path)},
+        )
+
+    return SampleArchive(
+        archive_path(hass, entry_id),
+        int(options.get(CONF_ARCHIVE_DAYS, DEFAULT_ARCHIVE_DAYS)),
+        _set_aside,
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -45,6 +47,16 @@ async def auto_enable_custom_integrations(
     background work (the history import) finish before Home Assistant stops."""
     yield
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_archive_folder(hass: HomeAssistant) -> Iterator[None]:
+    """Each test starts without archive files: phacc's configuration folder is
+    one fixed folder for all tests."""
+    folder = Path(hass.config.path(DOMAIN))
+    shutil.rmtree(folder, ignore_errors=True)
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,8 @@ from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker.const import (
+    CONF_ARCHIVE,
+    CONF_ARCHIVE_DAYS,
     CONF_BACKFILL_DAYS,
     CONF_HOMES,
     CONF_OFFERED_HOMES,
@@ -219,13 +221,18 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
     assert schema({}) == {
         CONF_POLL_MINUTES: 5,
         CONF_BACKFILL_DAYS: 2,
+        CONF_ARCHIVE: True,
+        CONF_ARCHIVE_DAYS: 730,
     }
+    assert loaded_entry.runtime_data.archive is not None
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
             CONF_POLL_MINUTES: 15.0,
             CONF_BACKFILL_DAYS: 30.0,
+            CONF_ARCHIVE: False,
+            CONF_ARCHIVE_DAYS: 90.0,
         },
     )
     await hass.async_block_till_done()
@@ -233,7 +240,10 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
     assert loaded_entry.options == {
         CONF_POLL_MINUTES: 15,
         CONF_BACKFILL_DAYS: 30,
+        CONF_ARCHIVE: False,  # a bool, not the 0 a number field would give
+        CONF_ARCHIVE_DAYS: 90,
     }
+    assert loaded_entry.runtime_data.archive is None
     coordinator = loaded_entry.runtime_data.coordinator
     assert coordinator.update_interval is not None
     assert coordinator.update_interval.total_seconds() == 15 * 60

@@ -23,6 +23,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker.compat import vol
 from custom_components.powertracker.const import (
+    CONF_ARCHIVE,
+    CONF_ARCHIVE_DAYS,
     CONF_BACKFILL_DAYS,
     CONF_POLL_MINUTES,
     CONF_SINK,
@@ -65,11 +67,15 @@ pytestmark = pytest.mark.filterwarnings(
 GENERAL = {
     CONF_POLL_MINUTES: 15.0,
     CONF_BACKFILL_DAYS: 2.0,
+    CONF_ARCHIVE: True,
+    CONF_ARCHIVE_DAYS: 365.0,
 }
 """The init step as the frontend sends it (numbers as floats)."""
 SAVED_GENERAL = {
     CONF_POLL_MINUTES: 15,
     CONF_BACKFILL_DAYS: 2,
+    CONF_ARCHIVE: True,
+    CONF_ARCHIVE_DAYS: 365,
 }
 """What the options hold for GENERAL."""
 

@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_SINK, DOMAIN, ENV_API_URL
-from custom_components.powertracker.forwarder import samples_of, sink_issue_id
+from custom_components.powertracker.forwarder import SINK, samples_of
 from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
 
@@ -140,7 +140,7 @@ async def test_a_day_long_outage_loses_nothing_and_sends_nothing_twice(
     assert influx.lines == []
     assert influx.refused > 10  # it kept trying, backing off
     assert influx.refused < 24 * 12  # ... not once per poll
-    assert ir.async_get(hass).async_get_issue(DOMAIN, sink_issue_id(entry.entry_id))
+    assert ir.async_get(hass).async_get_issue(DOMAIN, SINK.issue_id(entry.entry_id))
     assert _waiting(hass, VILLA.id) == len({k for k in seen if k[1] == VILLA.id})
 
     influx.up = True
@@ -153,7 +153,7 @@ async def test_a_day_long_outage_loses_nothing_and_sends_nothing_twice(
     assert keys == sorted(seen)  # every sample, once, oldest first
     assert _waiting(hass, VILLA.id) == 0
     assert _waiting(hass, CABIN.id) == 0
-    assert not ir.async_get(hass).async_get_issue(DOMAIN, sink_issue_id(entry.entry_id))
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, SINK.issue_id(entry.entry_id))
     assert TOKEN not in caplog.text
 
 

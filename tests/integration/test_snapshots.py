@@ -10,6 +10,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
 
 from loopback.tibber import TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
@@ -85,4 +86,6 @@ async def test_diagnostics(
     )
     assert tibber_sim.token not in str(diagnostics)
     assert "Storgatan" not in str(diagnostics)
-    assert diagnostics == snapshot
+    # The file's size depends on the SQLite release beneath each Python.
+    assert diagnostics["archive"]["bytes"] > 0
+    assert diagnostics == snapshot(exclude=props("bytes"))
