@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -247,3 +248,23 @@ async def test_a_locked_file_fails_the_write_until_the_lock_goes(
     other.close()
     assert await archive.write(polls(VILLA, T0, 2)) == WriteResult(written=2)
     await archive.close()
+
+
+async def test_columns_start_with_the_sample_before_the_range(
+    archive: SampleArchive,
+) -> None:
+    """What a caller needs to take each sample's change, NaN for a missing value."""
+    batch = polls(VILLA, T0, 6)
+    batch[3] = Sample(home_id=VILLA, time=batch[3].time, power=5.0)
+    await archive.write(batch)
+    names = ("consumption_total", "power_production")
+
+    got = await archive.columns(VILLA, names, T0 + 2 * FIVE, T0 + 5 * FIVE)
+
+    assert got["time"].tolist() == [(T0 + i * FIVE).timestamp() for i in (1, 2, 3, 4)]
+    total = got["consumption_total"]
+    assert total[[0, 1, 3]].tolist() == [40_000.1, 40_000.2, 40_000.4]
+    assert math.isnan(total[2])
+    assert all(math.isnan(v) for v in got["power_production"])
+    empty = await archive.columns(CABIN, names, T0, T0 + FIVE)
+    assert [len(v) for v in empty.values()] == [0, 0, 0]

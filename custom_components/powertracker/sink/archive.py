@@ -41,6 +41,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from .models import MEASURES, Sample, SinkError, WriteResult
 
 _LOGGER = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ DELETE FROM samples WHERE home = :home AND time_ms < MIN(
 _CORRUPT: Final = ("not a database", "malformed", "corrupt")
 
 T = TypeVar("T")
+FloatArray = npt.NDArray[np.float64]
 
 
 class ArchiveError(SinkError):
@@ -156,6 +160,17 @@ class SampleArchive:
     async def stats(self) -> ArchiveStats:
         """Size, row count, homes and the oldest and newest sample."""
         return await self._run(self._stats)
+
+    async def columns(
+        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
+    ) -> dict[str, FloatArray]:
+        """`home_id`'s samples in [start, end) and the one before, as columns.
+
+        "time" (UTC seconds) and each of `names` (of `MEASURES`; NaN where a
+        value is missing), oldest first. The sample before `start` lets a
+        caller take differences from the first sample on.
+        """
+        return await self._run(self._columns, home_id, names, start, end)
 
     async def read(self, home_id: str, start: datetime, end: datetime) -> list[Sample]:
         """`home_id`'s samples from `start` (included) to `end`, oldest first."""
@@ -273,6 +288,30 @@ class SampleArchive:
             )
             for time_ms, *values, currency in rows
         ]
+
+    def _columns(
+        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
+    ) -> dict[str, FloatArray]:
+        db = self._connect()
+        wanted = [name for name in names if name in MEASURES]  # the SQL's columns
+        rows: list[tuple[Any, ...]] = []
+        if (home := self._home_ids.get(home_id)) is not None:
+            columns = ", ".join(["time_ms", *wanted])
+            since, until = _ms(start), _ms(end)
+            rows = db.execute(
+                f"SELECT {columns} FROM samples WHERE home = ? AND time_ms < ? "  # noqa: S608
+                "ORDER BY time_ms DESC LIMIT 1",
+                (home, since),
+            ).fetchall()
+            rows += db.execute(
+                f"SELECT {columns} FROM samples WHERE home = ? "  # noqa: S608
+                "AND time_ms >= ? AND time_ms < ? ORDER BY time_ms",
+                (home, since, until),
+            ).fetchall()
+        table = np.array(rows, dtype=np.float64).reshape(-1, len(wanted) + 1)
+        result = {"time": table[:, 0] / 1000}
+        result |= {name: table[:, i + 1] for i, name in enumerate(wanted)}
+        return result
 
     def _stats(self) -> ArchiveStats:
         db = self._connect()
