@@ -35,7 +35,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 # ruff: noqa: E402  (the repository root must be importable first)
 from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.db_schema import (
     StateAttributes,
     States,
@@ -128,6 +129,8 @@ HOMES = (
         0.35,
     ),
 )
+EXPORT_HOMES = [ExportHome(bench.home.id, bench.home.name, "SEK") for bench in HOMES]
+"""What export_homes returns for a loaded entry."""
 
 
 # --------------------------------------------------------------------------- data
@@ -400,18 +403,80 @@ async def bench(reps: int, png_reps: int) -> None:
     print("\n".join(out))
 
 
-async def run(  # noqa: PLR0915
+async def run(
     hass: HomeAssistant, db: Path, reps: int, png_reps: int, out: list[str]
 ) -> None:
     """Everything between Home Assistant's start and stop."""
+    instance = await start_recorder(hass, db)
+    register_sensors(hass)
+    now = dt_util.utcnow()
+    ids = await fill_database(hass, instance, db, now)
+    bench = Bench(hass, instance, db, dt_util.get_default_time_zone(), reps, png_reps)
+    cases = export_cases(now.astimezone(bench.tz).date())
+    spans = bench.params(cases[0]), bench.params(cases[1])
+    measured = Measured()
 
-    def say(text: str) -> None:
-        print(text, flush=True)
+    # Before the memory window.
+    measured.history = await time_history(bench, spans[0], ids["entities"])
+    with patch.object(export_run, "export_homes", return_value=EXPORT_HOMES):
+        measured.cold_png = await warm_up(bench, cases)
+        await time_exports(bench, cases, measured)
+        # The rest is outside the stall/memory window.
+        for case in cases:
+            if case.raw is not None:
+                await time_against_raw(bench, case, ids, measured)
+        for case in cases[:2]:
+            measured.breakdown[case.name] = await time_breakdown(bench, case)
 
+    out += report(bench, cases, spans, measured)
+    out += verdicts(measured)
+
+
+@dataclass
+class Bench:
+    """What the phases share: the running Home Assistant, its recorder, the reps."""
+
+    hass: HomeAssistant
+    instance: Recorder
+    db: Path
+    tz: tzinfo
+    reps: int
+    png_reps: int
+
+    def params(self, case: Case) -> ExportParams:
+        """The case's query, parsed as the view parses it (now is now)."""
+        return parse(case.query, self.tz, dt_util.utcnow())
+
+    def export(self, case: Case) -> Callable[[], Awaitable[Any]]:
+        """Our export of `case`, from parsing the query on (the part we time)."""
+        return lambda: export_run.run_export(self.hass, self.params(case))
+
+
+@dataclass
+class Measured:
+    """What the phases measured, for the report: medians in seconds."""
+
+    history: tuple[float, int] = (0.0, 0)
+    """HA's history API: time and states."""
+    cold_png: float = 0.0
+    exports: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    """Per case: time and the `ExportResult`."""
+    raw: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Per CSV case: time and rows of the raw SQLite read."""
+    ratio: dict[str, float] = field(default_factory=dict)
+    """Per CSV case: the median of the turns' export/raw ratios."""
+    breakdown: dict[str, tuple[float, float, float, int]] = field(default_factory=dict)
+    """Per case: statistics_during_period, our read, aggregate+render, intervals."""
+    monitor: StallMonitor = field(default_factory=StallMonitor)
+    extra_mib: float | None = None
+    """Peak RSS above the start of the exports; None where VmHWM cannot be reset."""
+
+
+async def start_recorder(hass: HomeAssistant, db: Path) -> Recorder:
+    """Set the time zone and start a recorder on `db`, as bootstrap does."""
     await hass.config.async_set_time_zone(TIME_ZONE)
-    tz = dt_util.get_default_time_zone()
     begin = time.perf_counter()
-    recorder_helper.async_initialize_recorder(hass)  # as bootstrap does
+    recorder_helper.async_initialize_recorder(hass)
     assert await async_setup_component(
         hass,
         "recorder",
@@ -428,8 +493,12 @@ async def run(  # noqa: PLR0915
     assert await instance.async_db_ready
     await hass.async_block_till_done()
     await hass.async_add_executor_job(instance.block_till_done)
-    say(f"recorder up in {time.perf_counter() - begin:.1f} s ({db.name})")
+    _say(f"recorder up in {time.perf_counter() - begin:.1f} s ({db.name})")
+    return instance
 
+
+def register_sensors(hass: HomeAssistant) -> None:
+    """Register the homes' consumption sensors under the ids the data uses."""
     registry = er.async_get(hass)
     for bench_home in HOMES:
         entry = registry.async_get_or_create(
@@ -440,29 +509,33 @@ async def run(  # noqa: PLR0915
         )
         assert entry.entity_id == bench_home.entity_id, entry.entity_id
 
-    now = dt_util.utcnow()
+
+async def fill_database(
+    hass: HomeAssistant, instance: Recorder, db: Path, now: datetime
+) -> dict[str, Any]:
+    """Build the synthetic year up to the hour of `now`; return its ids."""
     end_ts = now.replace(minute=0, second=0, microsecond=0).timestamp()
     begin = time.perf_counter()
     built = await instance.async_add_executor_job(build_database, instance, end_ts)
     size = await hass.async_add_executor_job(lambda: db.stat().st_size)
     counts = built["counts"]
-    ids = built["ids"]
-    say(
+    _say(
         f"database built in {time.perf_counter() - begin:.1f} s: "
         f"{counts['5m']:,} 5-minute rows, {counts['1h']:,} hourly rows, "
         f"{counts['states']:,} states, {size / 2**20:.0f} MiB"
     )
+    ids: dict[str, Any] = built["ids"]
+    return ids
 
-    today = now.astimezone(tz).date()
-    ten_days = {
-        "from": str(today - timedelta(days=10)),
-        "to": str(_yesterday(today)),
-    }
+
+def export_cases(today: date) -> list[Case]:
+    """The exports to time; the first two are also broken down."""
+    ten_days = {"from": str(today - timedelta(days=10)), "to": str(_yesterday(today))}
     year = {
         "from": str(today - timedelta(days=YEAR_DAYS)),
         "to": str(_yesterday(today)),
     }
-    cases = [
+    return [
         Case("CSV 5m, 10 days", {"aggregate": "5m", **ten_days}, "5m", 0.1),
         Case("CSV 1h, 1 year", {"aggregate": "1h", **year}, "1h", 0.3),
         Case("CSV 1d, 1 year", {"aggregate": "1d", **year}, "1h"),
@@ -472,205 +545,199 @@ async def run(  # noqa: PLR0915
         Case("PNG hist 5m, 10 days", _png("hist", "5m", ten_days), target=1.5),
         Case("PNG line 5m, 10 days", _png("lineplot", "5m", ten_days), target=1.5),
     ]
-    homes = [
-        ExportHome(bench_home.home.id, bench_home.home.name, "SEK")
-        for bench_home in HOMES
-    ]  # what export_homes returns for a loaded entry
 
-    def params_of(case: Case) -> ExportParams:
-        return parse(case.query, tz, dt_util.utcnow())
 
-    # --- the history API (before the memory window)
-    p5 = params_of(cases[0])
-    p1h = params_of(cases[1])
-    raw_ids = {"5m": ids["short"], "1h": ids["hourly"]}
-    raw_tables = {"5m": "statistics_short_term", "1h": "statistics"}
-
-    def raw_job(case: Case) -> Callable[[], Awaitable[Any]]:
-        assert case.raw is not None
-        key, params = case.raw, params_of(case)
-        return lambda: hass.async_add_executor_job(
-            raw_read, db, raw_tables[key], raw_ids[key], params.start, params.end
-        )
-
-    history, states = await median_of(
-        reps,
-        lambda: instance.async_add_executor_job(
-            get_significant_states, hass, p5.start, p5.end, ids["entities"]
+async def time_history(
+    bench: Bench, span: ExportParams, entities: list[str]
+) -> tuple[float, int]:
+    """Home Assistant's history API over the 5-minute span: time and states."""
+    seconds, states = await median_of(
+        bench.reps,
+        lambda: bench.instance.async_add_executor_job(
+            get_significant_states, bench.hass, span.start, span.end, entities
         ),
     )
-    history_rows = sum(len(value) for value in states.values())
+    return seconds, sum(len(value) for value in states.values())
 
-    # --- our exports: warm up (imports matplotlib, caches), then measure
-    with patch.object(export_run, "export_homes", return_value=homes):
-        begin = time.perf_counter()
-        await export_run.run_export(hass, params_of(cases[4]))
-        cold_png = time.perf_counter() - begin
-        for case in cases:
-            await export_run.run_export(hass, params_of(case))
 
-        gc.collect()
-        hwm_reset = reset_peak_rss()
-        rss_before = status_kib("VmRSS")
-        monitor = StallMonitor()
-        monitor.start()
-        results: dict[str, tuple[float, Any]] = {}
-        for case in cases:
-            monitor.label = case.name
-            count = png_reps if case.name.startswith("PNG") else reps
-            results[case.name] = await median_of(
-                count,
-                lambda case=case: export_run.run_export(hass, params_of(case)),
-            )
-        await asyncio.sleep(0.05)
-        await monitor.stop()
-        hwm_after = status_kib("VmHWM")
+async def warm_up(bench: Bench, cases: list[Case]) -> float:
+    """Run every export once (imports matplotlib, fills caches), so that the
+    measurements see a warm process; return the first, cold, PNG's time."""
+    cold_png, _ = await median_of(1, bench.export(cases[4]))
+    for case in cases:
+        await bench.export(case)()
+    return cold_png
 
-        # CSV side by side with the raw read of its rows, in turns (outside
-        # the stall/memory window: the raw read's rows are not ours).
-        raw: dict[str, tuple[float, int]] = {}
-        ratio: dict[str, float] = {}
-        for case in cases:
-            if case.raw is None:
-                continue
-            (raw_times, rows), (times, result) = await in_turns(
-                reps,
-                raw_job(case),
-                lambda case=case: export_run.run_export(hass, params_of(case)),
-            )
-            raw[case.name] = (stats.median(raw_times), len(rows))
-            results[case.name] = (stats.median(times), result)
-            ratio[case.name] = stats.median(
-                ours / theirs for ours, theirs in zip(times, raw_times, strict=True)
-            )
 
-        # Where the time goes (outside the stall/memory window).
-        breakdown = {}
-        for case in cases[:2]:
-            params = params_of(case)
-            read, series = await median_of(
-                reps,
-                lambda params=params: instance.async_add_executor_job(
-                    series_reader(hass, homes, params)
-                ),
-            )
-            render, _ = await median_of(
-                reps,
-                lambda params=params, series=series: hass.async_add_executor_job(
-                    export_run._csv,
-                    series,
-                    params,
-                    tz,
-                ),
-            )
-            # HA's own statistics query for what the read reads (recorder executor).
-            hourly = case.raw == "1h"
-            wanted = {
-                stat
-                for bench_home in HOMES
-                for kind in ("consumption", "cost", "production")
-                for stat in (
-                    ([statistic_id(bench_home.home.id, kind)] if hourly else [])
-                    + ([bench_home.entity_id] if kind == "consumption" else [])
-                )
-            }
-            query, _ = await median_of(
-                reps,
-                lambda params=params, wanted=wanted, hourly=hourly: (
-                    instance.async_add_executor_job(
-                        statistics_during_period,
-                        hass,
-                        params.start,
-                        params.end,
-                        wanted,
-                        "hour" if hourly else "5minute",
-                        None,
-                        {"change"},
-                    )
-                ),
-            )
-            intervals = sum(len(s.start) for s in series)
-            breakdown[case.name] = (query, read, render, intervals)
-
-    extra_mib = None
+async def time_exports(bench: Bench, cases: list[Case], measured: Measured) -> None:
+    """Time every export under the stall monitor, from a fresh RSS high-water
+    mark: the only window in which the stall and the memory are ours alone."""
+    gc.collect()
+    hwm_reset = reset_peak_rss()
+    rss_before = status_kib("VmRSS")
+    monitor = measured.monitor
+    monitor.start()
+    for case in cases:
+        monitor.label = case.name
+        count = bench.png_reps if case.name.startswith("PNG") else bench.reps
+        measured.exports[case.name] = await median_of(count, bench.export(case))
+    await asyncio.sleep(0.05)
+    await monitor.stop()
+    hwm_after = status_kib("VmHWM")
     if hwm_reset and rss_before is not None and hwm_after is not None:
-        extra_mib = (hwm_after - rss_before) / 1024
+        measured.extra_mib = (hwm_after - rss_before) / 1024
 
-    # --- report
-    ms = _ms
-    out.append("")
-    out.append(f"Powertracker export benchmark ({TIME_ZONE}, 2 homes, medians)")
-    out.append(
-        f"  reps: {reps} (CSV, raw, history), {png_reps} (PNG); "
-        f"5m range {p5.start:%Y-%m-%d} .. {p5.end:%Y-%m-%d}, "
-        f"year {p1h.start:%Y-%m-%d} .. {p1h.end:%Y-%m-%d}"
+
+async def time_against_raw(
+    bench: Bench, case: Case, ids: dict[str, Any], measured: Measured
+) -> None:
+    """The CSV export taking turns with a plain sqlite3 read of its rows; its
+    time replaces the first pass's (the stall stays from the first pass)."""
+    assert case.raw is not None
+    params = bench.params(case)
+    table = {"5m": "statistics_short_term", "1h": "statistics"}[case.raw]
+    metadata_ids = ids["short" if case.raw == "5m" else "hourly"]
+    (raw_times, rows), (times, result) = await in_turns(
+        bench.reps,
+        lambda: bench.hass.async_add_executor_job(
+            raw_read, bench.db, table, metadata_ids, params.start, params.end
+        ),
+        bench.export(case),
     )
-    out.append(
+    measured.raw[case.name] = (stats.median(raw_times), len(rows))
+    measured.exports[case.name] = (stats.median(times), result)
+    measured.ratio[case.name] = stats.median(
+        ours / theirs for ours, theirs in zip(times, raw_times, strict=True)
+    )
+
+
+async def time_breakdown(bench: Bench, case: Case) -> tuple[float, float, float, int]:
+    """Where a CSV export's time goes: HA's own statistics query for what our
+    read reads (recorder executor), our read, aggregate+render; and intervals."""
+    hass, instance, params = bench.hass, bench.instance, bench.params(case)
+
+    async def read_series() -> list[Any]:
+        job = await series_reader(hass, EXPORT_HOMES, params)
+        return await instance.async_add_executor_job(job)
+
+    read, series = await median_of(bench.reps, read_series)
+    render, _ = await median_of(
+        bench.reps,
+        lambda: hass.async_add_executor_job(export_run._csv, series, params, bench.tz),
+    )
+    hourly = case.raw == "1h"
+    wanted = {
+        stat
+        for bench_home in HOMES
+        for kind in ("consumption", "cost", "production")
+        for stat in (
+            ([statistic_id(bench_home.home.id, kind)] if hourly else [])
+            + ([bench_home.entity_id] if kind == "consumption" else [])
+        )
+    }
+    query, _ = await median_of(
+        bench.reps,
+        lambda: instance.async_add_executor_job(
+            statistics_during_period,
+            hass,
+            params.start,
+            params.end,
+            wanted,
+            "hour" if hourly else "5minute",
+            None,
+            {"change"},
+        ),
+    )
+    return query, read, render, sum(len(s.start) for s in series)
+
+
+def report(
+    bench: Bench,
+    cases: list[Case],
+    spans: tuple[ExportParams, ExportParams],
+    measured: Measured,
+) -> list[str]:
+    """The table: raw reads, the history API, the exports, the breakdown, stall
+    and memory."""
+    five_minutes, year = spans
+    history, history_rows = measured.history
+    monitor = measured.monitor
+    lines = [
+        "",
+        f"Powertracker export benchmark ({TIME_ZONE}, 2 homes, medians)",
+        f"  reps: {bench.reps} (CSV, raw, history), {bench.png_reps} (PNG); "
+        f"5m range {five_minutes.start:%Y-%m-%d} .. {five_minutes.end:%Y-%m-%d}, "
+        f"year {year.start:%Y-%m-%d} .. {year.end:%Y-%m-%d}",
         "  CSV rows: time and x raw from the CSV export taking turns with a raw "
         "read of its rows (x raw: median of the turns' ratios); stall from the "
-        "first pass"
-    )
-    out.append("")
-    out.append(
-        f"{'measurement':<34}{'time':>10}{'rows':>9}{'bytes':>10}{'stall':>10}  ratio"
-    )
-    out.append("-" * 78)
+        "first pass",
+        "",
+        _row("measurement", "time", "rows", "bytes", "stall", note="ratio"),
+        "-" * 78,
+    ]
+    for name, (seconds, rows) in measured.raw.items():
+        lines.append(_row(f"raw SQLite for {name[4:]}", _ms(seconds), rows))
+    lines.append(_row("HA history API 5m states, 10 d", _ms(history), history_rows))
     for case in cases:
-        if case.raw is not None:
-            seconds, rows = raw[case.name]
-            label = f"raw SQLite for {case.name[4:]}"
-            out.append(f"{label:<34}{ms(seconds):>10}{rows:>9}")
-    out.append(
-        f"{'HA history API 5m states, 10 d':<34}{ms(history):>10}{history_rows:>9}"
-    )
-    for case in cases:
-        seconds, result = results[case.name]
+        seconds, result = measured.exports[case.name]
         ratios = []
         if case.raw:
-            ratios.append(f"{ratio[case.name]:.1f}x raw")
+            ratios.append(f"{measured.ratio[case.name]:.1f}x raw")
         if case.raw == "5m":
             ratios.append(f"{seconds / history:.2f}x history")
-        out.append(
-            f"{case.name:<34}{ms(seconds):>10}{result.rows:>9}"
-            f"{len(result.body):>10}{ms(monitor.per_label.get(case.name, 0.0)):>10}"
-            f"  {', '.join(ratios)}"
+        stall = monitor.per_label.get(case.name, 0.0)
+        lines.append(
+            _row(
+                case.name,
+                _ms(seconds),
+                result.rows,
+                len(result.body),
+                _ms(stall),
+                note=", ".join(ratios),
+            )
         )
-    out.append(f"{'first PNG (cold, imports matplotlib)':<34}{ms(cold_png):>10}")
-    for name, (query, read, render, intervals) in breakdown.items():
-        out.append(
-            f"  {name}: statistics_during_period {ms(query)}, our read "
-            f"{ms(read)} ({intervals} intervals), aggregate+render {ms(render)}"
-        )
-    out.append(
-        f"{'longest event-loop stall':<34}{ms(monitor.worst):>10}"
-        f"  (during {monitor.worst_label})"
-    )
-    memory = "n/a" if extra_mib is None else f"{extra_mib:.1f} MiB"
-    out.append(
-        f"{'peak extra memory (VmHWM - VmRSS)':<34}{memory:>10}"
-        "  (RSS high-water mark over all exports, after warm-up)"
-    )
-    out.append("")
-
-    csv_cases = [case for case in cases if case.name.startswith("CSV")]
-    png_cases = [case for case in cases if case.name.startswith("PNG")]
-    worst_ratio = max(ratio[case.name] for case in csv_cases)
-    worst_png = max(results[c.name][0] for c in png_cases)
-    checks = [
-        ("CSV of a year at 1h <= 0.3 s", results["CSV 1h, 1 year"][0], 0.3, "s"),
-        ("CSV of 10 days at 5m <= 0.1 s", results["CSV 5m, 10 days"][0], 0.1, "s"),
-        ("CSV <= 3x the raw read (worst)", worst_ratio, 3.0, "x"),
-        ("PNG <= 1.5 s (slowest)", worst_png, 1.5, "s"),
-        ("event-loop stall <= 50 ms", monitor.worst, 0.05, "s"),
+    lines.append(_row("first PNG (cold, imports matplotlib)", _ms(measured.cold_png)))
+    lines += [
+        f"  {name}: statistics_during_period {_ms(query)}, our read "
+        f"{_ms(read)} ({intervals} intervals), aggregate+render {_ms(render)}"
+        for name, (query, read, render, intervals) in measured.breakdown.items()
     ]
-    for label, value, limit, unit in checks:
-        shown = f"{value:.1f}x" if unit == "x" else ms(value)
-        out.append(f"{'PASS' if value <= limit else 'FAIL'}  {label}: {shown}")
-    if extra_mib is None:
-        out.append("n/a   extra memory <= 150 MB: could not reset VmHWM")
-    else:
-        verdict = "PASS" if extra_mib * 1.048576 <= 150 else "FAIL"
-        out.append(f"{verdict}  extra memory <= 150 MB: {extra_mib * 1.048576:.1f} MB")
+    memory = "n/a" if measured.extra_mib is None else f"{measured.extra_mib:.1f} MiB"
+    return [
+        *lines,
+        _row(
+            "longest event-loop stall",
+            _ms(monitor.worst),
+            note=f"(during {monitor.worst_label})",
+        ),
+        _row(
+            "peak extra memory (VmHWM - VmRSS)",
+            memory,
+            note="(RSS high-water mark over all exports, after warm-up)",
+        ),
+        "",
+    ]
+
+
+def verdicts(measured: Measured) -> list[str]:
+    """PASS/FAIL per target (n/a where it could not be measured)."""
+    exports = measured.exports
+    worst_png = max(t for name, (t, _) in exports.items() if name.startswith("PNG"))
+    extra_mb = None if measured.extra_mib is None else measured.extra_mib * 1.048576
+    checks: list[tuple[str, float | None, float, Callable[[float], str]]] = [
+        ("CSV of a year at 1h <= 0.3 s", exports["CSV 1h, 1 year"][0], 0.3, _ms),
+        ("CSV of 10 days at 5m <= 0.1 s", exports["CSV 5m, 10 days"][0], 0.1, _ms),
+        ("CSV <= 3x the raw read (worst)", max(measured.ratio.values()), 3.0, _x),
+        ("PNG <= 1.5 s (slowest)", worst_png, 1.5, _ms),
+        ("event-loop stall <= 50 ms", measured.monitor.worst, 0.05, _ms),
+        ("extra memory <= 150 MB", extra_mb, 150, lambda mb: f"{mb:.1f} MB"),
+    ]
+    return [
+        f"n/a   {label}: could not reset VmHWM"
+        if value is None
+        else f"{'PASS' if value <= limit else 'FAIL'}  {label}: {show(value)}"
+        for label, value, limit, show in checks
+    ]
 
 
 # ------------------------------------------------------------------ outbox drain
@@ -733,6 +800,24 @@ def _png(graph: str, aggregate: str, span: dict[str, str]) -> dict[str, str]:
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _x(ratio: float) -> str:
+    return f"{ratio:.1f}x"
+
+
+def _row(label: str, *cells: object, note: str | None = None) -> str:
+    """A table row: the label, then time, rows, bytes and stall, then a note."""
+    widths = (10, 9, 10, 10)[: len(cells)]
+    text = f"{label:<34}" + "".join(
+        f"{cell:>{width}}" for cell, width in zip(cells, widths, strict=True)
+    )
+    return text if note is None else f"{text}  {note}"
+
+
+def _say(text: str) -> None:
+    """Progress, at once (the table comes at the end)."""
+    print(text, flush=True)
 
 
 def main() -> None:

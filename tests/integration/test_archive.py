@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from homeassistant.components.recorder.db_schema import StatisticsShortTerm
+from homeassistant.components.recorder.models import StatisticData
+from homeassistant.components.recorder.statistics import async_import_statistics
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.recorder import get_instance, session_scope
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.powertracker.compat import statistic_metadata
 from custom_components.powertracker.const import (
     CONF_ARCHIVE,
     CONF_ARCHIVE_DAYS,
@@ -24,6 +36,7 @@ from custom_components.powertracker.sink.models import Sample
 from custom_components.powertracker.sinks import archive_path
 from loopback.tibber import HOMES
 from tests.integration.conftest import Clock, SetupEntry
+from tests.integration.export_http import export_rows
 
 VILLA, _ = HOMES
 POLL = timedelta(minutes=5)
@@ -143,3 +156,147 @@ async def test_a_corrupt_file_is_set_aside_with_a_notice(
     aside = Path((issue.translation_placeholders or {})["path"])
     assert aside.read_bytes() == b"not a database" * 100
     assert await archived(entry, seen) == sorted(set(seen), key=lambda s: s.time)
+
+
+def _slot(moment: datetime) -> datetime:
+    return moment.replace(minute=moment.minute - moment.minute % 5, second=0)
+
+
+async def _recorder_rows(
+    hass: HomeAssistant, rows: list[tuple[datetime, float]]
+) -> None:
+    """The energy sensor's 5-minute statistics, as the recorder compiles them."""
+    sensor = er.async_get(hass).async_get_entity_id(
+        Platform.SENSOR, DOMAIN, f"{VILLA.id}_energy_consumption"
+    )
+    assert sensor is not None
+    async_import_statistics(  # the sensor's statistics metadata, kWh
+        hass,
+        statistic_metadata(
+            statistic_id=sensor,
+            source="recorder",
+            name=sensor,
+            unit="kWh",
+            unit_class=None,
+        ),
+        [
+            StatisticData(
+                start=rows[0][0].replace(minute=0) - timedelta(days=2), sum=0.0
+            )
+        ],
+    )
+    await async_wait_recording_done(hass)
+    recorder = get_instance(hass)
+
+    def insert() -> None:
+        with session_scope(hass=hass) as session:
+            found = recorder.statistics_meta_manager.get(session, sensor)
+            assert found is not None
+            session.add_all(
+                StatisticsShortTerm(
+                    metadata_id=found[0],
+                    created_ts=start.timestamp() + 300,
+                    start_ts=start.timestamp(),
+                    state=total,
+                    sum=total,
+                )
+                for start, total in rows
+            )
+
+    await recorder.async_add_executor_job(insert)
+    await async_wait_recording_done(hass)
+
+
+async def test_five_minute_export_spans_the_archive_and_the_recorder(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    clock: Clock,
+    setup_entry: SetupEntry,
+) -> None:
+    """Older rows from the archive, newer from the recorder (which wins where it
+    has rows), no five minutes twice, and each equal to the meter's change."""
+    await hass.config.async_update(time_zone="Europe/Stockholm")
+    entry = await setup_entry()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    seen = samples_of(entry.runtime_data.coordinator.data)
+    seen += await polls(hass, clock, entry, 36)
+    villa = sorted({s for s in seen if s.home_id == VILLA.id}, key=lambda s: s.time)
+    meter = [(s.time, s.consumption_total) for s in villa]
+    totals = [total for _, total in meter if total is not None]
+    assert len(totals) == len(meter)
+    truth: dict[datetime, float] = {}
+    for (_, before), (time, after) in itertools.pairwise(
+        zip([t for t, _ in meter], totals, strict=True)
+    ):
+        truth[_slot(time)] = truth.get(_slot(time), 0.0) + after - before
+    # The recorder keeps the last hour (the rows before were purged); its
+    # sums run from 0, and one of its rows holds 1 Wh more than the meter.
+    slots = sorted(truth)
+    last_in_slot = {
+        _slot(time): total for (time, _), total in zip(meter, totals, strict=True)
+    }
+    rows = [(slot, last_in_slot[slot] - totals[0]) for slot in slots[-12:]]
+    rows[5:] = [(start, total + 0.001) for start, total in rows[5:]]
+    await _recorder_rows(hass, rows)
+
+    exported = await export_rows(
+        hass_client,
+        {
+            "home": VILLA.id,
+            "aggregate": "5m",
+            "from": slots[0].isoformat(),
+            "to": (slots[-1] + POLL).isoformat(),
+        },
+    )
+
+    starts = [datetime.fromisoformat(row["start"]) for row in exported]
+    assert starts == slots, "each five minutes once, in order"
+    energy = {
+        start: float(row["consumption_kwh"])
+        for start, row in zip(starts, exported, strict=True)
+    }
+    expected = dict(truth)
+    expected[rows[5][0]] += 0.001  # the recorder's row, not the archive's
+    assert energy == pytest.approx(expected, abs=1e-9)
+    assert sum(energy.values()) == pytest.approx(totals[-1] - totals[0] + 0.001)
+
+
+async def test_five_minute_export_reaches_back_as_far_as_the_archive(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    clock: Clock,
+    setup_entry: SetupEntry,
+) -> None:
+    """Older than the recorder keeps (10 days): served from the archive, not a 400."""
+    entry = await setup_entry()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    old = _slot(dt_util.utcnow() - timedelta(days=40))
+    archive = archive_of(entry)
+    await archive.write(
+        [
+            Sample(
+                home_id=VILLA.id,
+                time=old + i * POLL + timedelta(seconds=7),
+                power=1200.0,
+                consumption_total=500.0 + 0.1 * i,
+            )
+            for i in range(13)
+        ]
+    )
+
+    exported = await export_rows(
+        hass_client,
+        {
+            "home": VILLA.id,
+            "aggregate": "5m",
+            "from": old.isoformat(),
+            "to": (old + timedelta(hours=1)).isoformat(),
+        },
+    )
+
+    assert len(exported) == 12
+    assert exported[0]["consumption_kwh"] == "", "no sample before the first"
+    assert [float(row["consumption_kwh"]) for row in exported[1:]] == pytest.approx(
+        [0.1] * 11
+    )
+    assert float(exported[1]["average_power_w"]) == pytest.approx(1200.0)

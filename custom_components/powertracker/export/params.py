@@ -22,13 +22,13 @@ from .models import DEFAULT_HEIGHT, DEFAULT_WIDTH, Aggregate, Graph, Output
 
 MIN_SIZE, MAX_SIZE = 200, 4096
 MAX_RANGE = {
-    Aggregate.FIVE_MINUTES: timedelta(days=31),
+    Aggregate.FIVE_MINUTES: timedelta(days=366),
     Aggregate.HOUR: timedelta(days=366 * 2),
     Aggregate.DAY: timedelta(days=366 * 20),
     Aggregate.WEEK: timedelta(days=366 * 20),
     Aggregate.MONTH: timedelta(days=366 * 20),
 }
-"""Longest range per aggregate (the 5m limit also meets the recorder's retention)."""
+"""Longest range per aggregate (a year at 5m: about 105,000 rows per home)."""
 ROW_SECONDS = dict.fromkeys(Aggregate, 3600) | {Aggregate.FIVE_MINUTES: 300}
 """The statistics rows an aggregate reads: 5-minute, else hourly (on the UTC hour)."""
 IGNORED = frozenset({"authSig"})

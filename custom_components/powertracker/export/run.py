@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 from ..const import CONF_HOMES, DOMAIN
 from ..data import HomeState
 from ..entity import device_home_id
+from ..sink.archive import SampleArchive
 from .aggregate import aggregate
 from .csv import render_csv
 from .models import HomeBuckets, Output, Series
@@ -43,8 +44,11 @@ def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
     homes: list[ExportHome] = []
     for entry in hass.config_entries.async_entries(DOMAIN, include_disabled=False):
         if entry.state is ConfigEntryState.LOADED:
+            archive = entry.runtime_data.archive
+            store = archive.sink if archive else None
             homes += [
-                _polled(state) for state in entry.runtime_data.coordinator.data.values()
+                _polled(state, store if isinstance(store, SampleArchive) else None)
+                for state in entry.runtime_data.coordinator.data.values()
             ]
         else:
             homes += _registered(hass, entry.entry_id, entry.data[CONF_HOMES])
@@ -56,9 +60,9 @@ def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
     return chosen
 
 
-def _polled(state: HomeState) -> ExportHome:
+def _polled(state: HomeState, archive: SampleArchive | None) -> ExportHome:
     """A home as the last poll saw it."""
-    return ExportHome(state.home.id, state.home.name, state.currency)
+    return ExportHome(state.home.id, state.home.name, state.currency, archive)
 
 
 def _registered(
@@ -121,7 +125,7 @@ def render_chart(
 
 async def read_buckets(hass: HomeAssistant, params: ExportParams) -> list[HomeBuckets]:
     """The buckets of an export (raises `ExportError` for what the caller got wrong)."""
-    read = series_reader(hass, export_homes(hass, params.home), params)
+    read = await series_reader(hass, export_homes(hass, params.home), params)
     tz = dt_util.get_default_time_zone()
     return await get_instance(hass).async_add_executor_job(
         lambda: _aggregate(read(), params, tz)
@@ -132,7 +136,7 @@ async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
     """Serve an export request (raises `ExportError` for what the caller got wrong)."""
     tz = dt_util.get_default_time_zone()
     if params.output is Output.CSV:
-        read = series_reader(hass, export_homes(hass, params.home), params)
+        read = await series_reader(hass, export_homes(hass, params.home), params)
         # Milliseconds of formatting: in the read's job, a thread hop less.
         body, buckets = await get_instance(hass).async_add_executor_job(
             lambda: _csv(read(), params, tz)

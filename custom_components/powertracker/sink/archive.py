@@ -172,6 +172,10 @@ class SampleArchive:
         """
         return await self._run(self._columns, home_id, names, start, end)
 
+    async def oldest(self, home_id: str) -> datetime | None:
+        """The time of `home_id`'s oldest sample (None: it has none)."""
+        return await self._run(self._oldest, home_id)
+
     async def read(self, home_id: str, start: datetime, end: datetime) -> list[Sample]:
         """`home_id`'s samples from `start` (included) to `end`, oldest first."""
         return await self._run(self._read, home_id, start, end)
@@ -312,6 +316,15 @@ class SampleArchive:
         result = {"time": table[:, 0] / 1000}
         result |= {name: table[:, i + 1] for i, name in enumerate(wanted)}
         return result
+
+    def _oldest(self, home_id: str) -> datetime | None:
+        db = self._connect()
+        if (home := self._home_ids.get(home_id)) is None:
+            return None
+        (oldest,) = db.execute(
+            "SELECT MIN(time_ms) FROM samples WHERE home = ?", (home,)
+        ).fetchone()
+        return _time(oldest)
 
     def _stats(self) -> ArchiveStats:
         db = self._connect()
