@@ -8,21 +8,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from homeassistant.components.recorder.db_schema import StatisticsShortTerm
-from homeassistant.components.recorder.models import StatisticData
-from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.helpers.recorder import get_instance, session_scope
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.powertracker.compat import statistic_metadata
 from custom_components.powertracker.const import (
     CONF_ARCHIVE,
     CONF_ARCHIVE_DAYS,
@@ -37,6 +29,7 @@ from custom_components.powertracker.sinks import archive_path
 from loopback.tibber import HOMES
 from tests.integration.conftest import Clock, SetupEntry
 from tests.integration.export_http import export_rows
+from tests.integration.statistics_rows import import_hourly, insert_short_term
 
 VILLA, _ = HOMES
 POLL = timedelta(minutes=5)
@@ -170,41 +163,9 @@ async def _recorder_rows(
         Platform.SENSOR, DOMAIN, f"{VILLA.id}_energy_consumption"
     )
     assert sensor is not None
-    async_import_statistics(  # the sensor's statistics metadata, kWh
-        hass,
-        statistic_metadata(
-            statistic_id=sensor,
-            source="recorder",
-            name=sensor,
-            unit="kWh",
-            unit_class=None,
-        ),
-        [
-            StatisticData(
-                start=rows[0][0].replace(minute=0) - timedelta(days=2), sum=0.0
-            )
-        ],
-    )
-    await async_wait_recording_done(hass)
-    recorder = get_instance(hass)
-
-    def insert() -> None:
-        with session_scope(hass=hass) as session:
-            found = recorder.statistics_meta_manager.get(session, sensor)
-            assert found is not None
-            session.add_all(
-                StatisticsShortTerm(
-                    metadata_id=found[0],
-                    created_ts=start.timestamp() + 300,
-                    start_ts=start.timestamp(),
-                    state=total,
-                    sum=total,
-                )
-                for start, total in rows
-            )
-
-    await recorder.async_add_executor_job(insert)
-    await async_wait_recording_done(hass)
+    hour = rows[0][0].replace(minute=0) - timedelta(days=2)
+    await import_hourly(hass, sensor, "kWh", [(hour, 0.0)])  # its metadata, kWh
+    await insert_short_term(hass, sensor, rows)
 
 
 async def test_five_minute_export_spans_the_archive_and_the_recorder(

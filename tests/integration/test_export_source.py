@@ -11,29 +11,23 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import pytest
-from homeassistant.components.recorder.db_schema import StatisticsShortTerm
-from homeassistant.components.recorder.models import StatisticData
 from homeassistant.components.recorder.statistics import (
-    async_import_statistics,
     statistics_during_period,
 )
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.recorder import get_instance, session_scope
+from homeassistant.helpers.recorder import get_instance
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.powertracker.compat import statistic_metadata
 from custom_components.powertracker.const import DOMAIN
 from custom_components.powertracker.export import source
 from custom_components.powertracker.statistics import statistic_id
 from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
 from tests.integration.export_http import URL, export_rows
+from tests.integration.statistics_rows import import_hourly, insert_short_term
 
 VILLA, _ = HOMES
 HOUR = timedelta(hours=1)
@@ -56,50 +50,6 @@ def _sensor(hass: HomeAssistant, key: str) -> str:
     return entity_id
 
 
-async def _import(
-    hass: HomeAssistant, entity_id: str, unit: str, rows: list[tuple[datetime, float]]
-) -> None:
-    """Hourly statistics of a sensor: (start, sum) rows."""
-    metadata = statistic_metadata(
-        statistic_id=entity_id,
-        source="recorder",
-        name=entity_id,
-        unit=unit,
-        unit_class=None,
-    )
-    async_import_statistics(
-        hass,
-        metadata,
-        [StatisticData(start=start, state=total, sum=total) for start, total in rows],
-    )
-    await async_wait_recording_done(hass)
-
-
-async def _insert_short_term(
-    hass: HomeAssistant, entity_id: str, rows: list[tuple[datetime, float]]
-) -> None:
-    """5-minute statistics rows of a sensor whose metadata exists: (start, sum)."""
-    recorder = get_instance(hass)
-
-    def insert() -> None:
-        with session_scope(hass=hass) as session:
-            found = recorder.statistics_meta_manager.get(session, entity_id)
-            assert found is not None
-            session.add_all(
-                StatisticsShortTerm(
-                    metadata_id=found[0],
-                    created_ts=start.timestamp() + 300,
-                    start_ts=start.timestamp(),
-                    state=total,
-                    sum=total,
-                )
-                for start, total in rows
-            )
-
-    await recorder.async_add_executor_job(insert)
-    await async_wait_recording_done(hass)
-
-
 @pytest.mark.parametrize("batch", [5, 2048])
 async def test_five_minute_export_reads_short_term_statistics_in_kwh(
     hass: HomeAssistant,
@@ -113,11 +63,11 @@ async def test_five_minute_export_reads_short_term_statistics_in_kwh(
     monkeypatch.setattr(source, "_BATCH", batch)
     sensor = _sensor(hass, "energy_consumption")
     start = datetime(2026, 11, 28, 8, tzinfo=UTC)  # 09:00 in Stockholm
-    await _import(hass, sensor, "Wh", [(start - 2 * HOUR, 1000.0)])
+    await import_hourly(hass, sensor, "Wh", [(start - 2 * HOUR, 1000.0)])
     used = [100.0 + 10 * i for i in range(24)]  # Wh per 5 minutes
     sums = [5000.0 + sum(used[: i + 1]) for i in range(24)]
     before = (start - timedelta(minutes=15), 5000.0)  # a gap: found by a 2nd query
-    await _insert_short_term(
+    await insert_short_term(
         hass,
         sensor,
         [before]
@@ -176,10 +126,12 @@ async def test_imported_history_wins_and_the_sensor_fills_newer_hours(
     first = datetime(2026, 11, 28, 6, tzinfo=UTC)
     hours = [first + i * HOUR for i in range(7)]  # 06:00 .. 12:00 UTC
     # The sensors' statistics disagree with Tibber on purpose: 7 kWh, 3 SEK an hour.
-    await _import(
+    await import_hourly(
         hass, energy, "kWh", [(h, 7.0 * (i + 1)) for i, h in enumerate(hours)]
     )
-    await _import(hass, cost, "SEK", [(h, 3.0 * (i + 1)) for i, h in enumerate(hours)])
+    await import_hourly(
+        hass, cost, "SEK", [(h, 3.0 * (i + 1)) for i, h in enumerate(hours)]
+    )
     villa = entry.runtime_data.coordinator.homes[VILLA.id]
     imported = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
@@ -240,10 +192,10 @@ async def test_todays_buckets_count_the_current_hour_so_far(
     day, week and month include the hour still running."""
     sensor = _sensor(hass, "energy_consumption")
     hour = clock.now.replace(minute=0, second=0, microsecond=0)  # 12:00 UTC
-    await _import(hass, sensor, "kWh", [(hour - timedelta(days=2), 100.0)])
+    await import_hourly(hass, sensor, "kWh", [(hour - timedelta(days=2), 100.0)])
     used = [0.05, 0.07, 0.06, 0.08, 0.04, 0.09]  # 12:00 .. 12:25
     sums = [200.0 + sum(used[: i + 1]) for i in range(len(used))]
-    await _insert_short_term(
+    await insert_short_term(
         hass,
         sensor,
         # Before the newest hourly row (11:00 .. 12:00, Tibber's): not counted.
