@@ -66,3 +66,10 @@ def test_every_sink_settings_error_is_translated() -> None:
     assert len(reasons) >= 10
     missing = {r for r in reasons if f"sink_{r}" not in strings["options"]["error"]}
     assert not missing
+
+
+def test_no_text_looks_like_markup() -> None:
+    """The frontend reads `<word>` in a translation as a tag: "<config>/" showed
+    "Translation error: UNCLOSED_TAG" in place of the options' description."""
+    strings = (PACKAGE / "strings.json").read_text()
+    assert not re.findall(r"<[A-Za-z/][^>]*>?", strings)
