@@ -24,7 +24,6 @@ from .const import (
     CONF_BACKFILL_DAYS,
     DEFAULT_BACKFILL_DAYS,
     DOMAIN,
-    ISSUE_ARCHIVE_SET_ASIDE,
 )
 from .coordinator import PowertrackerCoordinator, connections_issue_id
 from .data import HomeState, PowertrackerConfigEntry, RuntimeData
@@ -34,7 +33,13 @@ from .export.view import ExportView
 from .forwarder import ARCHIVE, SINK, Forwarder, Route
 from .sink.archive import remove_archive
 from .sink.models import Sink
-from .sinks import archive_of, archive_path, create_sink, sink_settings
+from .sinks import (
+    archive_of,
+    archive_path,
+    create_sink,
+    set_aside_issue_id,
+    sink_settings,
+)
 from .statistics import HourlyStatistics, span_store
 from .totals import store
 
@@ -122,7 +127,7 @@ async def async_setup_entry(
 
 async def _async_forwarder(
     hass: HomeAssistant, entry: PowertrackerConfigEntry
-) -> Forwarder | None:
+) -> Forwarder[Sink] | None:
     """The forwarder to the configured sink, if there is one."""
     try:
         sink = create_sink(hass, sink_settings(entry.options))
@@ -136,9 +141,9 @@ async def _async_forwarder(
     return await _async_forward(hass, entry, sink, SINK)
 
 
-async def _async_forward(
-    hass: HomeAssistant, entry: PowertrackerConfigEntry, sink: Sink, route: Route
-) -> Forwarder:
+async def _async_forward[S: Sink](
+    hass: HomeAssistant, entry: PowertrackerConfigEntry, sink: S, route: Route
+) -> Forwarder[S]:
     """A loaded forwarder to `sink`, shut down with the entry."""
     forwarder = Forwarder(hass, entry.entry_id, entry.title, sink, route)
     await forwarder.async_load()
@@ -163,7 +168,7 @@ async def async_remove_entry(
         remove_archive, archive_path(hass, entry.entry_id)
     )
     ir.async_delete_issue(hass, DOMAIN, connections_issue_id(entry.entry_id))
-    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_ARCHIVE_SET_ASIDE}_{entry.entry_id}")
+    ir.async_delete_issue(hass, DOMAIN, set_aside_issue_id(entry.entry_id))
     for route in (SINK, ARCHIVE):
         await route.store(hass, entry.entry_id).async_remove()
         ir.async_delete_issue(hass, DOMAIN, route.issue_id(entry.entry_id))

@@ -15,6 +15,8 @@ from .tibber import EnergyHour, Home, LiveMeasurement
 if TYPE_CHECKING:
     from .coordinator import PowertrackerCoordinator
     from .forwarder import Forwarder
+    from .sink.archive import SampleArchive
+    from .sink.models import Sink
     from .statistics import HourlyStatistics
 
 
@@ -55,9 +57,9 @@ class RuntimeData:
     """The hourly statistics' one writer (listeners hear of new rows)."""
     charts: Charts
     """Each home's chart settings (the selects set them, the image draws them)."""
-    forwarder: Forwarder | None = None
+    forwarder: Forwarder[Sink] | None = None
     """Sends each poll's samples to the configured sink (None: no sink)."""
-    archive: Forwarder | None = None
+    archive: Forwarder[SampleArchive] | None = None
     """Keeps each poll's samples in the local archive (None: turned off)."""
 
 

@@ -52,14 +52,14 @@ async def async_get_config_entry_diagnostics(
     }
 
 
-async def _archive(hass: HomeAssistant, forwarder: Forwarder) -> dict[str, Any]:
+async def _archive(
+    hass: HomeAssistant, forwarder: Forwarder[SampleArchive]
+) -> dict[str, Any]:
     """The archive's file (size, rows, oldest sample) and its outbox's books.
 
     The path is relative to the configuration folder (it names no machine).
     """
     books = forwarder.diagnostics()
-    if not isinstance(forwarder.sink, SampleArchive):
-        return books
     try:
         stats: dict[str, Any] = asdict(await forwarder.sink.stats())
     except SinkError as err:

@@ -109,15 +109,15 @@ def samples_of(states: dict[str, HomeState]) -> list[Sample]:
     return samples
 
 
-class Forwarder:
-    """Owns an entry's outbox and its sink."""
+class Forwarder[S: Sink]:
+    """Owns an entry's outbox for one store, and the store (`S`: its kind)."""
 
     def __init__(
         self,
         hass: HomeAssistant,
         entry_id: str,
         title: str,
-        sink: Sink,
+        sink: S,
         route: Route = SINK,
         *,
         jitter: Callable[[], float] = random.random,

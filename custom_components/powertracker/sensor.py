@@ -27,6 +27,7 @@ from .coordinator import PowertrackerCoordinator
 from .data import HomeState, PowertrackerConfigEntry
 from .entity import PowertrackerEntity
 from .forwarder import Forwarder
+from .sink.models import Sink
 from .tibber import Home, LiveMeasurement
 
 PARALLEL_UPDATES = 0  # the coordinator polls; entities never fetch on their own
@@ -322,7 +323,7 @@ class PowertrackerSensor(PowertrackerEntity, SensorEntity):
 class SinkSensorEntityDescription(SensorEntityDescription):
     """A diagnostic sensor of the sink a home's samples go to."""
 
-    value_fn: Callable[[Forwarder, str], StateType | datetime]
+    value_fn: Callable[[Forwarder[Sink], str], StateType | datetime]
 
 
 SINK_SENSORS = (
@@ -354,7 +355,7 @@ class SinkSensor(PowertrackerEntity, SensorEntity):
         self,
         coordinator: PowertrackerCoordinator,
         home: Home,
-        forwarder: Forwarder,
+        forwarder: Forwarder[Sink],
         description: SinkSensorEntityDescription,
     ) -> None:
         """Describe the sink sensor of `home`."""

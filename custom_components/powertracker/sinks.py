@@ -74,6 +74,11 @@ def archive_path(hass: HomeAssistant, entry_id: str) -> Path:
     return Path(hass.config.path(DOMAIN, f"archive_{entry_id}.db"))
 
 
+def set_aside_issue_id(entry_id: str) -> str:
+    """The notice that an entry's unreadable archive file was set aside."""
+    return f"{ISSUE_ARCHIVE_SET_ASIDE}_{entry_id}"
+
+
 def archive_of(
     hass: HomeAssistant, entry_id: str, title: str, options: Mapping[str, Any]
 ) -> SampleArchive | None:
@@ -86,7 +91,7 @@ def archive_of(
         ir.async_create_issue(
             hass,
             DOMAIN,
-            f"{ISSUE_ARCHIVE_SET_ASIDE}_{entry_id}",
+            set_aside_issue_id(entry_id),
             is_fixable=True,
             is_persistent=True,
             severity=ir.IssueSeverity.WARNING,

@@ -19,13 +19,12 @@ from custom_components.powertracker.const import (
     CONF_ARCHIVE,
     CONF_ARCHIVE_DAYS,
     DOMAIN,
-    ISSUE_ARCHIVE_SET_ASIDE,
 )
-from custom_components.powertracker.forwarder import ARCHIVE, samples_of
+from custom_components.powertracker.forwarder import ARCHIVE, Forwarder, samples_of
 from custom_components.powertracker.sink import archive as archive_module
 from custom_components.powertracker.sink.archive import SampleArchive
 from custom_components.powertracker.sink.models import Sample
-from custom_components.powertracker.sinks import archive_path
+from custom_components.powertracker.sinks import archive_path, set_aside_issue_id
 from loopback.tibber import HOMES
 from tests.integration.conftest import Clock, SetupEntry
 from tests.integration.export_http import export_rows
@@ -36,9 +35,8 @@ POLL = timedelta(minutes=5)
 
 
 def archive_of(entry: MockConfigEntry) -> SampleArchive:
-    forwarder = entry.runtime_data.archive
+    forwarder: Forwarder[SampleArchive] | None = entry.runtime_data.archive
     assert forwarder is not None
-    assert isinstance(forwarder.sink, SampleArchive)
     return forwarder.sink
 
 
@@ -142,7 +140,7 @@ async def test_a_corrupt_file_is_set_aside_with_a_notice(
     seen += await polls(hass, clock, entry, 2)
 
     issue = ir.async_get(hass).async_get_issue(
-        DOMAIN, f"{ISSUE_ARCHIVE_SET_ASIDE}_{entry.entry_id}"
+        DOMAIN, set_aside_issue_id(entry.entry_id)
     )
     assert issue is not None
     assert issue.is_fixable

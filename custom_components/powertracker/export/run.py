@@ -45,9 +45,8 @@ def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
     for entry in hass.config_entries.async_entries(DOMAIN, include_disabled=False):
         if entry.state is ConfigEntryState.LOADED:
             archive = entry.runtime_data.archive
-            store = archive.sink if archive else None
             homes += [
-                _polled(state, store if isinstance(store, SampleArchive) else None)
+                _polled(state, archive.sink if archive else None)
                 for state in entry.runtime_data.coordinator.data.values()
             ]
         else:
