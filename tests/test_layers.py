@@ -27,8 +27,10 @@ FREE = sorted(
         "export.png",
         "chart",
         "energy",
+        "last_hour",
         "listeners",
         "live_hours",
+        "silence",
     ]
 )
 PROBE = """

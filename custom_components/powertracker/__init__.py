@@ -112,7 +112,7 @@ async def async_setup_entry(
     @callback
     def _hourly(_now: datetime) -> None:
         _background(statistics.async_import(), "history import")
-        _background(coordinator.async_follow_account(), "homes")
+        _background(coordinator.account.async_follow(), "homes")
 
     _background(_first_import(coordinator.data), "history import")
     _each_poll("hours", statistics.async_add_poll)

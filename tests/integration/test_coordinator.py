@@ -191,7 +191,7 @@ async def test_silent_home_alone_goes_unavailable_and_is_logged_once(
     coordinator = loaded_entry.runtime_data.coordinator
     total = hass.states.get("sensor.villa_solsidan_energy_consumption")
     tibber_sim.faults.silent_homes = {VILLA.id}
-    caplog.set_level(logging.INFO, logger=coordinator_module.__name__)
+    caplog.set_level(logging.INFO, logger="custom_components.powertracker")
     for _ in range(2):
         await coordinator.async_refresh()
         await hass.async_block_till_done()
