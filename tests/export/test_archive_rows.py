@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from custom_components.powertracker.export.archive_rows import five_minute_rows
-from custom_components.powertracker.export.models import FloatArray
+from custom_components.powertracker.sink.models import FloatArray
 
 T = 1_795_867_200.0
 """2026-11-28 12:00 UTC, on the five minutes."""

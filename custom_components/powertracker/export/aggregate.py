@@ -21,7 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import numpy as np
 
-from .models import Aggregate, FloatArray, HomeBuckets, IntArray, Series
+from ..sink.models import FloatArray
+from .models import Aggregate, HomeBuckets, IntArray, Series
 
 _FIXED = {
     Aggregate.FIVE_MINUTES: 300.0,

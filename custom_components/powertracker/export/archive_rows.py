@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models import FloatArray
+from ..sink.models import FloatArray
 
 ROW = 300.0
 """Seconds per row."""

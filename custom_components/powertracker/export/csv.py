@@ -16,7 +16,8 @@ from typing import cast
 
 import numpy as np
 
-from .models import FloatArray, HomeBuckets, IntArray
+from ..sink.models import FloatArray
+from .models import HomeBuckets, IntArray
 
 HEADER = (
     "home_id",

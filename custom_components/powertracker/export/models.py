@@ -8,6 +8,8 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from ..sink.models import FloatArray
+
 DEFAULT_WIDTH = 1152
 DEFAULT_HEIGHT = 288
 """The size of an exported PNG unless asked otherwise (the original exporter's)."""
@@ -37,7 +39,6 @@ class Graph(StrEnum):
     LINEPLOT = "lineplot"
 
 
-type FloatArray = npt.NDArray[np.float64]
 type BoolArray = npt.NDArray[np.bool_]
 type IntArray = npt.NDArray[np.intp]
 

@@ -46,7 +46,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from .models import Aggregate, FloatArray, Graph, HomeBuckets, IntArray
+from ..sink.models import FloatArray
+from .models import Aggregate, Graph, HomeBuckets, IntArray
 
 MIN_SIZE = 16
 MAX_SIZE = 4096

@@ -40,9 +40,10 @@ from sqlalchemy.orm import Session
 
 from ..const import DOMAIN
 from ..sink.archive import SampleArchive
+from ..sink.models import FloatArray
 from ..statistics import statistic_id
 from .archive_rows import COLUMNS, five_minute_rows
-from .models import Aggregate, BoolArray, FloatArray, Series
+from .models import Aggregate, BoolArray, Series
 from .params import ROW_SECONDS, ExportError, ExportParams
 
 type Column = Literal["energy", "cost", "production"]

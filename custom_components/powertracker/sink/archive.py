@@ -42,9 +42,8 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 
-from .models import MEASURES, Sample, SinkError, WriteResult
+from .models import MEASURES, FloatArray, Sample, SinkError, WriteResult
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -88,7 +87,6 @@ DELETE FROM samples WHERE home = :home AND time_ms < MIN(
 _CORRUPT: Final = ("not a database", "malformed", "corrupt")
 
 T = TypeVar("T")
-FloatArray = npt.NDArray[np.float64]
 
 
 class ArchiveError(SinkError):

@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Final, Protocol, Self
 
+import numpy as np
+import numpy.typing as npt
+
 MEASURES: Final = (
     "power",
     "accumulated_consumption",
@@ -16,6 +19,8 @@ MEASURES: Final = (
     "accumulated_production",
 )
 """The numeric `Sample` attributes every sink stores, in this order."""
+
+type FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,3 +153,24 @@ class Sink(Protocol):
 
     async def close(self) -> None:
         """Release connections the sink owns."""
+
+
+class SampleReader(Protocol):
+    """A store the export reads five-minute detail back from.
+
+    The archive is one; so are the sinks that can be queried (InfluxDB,
+    Timestream). Reads raise the `SinkError` that says what went wrong.
+    """
+
+    async def columns(
+        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
+    ) -> dict[str, FloatArray]:
+        """`home_id`'s samples in [start, end) and the one before, as columns.
+
+        "time" (UTC seconds) and each of `names` (of `MEASURES`; NaN where a
+        value is missing), oldest first. The sample before `start` lets a
+        caller take differences from the first sample on.
+        """
+
+    async def oldest(self, home_id: str) -> datetime | None:
+        """The time of `home_id`'s oldest sample (None: it has none)."""
