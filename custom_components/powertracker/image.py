@@ -29,6 +29,7 @@ from .entity import PowertrackerEntity
 from .export.models import HomeBuckets, Output
 from .export.params import ExportError, ExportParams
 from .export.run import read_buckets, render_chart
+from .export.stores import StoreError
 from .tibber import Home
 
 _LOGGER = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class UsageChart(PowertrackerEntity, ImageEntity):
             )
             try:
                 buckets = await read_buckets(self.hass, params)
-            except ExportError as err:
+            except (ExportError, StoreError) as err:
                 # A dashboard shows "no data" rather than a broken image.
                 _LOGGER.warning("Usage chart of %s: %s", self._home_name, err)
                 buckets = []

@@ -48,6 +48,17 @@ def sink_settings(options: Mapping[str, Any]) -> dict[str, Any]:
     return settings
 
 
+def sink_name(settings: Mapping[str, Any]) -> str:
+    """What an error calls the sink of `settings`: its kind and database (no
+    host, which may carry credentials, and no secret)."""
+    kind = SinkKind(settings["kind"])
+    if kind is SinkKind.INFLUXDB:
+        return f"InfluxDB database {settings.get('database')!r}"
+    if kind is SinkKind.TIMESTREAM:
+        return f"Timestream table {settings.get('database')}.{settings.get('table')}"
+    return "sink"
+
+
 def create_sink(hass: HomeAssistant, settings: Mapping[str, Any]) -> Sink | None:
     """The sink of `settings`, not yet connected; None for kind `none`.
 

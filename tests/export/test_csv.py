@@ -11,7 +11,12 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from custom_components.powertracker.export.aggregate import edges
-from custom_components.powertracker.export.csv import HEADER, render_csv, stamps
+from custom_components.powertracker.export.csv import (
+    HEADER,
+    csv_chunks,
+    render_csv,
+    stamps,
+)
 from custom_components.powertracker.export.models import Aggregate, HomeBuckets
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -178,6 +183,7 @@ _VALUE = st.one_of(
         ]
     ),
     shift=st.integers(0, 30),
+    piece=st.integers(1, 45),
 )
 def test_rows_equal_the_plain_csv_writer(
     home_id: str,
@@ -186,6 +192,7 @@ def test_rows_equal_the_plain_csv_writer(
     rows: list[tuple[float, float, float, float]],
     start: datetime,
     shift: int,
+    piece: int,
 ) -> None:
     """Any mix of missing cells, any text (quotes, `%`, braces, line breaks), and
     two homes with different edges, across daylight saving time changes."""
@@ -194,4 +201,11 @@ def test_rows_equal_the_plain_csv_writer(
     first = _hours(home_id, name, currency, *rows, start=start)
     second = _hours(name or "x", home_id, None, *rows, start=start + shift * HOUR)
     homes = [first, second]
-    assert render_csv(homes, TZ) == _reference(homes, TZ).encode()
+    reference = _reference(homes, TZ).encode()
+    assert render_csv(homes, TZ) == reference
+    # Streamed in pieces of `piece` lines, whole lines each, the same bytes.
+    pieces = list(csv_chunks(homes, TZ, rows=piece))
+    assert b"".join(pieces) == reference
+    assert all(p.endswith(b"\r\n") for p in pieces)
+    assert max(p.count(b"\r\n") for p in pieces[1:]) <= piece
+    assert len(pieces) == 1 + 2 * -(-len(rows) // piece)

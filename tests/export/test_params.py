@@ -85,6 +85,12 @@ def test_iso_datetimes_and_the_signature_parameter() -> None:
         ({"from": "2026-11-20", "to": "2026-11-10"}, "from", "empty_range"),
         ({"from": "2025-11-01", "aggregate": "5m"}, "from", "range_too_long"),
         ({"to": "2030-01-01", "aggregate": "5m"}, "to", "range_too_long"),
+        ({"source": "influxdb"}, "source", "invalid_value"),
+        (
+            {"source": "sink", "aggregate": "1M", "from": "2025-01-01"},
+            "from",
+            "range_too_long_samples",
+        ),
     ],
 )
 def test_bad_input_names_the_parameter(
@@ -153,3 +159,24 @@ def test_any_query_is_either_valid_or_a_named_error(query: dict[str, str]) -> No
         assert params.end - params.start <= timedelta(days=366 * 20)
         return
     assert error.key in KEYS_OF_ERRORS
+
+
+def test_source_chooses_where_samples_are_read() -> None:
+    """Five-minute exports read samples; so does any aggregate from a store."""
+    cases = {
+        ("5m", "auto"): True,
+        ("1h", "auto"): False,
+        ("1d", "recorder"): False,
+        ("1d", "archive"): True,
+        ("1M", "sink"): True,
+    }
+    for (aggregate, source), reads in cases.items():
+        params = parse({"aggregate": aggregate, "source": source}, TZ, NOW)
+        assert params.source == source
+        assert params.reads_samples is reads
+    assert parse({}, TZ, NOW).source == "auto"
+    # A year through a store at 1h is fine; at 1h from the statistics, two years.
+    assert parse(
+        {"source": "archive", "aggregate": "1h", "from": "2025-12-01"}, TZ, NOW
+    )
+    assert parse({"aggregate": "1h", "from": "2025-01-01"}, TZ, NOW)

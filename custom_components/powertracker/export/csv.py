@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from itertools import compress, pairwise
 from typing import cast
@@ -30,6 +30,8 @@ HEADER = (
     "currency",
     "production_kwh",
 )
+CHUNK_ROWS = 4096
+"""Lines per piece of a streamed CSV (about half a megabyte)."""
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _WEEK = 7 * 86400.0
 """No time zone changes its UTC offset twice within a week."""
@@ -141,15 +143,29 @@ def _lines(home: HomeBuckets, times: list[bytes]) -> list[bytes]:
     return cast("list[bytes]", ordered.tolist())
 
 
-def render_csv(homes: Sequence[HomeBuckets], tz: tzinfo) -> bytes:
-    """Header, then the buckets of each home, in UTF-8; times are ISO 8601 with
-    offset."""
-    lines = [",".join(HEADER).encode()]
+def csv_chunks(
+    homes: Sequence[HomeBuckets], tz: tzinfo, rows: int = CHUNK_ROWS
+) -> Iterator[bytes]:
+    """The CSV in UTF-8, in pieces of at most `rows` lines: the header, then the
+    buckets of each home; times are ISO 8601 with offset.
+
+    A caller streams the pieces, so a year of 5-minute rows is never one
+    12 MB body (nor the list of its lines).
+    """
+    yield ",".join(HEADER).encode() + b"\r\n"
     cache: dict[bytes, list[bytes]] = {}  # homes share their edges
     for home in homes:
         key = home.edges.tobytes()
         if key not in cache:
             cache[key] = stamps(home.edges, tz)
-        lines += _lines(home, cache[key])
-    lines.append(b"")  # the last line's end (joined, not added: 2 MB less to copy)
-    return b"\r\n".join(lines)
+        times = cache[key]
+        for low in range(0, len(home), rows):
+            high = min(low + rows, len(home))
+            lines = _lines(home.part(low, high), times[low : high + 1])
+            lines.append(b"")  # the last line's end (joined, not added: less to copy)
+            yield b"\r\n".join(lines)
+
+
+def render_csv(homes: Sequence[HomeBuckets], tz: tzinfo) -> bytes:
+    """The whole CSV of `csv_chunks`."""
+    return b"".join(csv_chunks(homes, tz))

@@ -8,7 +8,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from ..sink.models import FloatArray
+from ..sink.models import FloatArray, SampleReader
 
 DEFAULT_WIDTH = 1152
 DEFAULT_HEIGHT = 288
@@ -30,6 +30,22 @@ class Output(StrEnum):
 
     CSV = "csv"
     PNG = "png"
+
+
+class ReadFrom(StrEnum):
+    """Where an export reads its five-minute detail (`source`).
+
+    `auto`: the recorder's 5-minute statistics where they reach, the archive
+    before them, the sink before the archive's oldest sample; hourly and
+    coarser aggregates read the hourly statistics. `recorder` reads only Home
+    Assistant's statistics; `archive` and `sink` read only that store's
+    samples, at any aggregate.
+    """
+
+    AUTO = "auto"
+    RECORDER = "recorder"
+    ARCHIVE = "archive"
+    SINK = "sink"
 
 
 class Graph(StrEnum):
@@ -65,6 +81,30 @@ class Series:
     production: FloatArray
     """kWh produced (returned to the grid), NaN where unknown."""
 
+    def rows(self, which: slice | BoolArray) -> Series:
+        """This series with only the rows `which`."""
+        return Series(
+            self.home_id,
+            self.home_name,
+            self.currency,
+            *(getattr(self, name)[which] for name in _SERIES_COLUMNS),
+        )
+
+    def then(self, later: Series) -> Series:
+        """The rows of this series, then those of `later` (named as this one)."""
+        return Series(
+            self.home_id,
+            self.home_name,
+            self.currency,
+            *(
+                np.concatenate((getattr(self, name), getattr(later, name)))
+                for name in _SERIES_COLUMNS
+            ),
+        )
+
+
+_SERIES_COLUMNS = ("seconds", "start", "energy", "cost", "production")
+
 
 @dataclass(frozen=True, slots=True)
 class HomeBuckets:
@@ -91,3 +131,33 @@ class HomeBuckets:
     def __len__(self) -> int:
         """The number of buckets."""
         return len(self.energy)
+
+    def part(self, low: int, high: int) -> HomeBuckets:
+        """Buckets `low` to `high` (excluded)."""
+        return HomeBuckets(
+            self.home_id,
+            self.home_name,
+            self.currency,
+            self.edges[low : high + 1],
+            self.energy[low:high],
+            self.average_power[low:high],
+            self.cost[low:high],
+            self.production[low:high],
+            self.complete[low:high],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExportHome:
+    """A home the export can read, and the stores that hold its samples."""
+
+    home_id: str
+    """Tibber's id of the home."""
+    name: str
+    currency: str | None
+    archive: SampleReader | None = None
+    """The entry's five-minute archive (None: off, or the entry is not loaded)."""
+    sink: SampleReader | None = None
+    """The entry's sink, if it can be read back."""
+    sink_name: str = "sink"
+    """What errors call the sink ("InfluxDB database 'home'"); no secrets."""

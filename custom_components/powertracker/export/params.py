@@ -18,7 +18,7 @@ from typing import Any
 
 import voluptuous as vol
 
-from .models import DEFAULT_HEIGHT, DEFAULT_WIDTH, Aggregate, Graph, Output
+from .models import DEFAULT_HEIGHT, DEFAULT_WIDTH, Aggregate, Graph, Output, ReadFrom
 
 MIN_SIZE, MAX_SIZE = 200, 4096
 MAX_RANGE = {
@@ -29,6 +29,8 @@ MAX_RANGE = {
     Aggregate.MONTH: timedelta(days=366 * 20),
 }
 """Longest range per aggregate (a year at 5m: about 105,000 rows per home)."""
+MAX_SAMPLES_RANGE = MAX_RANGE[Aggregate.FIVE_MINUTES]
+"""Longest range read from the archive or the sink, whatever the aggregate."""
 ROW_SECONDS = dict.fromkeys(Aggregate, 3600) | {Aggregate.FIVE_MINUTES: 300}
 """The statistics rows an aggregate reads: 5-minute, else hourly (on the UTC hour)."""
 IGNORED = frozenset({"authSig"})
@@ -60,6 +62,15 @@ class ExportParams:
     home: str | None
     width: int
     height: int
+    source: ReadFrom = ReadFrom.AUTO
+
+    @property
+    def reads_samples(self) -> bool:
+        """Whether the export reads five-minute rows (else hourly statistics)."""
+        return self.aggregate is Aggregate.FIVE_MINUTES or self.source in (
+            ReadFrom.ARCHIVE,
+            ReadFrom.SINK,
+        )
 
 
 def _instant(value: Any) -> date | datetime:
@@ -114,6 +125,7 @@ SCHEMA = vol.Schema(
         vol.Optional("from"): _instant,
         vol.Optional("to"): _instant,
         vol.Optional("home"): vol.All(str, vol.Length(min=1, max=100)),
+        vol.Optional("source", default=ReadFrom.AUTO.value): _choice(ReadFrom),
         vol.Optional("width", default=DEFAULT_WIDTH): vol.All(
             _pixels, vol.Range(min=MIN_SIZE, max=MAX_SIZE)
         ),
@@ -194,6 +206,7 @@ def parse(query: Mapping[str, Any], tz: tzinfo, now: datetime) -> ExportParams:
         raise ExportError(
             "from", "empty_range", "'from' (default: today) must be before 'to'"
         )
+    source = valid["source"]
     if end - start > MAX_RANGE[aggregate]:
         days = str(MAX_RANGE[aggregate].days)
         raise ExportError(
@@ -204,6 +217,16 @@ def parse(query: Mapping[str, Any], tz: tzinfo, now: datetime) -> ExportParams:
             days=days,
             aggregate=aggregate.value,
         )
+    if source in (ReadFrom.ARCHIVE, ReadFrom.SINK) and end - start > MAX_SAMPLES_RANGE:
+        days = str(MAX_SAMPLES_RANGE.days)
+        raise ExportError(
+            "from" if "from" in valid else "to",
+            "range_too_long_samples",
+            f"At most {days} days from source {source.value}, which reads every "
+            "five-minute sample; choose a shorter range, or source=auto",
+            days=days,
+            source=source.value,
+        )
     return ExportParams(
         output=valid["output"],
         graph=valid["graph"],
@@ -213,4 +236,5 @@ def parse(query: Mapping[str, Any], tz: tzinfo, now: datetime) -> ExportParams:
         home=valid.get("home"),
         width=valid["width"],
         height=valid["height"],
+        source=source,
     )

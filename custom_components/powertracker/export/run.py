@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -12,23 +13,25 @@ from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
 from ..const import CONF_HOMES, DOMAIN
-from ..data import HomeState
+from ..data import PowertrackerConfigEntry
 from ..entity import device_home_id
-from ..sink.archive import SampleArchive
+from ..sink.models import SampleReader
+from ..sinks import sink_name, sink_settings
 from .aggregate import aggregate
-from .csv import render_csv
-from .models import HomeBuckets, Output, Series
+from .csv import csv_chunks
+from .models import ExportHome, HomeBuckets, Output, Series
 from .params import ExportError, ExportParams
-from .source import ExportHome, home_sensor, series_reader
-
-type ExportBody = tuple[bytes, list[HomeBuckets]]
+from .source import home_sensor
+from .stores import read_series
 
 
 @dataclass(frozen=True, slots=True)
 class ExportResult:
     """A rendered export."""
 
-    body: bytes
+    chunks: Iterator[bytes]
+    """The body, in pieces to be drawn one at a time in an executor (a CSV is
+    formatted as it is sent)."""
     content_type: str
     filename: str
     rows: int
@@ -44,11 +47,7 @@ def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
     homes: list[ExportHome] = []
     for entry in hass.config_entries.async_entries(DOMAIN, include_disabled=False):
         if entry.state is ConfigEntryState.LOADED:
-            archive = entry.runtime_data.archive
-            homes += [
-                _polled(state, archive.sink if archive else None)
-                for state in entry.runtime_data.coordinator.data.values()
-            ]
+            homes += _polled(entry)
         else:
             homes += _registered(hass, entry.entry_id, entry.data[CONF_HOMES])
     if home is None:
@@ -59,9 +58,19 @@ def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
     return chosen
 
 
-def _polled(state: HomeState, archive: SampleArchive | None) -> ExportHome:
-    """A home as the last poll saw it."""
-    return ExportHome(state.home.id, state.home.name, state.currency, archive)
+def _polled(entry: PowertrackerConfigEntry) -> list[ExportHome]:
+    """The homes of a loaded entry as the last poll saw them, with its stores."""
+    data = entry.runtime_data
+    archive = data.archive.sink if data.archive else None
+    sink = data.forwarder.sink if data.forwarder else None
+    readable = sink if isinstance(sink, SampleReader) else None
+    name = sink_name(sink_settings(entry.options))
+    return [
+        ExportHome(
+            state.home.id, state.home.name, state.currency, archive, readable, name
+        )
+        for state in data.coordinator.data.values()
+    ]
 
 
 def _registered(
@@ -94,11 +103,6 @@ def _aggregate(
     ]
 
 
-def _csv(series: list[Series], params: ExportParams, tz: tzinfo) -> ExportBody:
-    buckets = _aggregate(series, params, tz)
-    return render_csv(buckets, tz), buckets
-
-
 def render_chart(
     buckets: list[HomeBuckets],
     params: ExportParams,
@@ -123,30 +127,28 @@ def render_chart(
 
 
 async def read_buckets(hass: HomeAssistant, params: ExportParams) -> list[HomeBuckets]:
-    """The buckets of an export (raises `ExportError` for what the caller got wrong)."""
-    read = await series_reader(hass, export_homes(hass, params.home), params)
+    """The buckets of an export (raises `ExportError` for what the caller got
+    wrong, `StoreError` for a store that did not answer)."""
+    series = await read_series(hass, export_homes(hass, params.home), params)
     tz = dt_util.get_default_time_zone()
     return await get_instance(hass).async_add_executor_job(
-        lambda: _aggregate(read(), params, tz)
+        _aggregate, series, params, tz
     )
 
 
 async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
-    """Serve an export request (raises `ExportError` for what the caller got wrong)."""
+    """Serve an export request (raises as `read_buckets`)."""
     tz = dt_util.get_default_time_zone()
+    buckets = await read_buckets(hass, params)
     if params.output is Output.CSV:
-        read = await series_reader(hass, export_homes(hass, params.home), params)
-        # Milliseconds of formatting: in the read's job, a thread hop less.
-        body, buckets = await get_instance(hass).async_add_executor_job(
-            lambda: _csv(read(), params, tz)
-        )
+        chunks = csv_chunks(buckets, tz)
     else:
-        buckets = await read_buckets(hass, params)
-        body = await hass.async_add_executor_job(render_chart, buckets, params, tz)
+        png = await hass.async_add_executor_job(render_chart, buckets, params, tz)
+        chunks = iter((png,))
     local = params.start.astimezone(tz).strftime("%Y%m%dT%H%M")
     name = f"powertracker_{local}_{params.aggregate.value}.{params.output.value}"
     return ExportResult(
-        body=body,
+        chunks=chunks,
         content_type="text/csv" if params.output is Output.CSV else "image/png",
         filename=name,
         rows=sum(len(home) for home in buckets),

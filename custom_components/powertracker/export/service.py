@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +14,11 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+)
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 
@@ -22,6 +27,7 @@ from ..const import DOMAIN
 from ..entity import device_home_id
 from .params import PARAMETERS, ExportError, parse
 from .run import run_export
+from .stores import StoreError
 
 SERVICE_EXPORT = "export"
 FILE_FIELDS = ("filename", "directory")
@@ -42,9 +48,10 @@ def _error(key: str, **placeholders: str) -> ServiceValidationError:
 
 
 def _store(
-    hass: HomeAssistant, directory: str, filename: str, body: bytes
-) -> tuple[Path, str | None]:
-    """Write the file where Home Assistant allows it (file I/O: executor only)."""
+    hass: HomeAssistant, directory: str, filename: str, chunks: Iterator[bytes]
+) -> tuple[Path, str | None, int]:
+    """Write the file where Home Assistant allows it (file I/O: executor only);
+    its path, URL (under www/) and size."""
     try:
         path = Path(hass.config.path(directory)).resolve() / filename
         allowed = hass.config.is_allowed_path(str(path))
@@ -54,7 +61,8 @@ def _store(
         raise _error("path_not_allowed", path=str(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
+        with path.open("wb") as file:
+            size = sum(file.write(chunk) for chunk in chunks)
     except OSError as err:
         raise _error(
             "write_failed", path=str(path), error=err.strerror or str(err)
@@ -65,7 +73,7 @@ def _store(
         if path.is_relative_to(www)
         else None
     )
-    return path, url
+    return path, url, size
 
 
 def _plain_name(filename: str, suffix: str) -> bool:
@@ -107,15 +115,21 @@ async def _async_export(call: ServiceCall) -> ServiceResponse:
         result = await run_export(hass, params)
     except ExportError as err:
         raise _error(err.key, **err.placeholders) from err
+    except StoreError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="store_unreachable" if err.unreachable else "store_failed",
+            translation_placeholders={"store": err.store, "error": err.error},
+        ) from err
     directory = call.data.get("directory") or hass.config.path("www", DOMAIN)
-    path, url = await hass.async_add_executor_job(
-        _store, hass, directory, filename or result.filename, result.body
+    path, url, size = await hass.async_add_executor_job(
+        _store, hass, directory, filename or result.filename, result.chunks
     )
     response: dict[str, Any] = {
         "path": str(path),
         "url": url,
         "rows": result.rows,
-        "bytes": len(result.body),
+        "bytes": size,
     }
     return response
 

@@ -1,9 +1,8 @@
 """Read a home's usage from the recorder's statistics (in the recorder's executor).
 
 - `5m`: the 5-minute statistics of Powertracker's own sensors (kept for the
-  recorder's `purge_keep_days`, 10 days by default), and before the first of
-  them the rows of the entry's five-minute archive (`archive_rows`): the
-  recorder where it reaches, the archive before, so no row is counted twice.
+  recorder's `purge_keep_days`, 10 days by default); `stores.py` puts the
+  archive's and the sink's rows before the first of them.
 - everything else: hourly statistics; Powertracker's hourly statistics
   `powertracker:<home>_consumption` (and cost, production: Tibber's history
   and the live hours) first, the sensors' own hourly statistics for the hours
@@ -20,8 +19,7 @@ sum, which is what that function computes as `change`, too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from itertools import chain
 from typing import Any, Literal
@@ -39,12 +37,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..const import DOMAIN
-from ..sink.archive import SampleArchive
 from ..sink.models import FloatArray
 from ..statistics import statistic_id
-from .archive_rows import COLUMNS, five_minute_rows
-from .models import Aggregate, BoolArray, Series
-from .params import ROW_SECONDS, ExportError, ExportParams
+from .models import Aggregate, ExportHome, Series
+from .params import ROW_SECONDS, ExportParams
 
 type Column = Literal["energy", "cost", "production"]
 type Source = dict[Column, str | None]
@@ -56,18 +52,6 @@ _SENSOR_KEYS: dict[Column, tuple[str, str]] = {  # sensor key, imported kind
     "production": ("energy_production", "production"),
 }
 _EMPTY: FloatArray = np.empty(0)
-
-
-@dataclass(frozen=True, slots=True)
-class ExportHome:
-    """A home the export can read."""
-
-    home_id: str
-    """Tibber's id of the home."""
-    name: str
-    currency: str | None
-    archive: SampleArchive | None = None
-    """The entry's five-minute archive (None: off, or the entry is not loaded)."""
 
 
 def home_sensor(registry: er.EntityRegistry, home_id: str, key: str) -> str | None:
@@ -244,18 +228,12 @@ def _merge(
     )
 
 
-type Archived = dict[str, dict[str, FloatArray]]
-"""The archive's columns per home id."""
-
-
 def _read(
     hass: HomeAssistant,
     homes: list[ExportHome],
     sources: dict[str, list[Source]],
     params: ExportParams,
     hourly: bool,
-    *,
-    archived: Archived,
 ) -> list[Series]:
     """Read and merge (recorder executor: SQL and per-row work stay off the loop).
 
@@ -278,12 +256,7 @@ def _read(
         )
         series = [_merge(changes, home, sources[home.home_id], step) for home in homes]
         if not hourly:
-            return [
-                _before(one, archived[one.home_id], params.start.timestamp())
-                if one.home_id in archived
-                else one
-                for one in series
-            ]
+            return series
         newest = [
             max(
                 params.start.timestamp(),
@@ -306,9 +279,10 @@ def _read(
             end=params.end,
             step=five,
         )
+    more = (_merge(recent, home, sensors[home.home_id], five) for home in homes)
     return [
-        _after(one, _merge(recent, home, sensors[home.home_id], five), since)
-        for one, home, since in zip(series, homes, newest, strict=True)
+        one.then(rows.rows(rows.start >= since))
+        for one, rows, since in zip(series, more, newest, strict=True)
     ]
 
 
@@ -323,89 +297,11 @@ def _ids(sources: Iterable[list[Source]]) -> set[str]:
     }
 
 
-def _after(series: Series, more: Series, since: float) -> Series:
-    """`series` followed by the rows of `more` from `since` on."""
-    return _join(series, _rows(more, more.start >= since))
-
-
-_COLUMNS = ("seconds", "start", "energy", "cost", "production")
-
-
-def _join(first: Series, second: Series) -> Series:
-    """The rows of `first`, then those of `second` (named as `first`)."""
-    return Series(
-        first.home_id,
-        first.home_name,
-        first.currency,
-        *(
-            np.concatenate((getattr(first, name), getattr(second, name)))
-            for name in _COLUMNS
-        ),
-    )
-
-
-def _rows(series: Series, rows: slice | BoolArray) -> Series:
-    """`series` with only `rows`."""
-    return Series(
-        series.home_id,
-        series.home_name,
-        series.currency,
-        *(getattr(series, name)[rows] for name in _COLUMNS),
-    )
-
-
-def _before(series: Series, columns: dict[str, FloatArray], since: float) -> Series:
-    """The archive's rows before `series`' first row, then `series`.
-
-    The first 5-minute row of the recorder whose change is unknown (the oldest
-    left by a purge) gives way to the archive's row of the same five minutes.
-    """
-    start, energy, cost, production = five_minute_rows(columns, since)
-    five = np.full(len(start), float(ROW_SECONDS[Aggregate.FIVE_MINUTES]))
-    archive = Series(
-        series.home_id,
-        series.home_name,
-        series.currency,
-        five,
-        start,
-        energy,
-        cost,
-        production,
-    )
-    until = series.start[0] if len(series.start) else np.inf
-    keep = start < until
-    if len(series.start) and np.isnan(series.energy[0]) and until in start:
-        keep |= start == until
-        series = _rows(series, slice(1, None))
-    return _join(_rows(archive, keep), series)
-
-
-async def series_reader(
+def recorder_reader(
     hass: HomeAssistant, homes: list[ExportHome], params: ExportParams
 ) -> Callable[[], list[Series]]:
-    """Check the range, look the sources up and read the archives (event loop);
-    return the read, for the recorder's executor."""
-    hourly = params.aggregate is not Aggregate.FIVE_MINUTES
-    recorder = get_instance(hass)
-    archived: Archived = {}
-    if not hourly:
-        kept = dt_util.utcnow() - timedelta(days=recorder.keep_days)
-        reach = kept
-        for home in homes:
-            if home.archive is not None:
-                archived[home.home_id] = await home.archive.columns(
-                    home.home_id, COLUMNS, params.start, params.end
-                )
-                oldest = await home.archive.oldest(home.home_id)
-                reach = min(reach, oldest or reach)
-        if params.start < reach == kept:  # nothing older than the recorder keeps
-            raise ExportError(
-                "from",
-                "five_minutes_retention",
-                f"5-minute data goes back {recorder.keep_days} days (the recorder's "
-                "purge_keep_days, and the five-minute archive holds nothing older); "
-                "use aggregate=1h for older data",
-                days=str(recorder.keep_days),
-            )
+    """Look the sources up (event loop); return the read, for the recorder's
+    executor: 5-minute rows if `params` read samples, else hourly ones."""
+    hourly = not params.reads_samples
     sources = {home.home_id: _sources(hass, home.home_id, hourly) for home in homes}
-    return partial(_read, hass, homes, sources, params, hourly, archived=archived)
+    return partial(_read, hass, homes, sources, params, hourly)

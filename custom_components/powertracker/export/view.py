@@ -10,17 +10,19 @@ from homeassistant.util import dt as dt_util
 
 from .params import ExportError, parse
 from .run import run_export
+from .stores import StoreError
 
 
 class ExportView(HomeAssistantView):
-    """CSV or PNG of recorded usage; bad input is a 4xx naming the parameter."""
+    """CSV or PNG of recorded usage; bad input is a 4xx naming the parameter, a
+    store that does not answer a 503 (refuses: 502) naming the store."""
 
     url = "/api/powertracker/export"
     name = "api:powertracker:export"
     requires_auth = True
 
-    async def get(self, request: web.Request) -> web.Response:
-        """Validate the query, then export."""
+    async def get(self, request: web.Request) -> web.StreamResponse:
+        """Validate the query, read, then stream the body as it is formatted."""
         hass = request.app[KEY_HASS]
         try:
             params = parse(
@@ -36,11 +38,25 @@ class ExportView(HomeAssistantView):
             return self.json(
                 {"error": str(err), "parameter": err.parameter}, status_code=status
             )
-        return web.Response(
-            body=result.body,
-            content_type=result.content_type,
+        except StoreError as err:
+            return self.json(
+                {"error": str(err), "parameter": "source", "store": err.store},
+                status_code=HTTPStatus.SERVICE_UNAVAILABLE
+                if err.unreachable
+                else HTTPStatus.BAD_GATEWAY,
+            )
+        response = web.StreamResponse(
             headers={
                 "Content-Disposition": f'attachment; filename="{result.filename}"',
                 "Cache-Control": "no-store",
-            },
+            }
         )
+        response.content_type = result.content_type
+        await response.prepare(request)
+        chunks = result.chunks
+        while (
+            chunk := await hass.async_add_executor_job(next, chunks, None)
+        ) is not None:
+            await response.write(chunk)
+        await response.write_eof()
+        return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Final, Protocol, Self
+from typing import Any, Final, Protocol, Self, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -155,6 +155,7 @@ class Sink(Protocol):
         """Release connections the sink owns."""
 
 
+@runtime_checkable
 class SampleReader(Protocol):
     """A store the export reads five-minute detail back from.
 

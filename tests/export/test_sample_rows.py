@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from custom_components.powertracker.export.archive_rows import five_minute_rows
+from custom_components.powertracker.export.sample_rows import five_minute_rows
 from custom_components.powertracker.sink.models import FloatArray
 
 T = 1_795_867_200.0

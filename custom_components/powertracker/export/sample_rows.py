@@ -1,4 +1,4 @@
-"""Five-minute rows from the archive's samples (pure: numpy only).
+"""Five-minute rows from stored samples: the archive's or the sink's (pure: numpy).
 
 A row [t, t + 300 s) gets what the meter counted between the sample before it
 and the last sample inside it, the way the recorder's 5-minute statistics give
@@ -21,7 +21,7 @@ from ..sink.models import FloatArray
 ROW = 300.0
 """Seconds per row."""
 COLUMNS = ("consumption_total", "accumulated_cost", "accumulated_production")
-"""The archive's columns the rows are made of."""
+"""The samples' columns the rows are made of."""
 
 
 def _daily_change(values: FloatArray) -> FloatArray:
