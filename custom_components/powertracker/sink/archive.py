@@ -51,6 +51,8 @@ DEFAULT_RETENTION_DAYS: Final = 730
 """The original system's magnetic-store retention: two years."""
 PRUNE_BATCH: Final = 5000
 """Expired rows deleted per home per write, at most."""
+READ_BATCH: Final = 2048
+"""Rows converted to numpy at a time."""
 BUSY_TIMEOUT: Final = 10.0
 """Seconds SQLite waits for another connection's lock before `database is locked`."""
 
@@ -296,21 +298,27 @@ class SampleArchive:
     ) -> dict[str, FloatArray]:
         db = self._connect()
         wanted = [name for name in names if name in MEASURES]  # the SQL's columns
-        rows: list[tuple[Any, ...]] = []
+        parts: list[FloatArray] = [np.empty((0, len(wanted) + 1))]
         if (home := self._home_ids.get(home_id)) is not None:
             columns = ", ".join(["time_ms", *wanted])
             since, until = _ms(start), _ms(end)
-            rows = db.execute(
+            before = db.execute(
                 f"SELECT {columns} FROM samples WHERE home = ? AND time_ms < ? "  # noqa: S608
                 "ORDER BY time_ms DESC LIMIT 1",
                 (home, since),
-            ).fetchall()
-            rows += db.execute(
+            )
+            rows = db.execute(
                 f"SELECT {columns} FROM samples WHERE home = ? "  # noqa: S608
                 "AND time_ms >= ? AND time_ms < ? ORDER BY time_ms",
                 (home, since, until),
-            ).fetchall()
-        table = np.array(rows, dtype=np.float64).reshape(-1, len(wanted) + 1)
+            )
+            # In batches (None is NaN): one conversion of a year's rows holds
+            # the GIL, and the event loop with it, for tens of milliseconds,
+            # and its tuples would survive into the collector's full sweeps.
+            for cursor in (before, rows):
+                while batch := cursor.fetchmany(READ_BATCH):
+                    parts.append(np.array(batch, dtype=np.float64))
+        table = np.concatenate(parts)
         result = {"time": table[:, 0] / 1000}
         result |= {name: table[:, i + 1] for i, name in enumerate(wanted)}
         return result
