@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import ipaddress
 import logging
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from multidict import CIMultiDictProxy
 
 from custom_components.powertracker.sink.influx import (
     MAX_LINES_PER_REQUEST,
@@ -47,19 +43,24 @@ from loopback.influxd import (
     Influxd,
     free_loopback_port,
 )
+from tests.sink import influx_fake
+from tests.sink.influx_fake import (
+    ORG,
+    PASSWORD,
+    TOKEN,
+    Answer,
+    FakeInflux,
+    Recorded,
+    assert_no_secret,
+    fake_sink,
+    reply,
+    serve,
+)
 from tests.sink.samples import T0, T0_S, VALUES, full_sample, sample, series
 
-TOKEN = "tok-SECRET-8b1e4f0a"
-PASSWORD = "pw-SECRET-c0ffee42"
-ORG = "home org"
+fake = influx_fake.fake
+
 CONTENT_TYPE = "text/plain; charset=utf-8"
-
-
-def assert_no_secret(*texts: object) -> None:
-    """Neither the token nor the password is in any of `texts`."""
-    for text in texts:
-        assert TOKEN not in str(text)
-        assert PASSWORD not in str(text)
 
 
 # ---------------------------------------------------------------------------
@@ -372,106 +373,6 @@ async def test_v1_users_without_write_privilege(
 # ---------------------------------------------------------------------------
 # A loopback fake of InfluxDB's HTTP APIs (v1 token, v2, v3)
 # ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """One request the fake received."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: CIMultiDictProxy[str]
-    body: bytes
-
-    @property
-    def lines(self) -> list[str]:
-        return self.body.decode().split("\n") if self.body else []
-
-
-type Responder = Callable[[Recorded], Awaitable[web.Response]]
-type Answer = tuple[int, Any]
-"""A status and a body: JSON for dicts and lists, text for str, none for None."""
-
-
-def reply(status: int = 204, body: Any = None) -> web.Response:
-    """An InfluxDB-like answer."""
-    if body is None:
-        return web.Response(status=status)
-    if isinstance(body, str):
-        return web.Response(status=status, text=body)
-    return web.json_response(body, status=status)
-
-
-@dataclass
-class FakeInflux:
-    """Records every request; answers with `answers` in turn, then 204."""
-
-    url: str = ""
-    requests: list[Recorded] = field(default_factory=list)
-    answers: list[Answer] = field(default_factory=list)
-    responder: Responder | None = None
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        recorded = Recorded(
-            method=request.method,
-            path=request.path,
-            query=dict(request.query),
-            headers=request.headers,
-            body=await request.read(),
-        )
-        self.requests.append(recorded)
-        if self.responder is not None:
-            return await self.responder(recorded)
-        return reply(*self.answers.pop(0)) if self.answers else reply(204)
-
-    def answer(self, answers: Iterable[Answer]) -> None:
-        self.answers = list(answers)
-
-
-@contextlib.asynccontextmanager
-async def serve(
-    fake: FakeInflux, ssl_context: ssl.SSLContext | None = None
-) -> AsyncIterator[FakeInflux]:
-    """Run `fake` on a free port of 127.0.0.1 (HTTPS with `ssl_context`)."""
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fake.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
-        await site.start()
-        port = runner.addresses[0][1]
-        fake.url = f"{'https' if ssl_context else 'http'}://127.0.0.1:{port}"
-        yield fake
-    finally:
-        fake.release.set()
-        await runner.cleanup()
-
-
-@pytest.fixture
-async def fake(socket_enabled: None) -> AsyncIterator[FakeInflux]:
-    """A plain-HTTP fake on 127.0.0.1."""
-    async with serve(FakeInflux()) as served:
-        yield served
-
-
-def fake_sink(
-    session: aiohttp.ClientSession,
-    fake: FakeInflux,
-    api: ApiVersion,
-    **settings: Any,
-) -> InfluxSink:
-    defaults: dict[str, Any] = {
-        "url": fake.url,
-        "api": api,
-        "database": INFLUX_DATABASE,
-        "token": TOKEN,
-    }
-    if api == "v2":
-        defaults["org"] = ORG
-    return InfluxSink(session, **(defaults | settings))
 
 
 WRITE_SHAPES = {
