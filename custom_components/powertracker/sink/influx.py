@@ -20,6 +20,10 @@ APIs (`api`; credentials and error mapping: `influx_http`)
 
     `database` names the database (v1, v3) or the bucket (v2).
 
+Reading back (`columns`, `oldest`: the `SampleReader` protocol)
+    v1 InfluxQL (`influxql`), v2 Flux (`flux`), v3 SQL (`influx_sql`), with
+    the same credentials as the writes.
+
 Refused data
     400/422 about the data (partial write, field type conflict, unparsable
     line) are not errors: those samples can never succeed, so `write` returns
@@ -34,16 +38,21 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Final
 
 import aiohttp
 
+from .flux import FluxReader
 from .influx_http import REDACTED, InfluxHttp, InfluxRequestError, Reply
+from .influx_sql import InfluxSqlReader
+from .influxql import InfluxQLReader, statement_results
 from .line_protocol import DEFAULT_MEASUREMENT, line
 from .models import (
+    FloatArray,
     Sample,
+    SampleReader,
     SinkNotFoundError,
-    SinkPermissionError,
     WriteResult,
 )
 from .settings import ApiVersion, check_influx
@@ -158,6 +167,7 @@ class InfluxSink:
         }
         self._shown = ", ".join(f"{k}={v!r}" for k, v in shown.items() if v is not None)
         # The write API, timestamps in seconds.
+        self._reader = self._sample_reader(org or "")
         self._write_path, self._write_params = {
             "v1": ("/write", {"db": database, "precision": "s"}),
             "v2": (
@@ -206,6 +216,29 @@ class InfluxSink:
     async def close(self) -> None:
         """Nothing to release: the session belongs to the caller."""
 
+    async def columns(
+        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
+    ) -> dict[str, FloatArray]:
+        """`home_id`'s samples in [start, end) and the one before, as columns.
+
+        Read in the API's query language: InfluxQL (`influxql`), Flux (`flux`)
+        or SQL (`influx_sql`).
+        """
+        return await self._reader.columns(home_id, names, start, end)
+
+    async def oldest(self, home_id: str) -> datetime | None:
+        """The time of `home_id`'s oldest sample (None: it has none)."""
+        return await self._reader.oldest(home_id)
+
+    def _sample_reader(self, org: str) -> SampleReader:
+        """The reader of the measurement in the API's query language."""
+        http, database, measurement = self._http, self.database, self.measurement
+        if self.api == "v1":
+            return InfluxQLReader(http, database=database, measurement=measurement)
+        if self.api == "v2":
+            return FluxReader(http, org=org, bucket=database, measurement=measurement)
+        return InfluxSqlReader(http, database=database, measurement=measurement)
+
     async def _post_lines(self, lines: list[str]) -> Reply:
         return await self._http.request(
             "POST",
@@ -252,18 +285,8 @@ class InfluxSink:
         reply = await self._http.checked(
             "POST", "/query", "query", data={"q": "SHOW DATABASES"}
         )
-        results = self._http.json(reply, "SHOW DATABASES answer", "results")
         names: set[str] = set()
-        for result in results if isinstance(results, list) else []:
-            if not isinstance(result, dict):
-                continue
-            if isinstance(error := result.get("error"), str):
-                refusal = (
-                    SinkPermissionError
-                    if "authoriz" in error.lower()
-                    else InfluxRequestError
-                )
-                raise refusal(f"InfluxDB: {self._http.short(error)}")
+        for result in statement_results(self._http, reply, "SHOW DATABASES answer"):
             for series in result.get("series") or []:
                 rows = series.get("values") if isinstance(series, dict) else None
                 for row in rows if isinstance(rows, list) else []:
