@@ -2,7 +2,9 @@
 
 The IAM policy it needs is in the README ("Least-privilege IAM policy"). The
 client, its calls and AWS's errors are `aws.AwsService`'s; the record of a sample
-is `timestream_record.sample_record`'s. This module provisions and writes.
+is `timestream_record.sample_record`'s; reading samples back is
+`timestream_query`'s (a ``timestream-query`` client of the same settings). This
+module provisions and writes.
 
 Provisioning. The sink creates the database without a `KmsKeyId`, so Timestream
 encrypts it with the AWS managed key `alias/aws/timestream`. Should
@@ -38,7 +40,8 @@ leaves the batch to the outbox. botocore's own retries are off, so these are the
 only ones. Connection failures and timeouts raise `SinkUnreachableError` at once.
 
 Endpoints. Without `endpoint_url` botocore asks `DescribeEndpoints` for the
-account's ingestion cell and caches it (Timestream requires this). `endpoint_url`
+account's ingestion cell (the query client: its query cell) and caches it
+(Timestream requires this). `endpoint_url`
 is for local test servers (moto) only; botocore skips discovery with it.
 
 Secrets. The secret access key is handed to botocore and kept nowhere else
@@ -50,16 +53,18 @@ requests, whose `Authorization` header holds the access key ID (not the secret).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from .aws import MAX_MESSAGE_CHARS, AwsConfigError, AwsService, code, message, transient
-from .models import Sample, SinkNotFoundError, WriteResult
+from .models import FloatArray, Sample, SinkNotFoundError, WriteResult
 from .settings import (
     DEFAULT_MAGNETIC_RETENTION_DAYS,
     DEFAULT_MEMORY_RETENTION_HOURS,
@@ -68,6 +73,7 @@ from .settings import (
     check_key_pair,
     whole_number,
 )
+from .timestream_query import SERVICE as QUERY_SERVICE, TimestreamReader
 from .timestream_record import sample_record
 
 _LOGGER = logging.getLogger(__name__)
@@ -136,13 +142,17 @@ class TimestreamSink:
         self.endpoint_url = endpoint_url or None
         self._sleep = sleep
         self._jitter = jitter
-        self._aws = AwsService(
-            SERVICE,
+        service = functools.partial(
+            AwsService,
             name="Timestream",
             region=region,
             endpoint_url=self.endpoint_url,
             access_key_id=access_key_id,
             secret_access_key=secret_access_key,
+        )
+        self._aws = service(SERVICE)
+        self._reader = TimestreamReader(
+            service(QUERY_SERVICE), database=database, table=table
         )
 
     def __repr__(self) -> str:
@@ -199,8 +209,24 @@ class TimestreamSink:
         return result
 
     async def close(self) -> None:
-        """Close the client (and its connection pool); a later call makes a new one."""
+        """Close both clients and their connection pools (made anew if used again)."""
         await self._aws.close()
+        await self._reader.close()
+
+    # -- the SampleReader protocol ----------------------------------------
+
+    async def columns(
+        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
+    ) -> dict[str, FloatArray]:
+        """`home_id`'s samples in [start, end) and the one before, as columns.
+
+        Read with ``timestream-query`` (`timestream_query`), every page of it.
+        """
+        return await self._reader.columns(home_id, names, start, end)
+
+    async def oldest(self, home_id: str) -> datetime | None:
+        """The time of `home_id`'s oldest sample (None: it has none)."""
+        return await self._reader.oldest(home_id)
 
     # -- provisioning -----------------------------------------------------
 
