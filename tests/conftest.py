@@ -1,15 +1,24 @@
-"""Fixtures shared by every test: the local Tibber simulator on 127.0.0.1."""
+"""Fixtures shared by every test: the servers on 127.0.0.1 (`loopback`): the Tibber
+simulator and real influxd processes."""
 
 from __future__ import annotations
 
+import base64
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import aiohttp
 import pytest
 
 from custom_components.powertracker.tibber import TibberClient
+from loopback.influxd import (
+    INFLUX_ADMIN,
+    INFLUX_ADMIN_PASSWORD,
+    INFLUXD,
+    Influxd,
+    InfluxdServers,
+)
 from loopback.tibber import TibberSimulator
 
 # phacc turns on every SQL statement at INFO on a stderr handler pytest cannot
@@ -84,3 +93,56 @@ def clocked_tibber(
         api_url=tibber_sim.api_url,
         clock=manual_clock,
     )
+
+
+@pytest.fixture(scope="session")
+def influxd_servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[InfluxdServers]:
+    """The session's influxd processes (see `influxdb` and `influxdb_auth`)."""
+    if not INFLUXD.is_file():
+        pytest.fail(
+            f"{INFLUXD} is missing: the InfluxDB sink tests need a real InfluxDB "
+            "1.x server. `.ci/run` installs it with `apt-get install -y influxdb`."
+        )
+    servers = InfluxdServers(tmp_path_factory.mktemp("influxd"))
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture
+async def influxdb(
+    socket_enabled: None,
+    influxd_servers: InfluxdServers,
+    http_session: aiohttp.ClientSession,
+) -> Influxd:
+    """influxd without authentication and an empty database `powertracker`."""
+    server = influxd_servers.get(auth=False)
+    await server.wait_ready(http_session)
+    await server.reset_database(http_session)
+    return server
+
+
+@pytest.fixture
+async def influxdb_auth(
+    socket_enabled: None,
+    influxd_servers: InfluxdServers,
+    http_session: aiohttp.ClientSession,
+) -> Influxd:
+    """influxd with authentication, an admin and an empty database `powertracker`.
+
+    The first call creates the admin (allowed while a server has no user).
+    """
+    server = influxd_servers.get(auth=True)
+    await server.wait_ready(http_session)
+    if not server.users_created:
+        await server.query(
+            http_session,
+            f"CREATE USER {INFLUX_ADMIN} WITH PASSWORD '{INFLUX_ADMIN_PASSWORD}' "
+            "WITH ALL PRIVILEGES",
+        )
+        pair = base64.b64encode(f"{INFLUX_ADMIN}:{INFLUX_ADMIN_PASSWORD}".encode())
+        server.admin = {"Authorization": f"Basic {pair.decode()}"}
+        server.users_created = True
+    await server.reset_database(http_session)
+    return server

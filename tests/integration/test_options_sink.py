@@ -46,14 +46,12 @@ from loopback.influxd import (
     Influxd,
     free_loopback_port,
 )
-from tests.sink import conftest as sink_fixtures, timestream_server
+from tests.sink import timestream_server
 from tests.sink.timestream_server import REGION, MotoTimestream
 from tests.test_definitions import settings_reasons
 
-# The servers of tests/sink (module attributes, so pytest finds them).
-influxd_servers = sink_fixtures.influxd_servers
-influxdb = sink_fixtures.influxdb
-influxdb_auth = sink_fixtures.influxdb_auth
+# moto's server of tests/sink (module attributes, so pytest finds them); the
+# influxd fixtures are every test's (tests/conftest.py).
 moto_server = timestream_server.moto_server
 moto = timestream_server.moto
 names = timestream_server.names
