@@ -447,7 +447,7 @@ async def test_v3_oldest(fake: FakeInflux, http_session: aiohttp.ClientSession) 
     assert await sink.oldest("attic") is None
 
     assert json.loads(fake.requests[0].body)["q"] == (
-        "SELECT time FROM \"powertracker\" WHERE \"home_id\" = 'o''brien' "
+        "SELECT * FROM \"powertracker\" WHERE \"home_id\" = 'o''brien' "
         "ORDER BY time LIMIT 1"
     )
 

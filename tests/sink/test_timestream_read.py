@@ -77,10 +77,10 @@ def page(*rows: dict[str, Any], token: str | None = None) -> dict[str, Any]:
     return answer | ({"NextToken": token} if token else {})
 
 
-def sql(database: str, table: str, condition: str, columns: str = "*") -> str:
+def sql(database: str, table: str, condition: str) -> str:
     """The query the reader sends for `condition` on HOME's records."""
     return (
-        f'SELECT {columns} FROM "{database}"."{table}" WHERE '  # noqa: S608
+        f'SELECT * FROM "{database}"."{table}" WHERE '  # noqa: S608
         f"\"home_id\" = 'o''brien-villa' AND measure_name = 'powertracker' "
         f"{condition}"
     )
@@ -193,7 +193,7 @@ async def test_bounds_rounded_up_to_the_millisecond(
 
 
 async def test_oldest(moto_sink: TimestreamSink, names: tuple[str, str]) -> None:
-    first = sql(*names, "ORDER BY time LIMIT 1", columns="time")
+    first = sql(*names, "ORDER BY time LIMIT 1")
     answer = {
         "QueryId": "q-2",
         "Rows": [{"Data": [{"ScalarValue": "2026-01-03 23:45:00.000000000"}]}],

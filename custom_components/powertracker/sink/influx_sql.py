@@ -18,14 +18,14 @@ from datetime import datetime
 from typing import Final
 
 from .influx_http import InfluxHttp
-from .models import FloatArray, SinkError
-from .readback import Row, columns, epoch_seconds, rfc3339, time_of
+from .models import SinkError
+from .readback import Row, StatementReader, epoch_seconds, rfc3339
 from .sql_quote import identifier, literal
 
 _HEADERS: Final = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
-class InfluxSqlReader:
+class InfluxSqlReader(StatementReader):
     """`SampleReader` of one InfluxDB 3 database and table (the measurement)."""
 
     def __init__(self, http: InfluxHttp, *, database: str, measurement: str) -> None:
@@ -34,31 +34,12 @@ class InfluxSqlReader:
         self._database = database
         self._table = identifier(measurement)
 
-    async def columns(
-        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
-    ) -> dict[str, FloatArray]:
-        """`SampleReader.columns`, in two queries."""
-        since, until = literal(rfc3339(start)), literal(rfc3339(end))
-        home = f"SELECT * FROM {self._table} WHERE {self._home(home_id)}"  # noqa: S608 - quoted (sql_quote)
-        within = await self._rows(
-            f"{home} AND time >= {since} AND time < {until} ORDER BY time"
-        )
-        before = await self._rows(
-            f"{home} AND time < {since} ORDER BY time DESC LIMIT 1"
-        )
-        return columns(before, within, names)
+    def _home(self, home_id: str) -> str:
+        where = f"{identifier('home_id')} = {literal(home_id)}"
+        return f"SELECT * FROM {self._table} WHERE {where}"  # noqa: S608 - quoted (sql_quote)
 
-    async def oldest(self, home_id: str) -> datetime | None:
-        """`SampleReader.oldest`: the first sample's time."""
-        rows = await self._rows(
-            f"SELECT time FROM {self._table} WHERE {self._home(home_id)} "  # noqa: S608
-            "ORDER BY time LIMIT 1"
-        )
-        return time_of(rows[0][0]) if rows else None
-
-    @staticmethod
-    def _home(home_id: str) -> str:
-        return f"{identifier('home_id')} = {literal(home_id)}"
+    def _time(self, moment: datetime) -> str:
+        return literal(rfc3339(moment))
 
     async def _rows(self, sql: str) -> list[Row]:
         """The answer's rows, by their ``time`` (seconds)."""

@@ -23,8 +23,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from .influx_http import InfluxHttp, InfluxRequestError, Reply
-from .models import FloatArray, SinkError, SinkNotFoundError, SinkPermissionError
-from .readback import Row, columns, epoch_ns, time_of
+from .models import SinkError, SinkNotFoundError, SinkPermissionError
+from .readback import Row, StatementReader, epoch_ns
 
 _ESCAPES: Final = {"\\": "\\\\", "\n": "\\n"}
 
@@ -72,7 +72,7 @@ def statement_results(
     return checked
 
 
-class InfluxQLReader:
+class InfluxQLReader(StatementReader):
     """`SampleReader` of one InfluxDB 1.x database and measurement."""
 
     def __init__(self, http: InfluxHttp, *, database: str, measurement: str) -> None:
@@ -81,27 +81,11 @@ class InfluxQLReader:
         self._database = database
         self._from = f"SELECT * FROM {quote_identifier(measurement)}"  # noqa: S608
 
-    async def columns(
-        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
-    ) -> dict[str, FloatArray]:
-        """`SampleReader.columns`, in two queries."""
-        since, until = epoch_ns(start), epoch_ns(end)
-        home = self._home(home_id)
-        within = await self._rows(
-            f"{home} AND time >= {since} AND time < {until} ORDER BY time"
-        )
-        before = await self._rows(
-            f"{home} AND time < {since} ORDER BY time DESC LIMIT 1"
-        )
-        return columns(before, within, names)
-
-    async def oldest(self, home_id: str) -> datetime | None:
-        """`SampleReader.oldest`: the first sample's time."""
-        rows = await self._rows(f"{self._home(home_id)} ORDER BY time LIMIT 1")
-        return time_of(rows[0][0]) if rows else None
-
     def _home(self, home_id: str) -> str:
         return f'{self._from} WHERE "home_id" = {quote_literal(home_id)}'
+
+    def _time(self, moment: datetime) -> str:
+        return str(epoch_ns(moment))
 
     async def _rows(self, statement: str) -> list[Row]:
         """The statement's rows (time in seconds), over all its series."""

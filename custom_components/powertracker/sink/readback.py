@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -103,3 +104,45 @@ def epoch_ns(moment: datetime) -> int:
 def time_of(seconds: float) -> datetime:
     """The UTC datetime of epoch `seconds` (for `SampleReader.oldest`)."""
     return EPOCH + timedelta(seconds=seconds)
+
+
+class StatementReader(ABC):
+    """A `SampleReader` whose store answers statements (InfluxQL, SQL).
+
+    `columns` asks twice, as every such store is asked: the samples in
+    [start, end), then the latest before `start` (one statement each: a store
+    may answer a query of two about a missing database with nothing useful).
+    A store says how it selects a home's samples, writes a time and runs a
+    statement.
+    """
+
+    async def columns(
+        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
+    ) -> dict[str, FloatArray]:
+        """`SampleReader.columns`, in two statements."""
+        home = self._home(home_id)
+        since, until = self._time(start), self._time(end)
+        within = await self._rows(
+            f"{home} AND time >= {since} AND time < {until} ORDER BY time"
+        )
+        before = await self._rows(
+            f"{home} AND time < {since} ORDER BY time DESC LIMIT 1"
+        )
+        return columns(before, within, names)
+
+    async def oldest(self, home_id: str) -> datetime | None:
+        """`SampleReader.oldest`: the first sample's time."""
+        rows = await self._rows(f"{self._home(home_id)} ORDER BY time LIMIT 1")
+        return time_of(rows[0][0]) if rows else None
+
+    @abstractmethod
+    def _home(self, home_id: str) -> str:
+        """``SELECT * FROM <samples> WHERE <the home's>``, quoted."""
+
+    @abstractmethod
+    def _time(self, moment: datetime) -> str:
+        """`moment` as the statement language writes a time."""
+
+    @abstractmethod
+    async def _rows(self, statement: str) -> list[Row]:
+        """The rows `statement` answers (time in seconds)."""

@@ -30,8 +30,8 @@ from typing import Any, Final
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from .aws import AwsService, code, message
-from .models import FloatArray, SinkError, SinkNotFoundError
-from .readback import Row, columns, epoch_ns, epoch_seconds, time_of
+from .models import SinkError, SinkNotFoundError
+from .readback import Row, StatementReader, epoch_ns, epoch_seconds
 from .sql_quote import identifier, literal
 from .timestream_record import HOME_DIMENSION, MEASURE_NAME
 
@@ -46,7 +46,7 @@ def _milliseconds(moment: datetime) -> int:
     return -(-epoch_ns(moment) // 1_000_000)
 
 
-class TimestreamReader:
+class TimestreamReader(StatementReader):
     """`SampleReader` of one Timestream table; see the module docstring."""
 
     def __init__(self, aws: AwsService, *, database: str, table: str) -> None:
@@ -54,39 +54,19 @@ class TimestreamReader:
         self._aws = aws
         self._table = f"{identifier(database)}.{identifier(table)}"
 
-    async def columns(
-        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
-    ) -> dict[str, FloatArray]:
-        """`SampleReader.columns`, in two queries of as many pages as they have."""
-        since, until = _milliseconds(start), _milliseconds(end)
-        home = f"SELECT * FROM {self._table} WHERE {self._home(home_id)}"  # noqa: S608 - quoted (sql_quote)
-        within = await self._rows(
-            f"{home} AND time >= from_milliseconds({since}) "
-            f"AND time < from_milliseconds({until}) ORDER BY time"
-        )
-        before = await self._rows(
-            f"{home} AND time < from_milliseconds({since}) ORDER BY time DESC LIMIT 1"
-        )
-        return columns(before, within, names)
-
-    async def oldest(self, home_id: str) -> datetime | None:
-        """`SampleReader.oldest`: the first record's time."""
-        rows = await self._rows(
-            f"SELECT time FROM {self._table} WHERE {self._home(home_id)} "  # noqa: S608
-            "ORDER BY time LIMIT 1"
-        )
-        return time_of(rows[0][0]) if rows else None
-
     async def close(self) -> None:
         """Close the query client."""
         await self._aws.close()
 
-    @staticmethod
-    def _home(home_id: str) -> str:
-        return (
+    def _home(self, home_id: str) -> str:
+        where = (
             f"{identifier(HOME_DIMENSION)} = {literal(home_id)} "
             f"AND measure_name = {literal(MEASURE_NAME)}"
         )
+        return f"SELECT * FROM {self._table} WHERE {where}"  # noqa: S608 - quoted (sql_quote)
+
+    def _time(self, moment: datetime) -> str:
+        return f"from_milliseconds({_milliseconds(moment)})"
 
     async def _rows(self, sql: str) -> list[Row]:
         """The rows of every page of `sql`'s answer, in order."""
