@@ -164,16 +164,11 @@ class SampleArchive:
     async def columns(
         self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
     ) -> dict[str, FloatArray]:
-        """`home_id`'s samples in [start, end) and the one before, as columns.
-
-        "time" (UTC seconds) and each of `names` (of `MEASURES`; NaN where a
-        value is missing), oldest first. The sample before `start` lets a
-        caller take differences from the first sample on.
-        """
+        """`SampleReader.columns`, read on the worker thread."""
         return await self._run(self._columns, home_id, names, start, end)
 
     async def oldest(self, home_id: str) -> datetime | None:
-        """The time of `home_id`'s oldest sample (None: it has none)."""
+        """`SampleReader.oldest`."""
         return await self._run(self._oldest, home_id)
 
     async def read(self, home_id: str, start: datetime, end: datetime) -> list[Sample]:
