@@ -8,7 +8,7 @@ File. One SQLite file per entry (WAL journal), two tables: `homes` names each
 home once (Tibber's ids are 36-character UUIDs; a row refers to its home by a
 small integer), `samples` holds one row per home and Tibber timestamp (epoch
 milliseconds) with the `Sample`'s values, in a WITHOUT ROWID table keyed by
-(home, time): about 60 bytes a row, 6-7 MB per home-year of 5-minute samples.
+(home, time): about 66 bytes a row, 6.9 MB per home-year of 5-minute samples.
 Writing a sample again replaces the row with the same values: an idempotent
 upsert.
 
