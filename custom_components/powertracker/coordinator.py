@@ -101,7 +101,7 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 )
                 for home in self.homes.values()
             }
-            await self._last_hours.async_refresh(self.homes.values())
+            await self._last_hours.async_refresh(self.homes.values(), dt_util.utcnow())
         ir.async_delete_issue(
             self.hass, DOMAIN, connections_issue_id(self.config_entry.entry_id)
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from .tibber import (
     EnergyHour,
@@ -33,8 +33,9 @@ class LastHours:
         """The latest complete hour known of `home_id`."""
         return self._hours.get(home_id)
 
-    async def async_refresh(self, homes: Iterable[Home]) -> None:
-        """Ask for the hour that ended last of each home that does not know it yet.
+    async def async_refresh(self, homes: Iterable[Home], now: datetime) -> None:
+        """Ask for the hour that ended last before `now` (Home Assistant's clock)
+        of each home that does not know it yet.
 
         Asked for on each poll until the hour that ended last is published,
         then not again before the next hour ends. A failure keeps the previous
@@ -42,7 +43,7 @@ class LastHours:
         are kept. A rate limit also ends the round (the client sends nothing
         more until Tibber's Retry-After has passed); a rejected token fails it.
         """
-        expected_end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        expected_end = now.replace(minute=0, second=0, microsecond=0)
         for home in homes:
             known = self._hours.get(home.id)
             if home.real_time_consumption or (known and known.end >= expected_end):

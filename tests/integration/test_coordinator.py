@@ -209,3 +209,26 @@ async def test_silent_home_alone_goes_unavailable_and_is_logged_once(
     await hass.async_block_till_done()
     assert _available(hass, POWER)
     assert caplog.text.count("Live data from Villa Solsidan is back") == 1
+
+
+async def test_the_cabins_last_hour_is_asked_for_once_an_hour(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """Known since setup (12:35), the hour that ended at 12:00 is not asked for
+    again on Home Assistant's clock until the next hour ends."""
+    requests = len(tibber_sim.http_requests)
+    for _ in range(4):  # 12:40 .. 12:55
+        await _poll(hass, clock)
+    assert len(tibber_sim.http_requests) == requests
+
+    await _poll(hass, clock, minutes=10)  # 13:05: the hour to 13:00 is due
+    asked = [
+        request.body.get("variables", {})
+        for request in tibber_sim.http_requests[requests:]
+    ]
+    assert {"homeId": CABIN.id} in [
+        {"homeId": variables.get("homeId")} for variables in asked
+    ]
