@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
 from typing import Final
 
 import aiohttp
@@ -49,12 +48,12 @@ from .influx_sql import InfluxSqlReader
 from .influxql import InfluxQLReader, statement_results
 from .line_protocol import DEFAULT_MEASUREMENT, line
 from .models import (
-    FloatArray,
     Sample,
     SampleReader,
     SinkNotFoundError,
     WriteResult,
 )
+from .readback import ReadsBack
 from .settings import ApiVersion, check_influx
 
 _LOGGER = logging.getLogger(__name__)
@@ -87,7 +86,7 @@ def _dropped(reply: Reply, total: int) -> int:
     return total
 
 
-class InfluxSink:
+class InfluxSink(ReadsBack[SampleReader]):
     """Writes samples to InfluxDB over HTTP on a borrowed `aiohttp` session.
 
     `validate()` checks, in order:
@@ -215,20 +214,6 @@ class InfluxSink:
 
     async def close(self) -> None:
         """Nothing to release: the session belongs to the caller."""
-
-    async def columns(
-        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
-    ) -> dict[str, FloatArray]:
-        """`home_id`'s samples in [start, end) and the one before, as columns.
-
-        Read in the API's query language: InfluxQL (`influxql`), Flux (`flux`)
-        or SQL (`influx_sql`).
-        """
-        return await self._reader.columns(home_id, names, start, end)
-
-    async def oldest(self, home_id: str) -> datetime | None:
-        """The time of `home_id`'s oldest sample (None: it has none)."""
-        return await self._reader.oldest(home_id)
 
     def _sample_reader(self, org: str) -> SampleReader:
         """The reader of the measurement in the API's query language."""

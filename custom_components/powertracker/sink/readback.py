@@ -25,7 +25,7 @@ from typing import Final
 
 import numpy as np
 
-from .models import MEASURES, FloatArray, SinkError
+from .models import MEASURES, FloatArray, SampleReader, SinkError
 
 type Row = tuple[float, Mapping[str, object]]
 """A sample as read back: (UTC epoch seconds, its values by column name)."""
@@ -146,3 +146,19 @@ class StatementReader(ABC):
     @abstractmethod
     async def _rows(self, statement: str) -> list[Row]:
         """The rows `statement` answers (time in seconds)."""
+
+
+class ReadsBack[R: SampleReader]:
+    """A sink's `SampleReader` methods, answered by the reader it holds."""
+
+    _reader: R
+
+    async def columns(
+        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
+    ) -> dict[str, FloatArray]:
+        """`SampleReader.columns`, in the store's query language."""
+        return await self._reader.columns(home_id, names, start, end)
+
+    async def oldest(self, home_id: str) -> datetime | None:
+        """`SampleReader.oldest`."""
+        return await self._reader.oldest(home_id)

@@ -58,13 +58,13 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any, Final
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from .aws import MAX_MESSAGE_CHARS, AwsConfigError, AwsService, code, message, transient
-from .models import FloatArray, Sample, SinkNotFoundError, WriteResult
+from .models import Sample, SinkNotFoundError, WriteResult
+from .readback import ReadsBack
 from .settings import (
     DEFAULT_MAGNETIC_RETENTION_DAYS,
     DEFAULT_MEMORY_RETENTION_HOURS,
@@ -89,7 +89,7 @@ _NOT_FOUND: Final = frozenset({"ResourceNotFoundException"})
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class TimestreamSink:
+class TimestreamSink(ReadsBack[TimestreamReader]):
     """Writes samples to one Timestream table; see the module docstring."""
 
     def __init__(
@@ -212,21 +212,6 @@ class TimestreamSink:
         """Close both clients and their connection pools (made anew if used again)."""
         await self._aws.close()
         await self._reader.close()
-
-    # -- the SampleReader protocol ----------------------------------------
-
-    async def columns(
-        self, home_id: str, names: tuple[str, ...], start: datetime, end: datetime
-    ) -> dict[str, FloatArray]:
-        """`home_id`'s samples in [start, end) and the one before, as columns.
-
-        Read with ``timestream-query`` (`timestream_query`), every page of it.
-        """
-        return await self._reader.columns(home_id, names, start, end)
-
-    async def oldest(self, home_id: str) -> datetime | None:
-        """The time of `home_id`'s oldest sample (None: it has none)."""
-        return await self._reader.oldest(home_id)
 
     # -- provisioning -----------------------------------------------------
 
