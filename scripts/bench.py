@@ -368,12 +368,10 @@ async def in_turns(
 
 
 STATISTICS_READ = {
-    "5m": "SELECT metadata_id, start_ts, state, sum FROM statistics_short_term "
+    raw: f"SELECT metadata_id, start_ts, state, sum FROM {table} "  # noqa: S608
     "WHERE metadata_id IN ({keys}) AND start_ts >= ? AND start_ts < ? "
-    "ORDER BY metadata_id, start_ts",
-    "1h": "SELECT metadata_id, start_ts, state, sum FROM statistics "
-    "WHERE metadata_id IN ({keys}) AND start_ts >= ? AND start_ts < ? "
-    "ORDER BY metadata_id, start_ts",
+    "ORDER BY metadata_id, start_ts"
+    for raw, table in (("5m", "statistics_short_term"), ("1h", "statistics"))
 }
 """The rows a statistics export reads, per raw kind."""
 ARCHIVE_READ = (
