@@ -57,11 +57,6 @@ moto = timestream_server.moto
 names = timestream_server.names
 no_aws_credentials = timestream_server.no_aws_credentials
 
-pytestmark = pytest.mark.filterwarnings(
-    # botocore 1.34 (pinned with Home Assistant 2025.4) signs with utcnow().
-    "ignore:datetime.datetime.utcnow:DeprecationWarning:botocore"
-)
-
 GENERAL = {
     CONF_POLL_MINUTES: 15.0,
     CONF_BACKFILL_DAYS: 2.0,
