@@ -350,6 +350,7 @@ async def test_influxdb_credentials_and_editing_keeps_the_password(
     assert loaded_entry.options[CONF_SINK] == saved
 
     # Editing: the form shows the settings but never the stored password.
+    setup = loaded_entry.runtime_data
     result = await choose(hass, loaded_entry, SinkKind.INFLUXDB)
     schema = result["data_schema"]
     assert schema is not None
@@ -377,6 +378,7 @@ async def test_influxdb_credentials_and_editing_keeps_the_password(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert loaded_entry.options[CONF_SINK] == saved
     assert loaded_entry.options[CONF_SINK]["password"] == INFLUX_ADMIN_PASSWORD
+    assert loaded_entry.runtime_data is setup  # nothing changed: no reload
 
     for secret in (INFLUX_ADMIN_PASSWORD, WRONG_PASSWORD):
         assert secret not in debug_logs.text
