@@ -19,7 +19,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import create_client
 from .chart import Charts
-from .compat import RELOADS_ON_OPTIONS, remove_entry_device
+from .compat import remove_entry_device
 from .const import (
     CONF_BACKFILL_DAYS,
     DEFAULT_BACKFILL_DAYS,
@@ -79,7 +79,6 @@ async def async_setup_entry(
     archiver = await _async_forward(hass, entry, archive, ARCHIVE) if archive else None
     entry.runtime_data = RuntimeData(
         coordinator=coordinator,
-        options=dict(entry.options),
         statistics=statistics,
         charts=Charts(),
         forwarder=forwarder,
@@ -87,8 +86,6 @@ async def async_setup_entry(
     )
     _remove_stale_devices(hass, entry, set(coordinator.homes))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    if not RELOADS_ON_OPTIONS:
-        entry.async_on_unload(entry.add_update_listener(_async_options_updated))
 
     def _background(job: Coroutine[Any, Any, None], name: str) -> None:
         entry.async_create_background_task(hass, job, f"{DOMAIN} {name} {entry.title}")
@@ -172,15 +169,6 @@ async def async_remove_entry(
     for route in (SINK, ARCHIVE):
         await route.store(hass, entry.entry_id).async_remove()
         ir.async_delete_issue(hass, DOMAIN, route.issue_id(entry.entry_id))
-
-
-async def _async_options_updated(
-    hass: HomeAssistant, entry: PowertrackerConfigEntry
-) -> None:
-    """Reload for new options (releases without `OptionsFlowWithReload`);
-    data changes (reauth, reconfigure) reload themselves."""
-    if entry.options != entry.runtime_data.options:
-        await hass.config_entries.async_reload(entry.entry_id)
 
 
 def _remove_stale_devices(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
@@ -51,8 +51,6 @@ class RuntimeData:
     """What a loaded entry holds."""
 
     coordinator: PowertrackerCoordinator
-    options: dict[str, Any]
-    """The options the entry was set up with (a change reloads it)."""
     statistics: HourlyStatistics
     """The hourly statistics' one writer (listeners hear of new rows)."""
     charts: Charts

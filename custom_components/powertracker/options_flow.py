@@ -4,6 +4,12 @@
 step, and the options are saved only once its settings check out (the sink
 connects and checks). Stored secrets are never shown; an empty field keeps
 them.
+
+Home Assistant reloads the entry when saving changes its stored options
+(`OptionsFlowWithReload`; no update listener, which Home Assistant reports
+beside the reload helpers of reauth and reconfigure and makes an error from
+2026.12). Saving what the user did not change keeps the stored options, so it
+does not reload, the first save after setup included.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -26,7 +32,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .compat import OptionsFlowWithReload, vol
+from .compat import vol
 from .const import (
     CONF_ARCHIVE,
     CONF_ARCHIVE_DAYS,
@@ -86,6 +92,25 @@ def _span(valid: range, unit: str) -> NumberSelector:
     return _box(valid[0], valid[-1], unit)
 
 
+GENERAL: tuple[tuple[str, Any, Any], ...] = (
+    (CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES, _box(1, 60, "min")),
+    (CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, _box(0, 3650, "d")),
+    (CONF_ARCHIVE, True, BooleanSelector()),
+    (CONF_ARCHIVE_DAYS, DEFAULT_ARCHIVE_DAYS, _box(0, 36500, "d")),
+)
+"""The init step's general options: key, default, field."""
+
+
+def _meaning(options: Mapping[str, Any]) -> dict[str, Any]:
+    """What `options` mean: a missing general option is its default, a missing
+    sink is none."""
+    return {
+        **{key: default for key, default, _ in GENERAL},
+        **options,
+        CONF_SINK: sink_settings(options),
+    }
+
+
 class PowertrackerOptionsFlow(OptionsFlowWithReload):
     """How often to poll, how much history to backfill, and where samples go.
 
@@ -113,23 +138,17 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
                 # Not submitted (only possible through the API): keep the sink.
                 if CONF_SINK in options:
                     self._options[CONF_SINK] = options[CONF_SINK]
-                return self.async_create_entry(data=self._options)
+                return self._save(self._options)
             if kind == SinkKind.TIMESTREAM:
                 return await self.async_step_timestream()
             if kind == SinkKind.INFLUXDB:
                 return await self.async_step_influxdb()
-            return self.async_create_entry(
-                data={**self._options, CONF_SINK: {"kind": SinkKind.NONE.value}}
+            return self._save(
+                {**self._options, CONF_SINK: {"kind": SinkKind.NONE.value}}
             )
-        fields: tuple[tuple[str, Any, Any], ...] = (
-            (CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES, _box(1, 60, "min")),
-            (CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, _box(0, 3650, "d")),
-            (CONF_ARCHIVE, True, BooleanSelector()),
-            (CONF_ARCHIVE_DAYS, DEFAULT_ARCHIVE_DAYS, _box(0, 36500, "d")),
-        )
         schema: dict[Any, Any] = {
             vol.Required(key, default=options.get(key, default)): selector
-            for key, default, selector in fields
+            for key, default, selector in GENERAL
         }
         # A suggested value, not a default: the form shows the current kind,
         # and a submission without the field leaves the sink as it is.
@@ -151,9 +170,7 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
             _keep_influx_secrets(settings, stored)
             settings = {"kind": SinkKind.INFLUXDB.value, **settings}
             if await self._check_sink(settings, errors, placeholders):
-                return self.async_create_entry(
-                    data={**self._options, CONF_SINK: settings}
-                )
+                return self._save({**self._options, CONF_SINK: settings})
             # What the user typed in this flow, secrets included (stored ones not).
             shown = dict(user_input)
         schema = vol.Schema(
@@ -196,9 +213,7 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
                 settings["secret_access_key"] = stored["secret_access_key"]
             settings = {"kind": SinkKind.TIMESTREAM.value, **settings}
             if await self._check_sink(settings, errors, placeholders):
-                return self.async_create_entry(
-                    data={**self._options, CONF_SINK: settings}
-                )
+                return self._save({**self._options, CONF_SINK: settings})
             shown = dict(user_input)
         schema = vol.Schema(
             {
@@ -227,6 +242,16 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
             errors=errors,
             description_placeholders=placeholders,
         )
+
+    def _save(self, options: dict[str, Any]) -> ConfigFlowResult:
+        """Save `options`, or keep the stored ones where they mean the same:
+        Home Assistant reloads the entry when the stored options change, and
+        options the user did not change (the defaults the form showed for
+        missing keys, on the first save after setup) must not reload it."""
+        stored = self.config_entry.options
+        if _meaning(options) == _meaning(stored):
+            return self.async_create_entry(data=dict(stored))
+        return self.async_create_entry(data=options)
 
     def _stored(self, kind: SinkKind) -> dict[str, Any]:
         """The entry's sink settings if they are of `kind`, without the kind."""

@@ -42,7 +42,11 @@ from itertools import accumulate
 from typing import Any
 
 from homeassistant.components.recorder.core import Recorder
-from homeassistant.components.recorder.models import StatisticData
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
 from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
     get_last_statistics,
@@ -55,7 +59,6 @@ from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .compat import statistic_metadata
 from .const import DOMAIN
 from .data import HomeState
 from .listeners import HomeListeners
@@ -282,12 +285,14 @@ class HourlyStatistics(HomeListeners):
         next(sums)
         async_add_external_statistics(
             self._hass,
-            statistic_metadata(
-                statistic_id=statistic_id(home.id, kind),
-                source=DOMAIN,
+            StatisticMetaData(
+                mean_type=StatisticMeanType.NONE,
+                has_sum=True,
                 name=f"{home.name} {_NAMES[kind]}",
-                unit=unit,
+                source=DOMAIN,
+                statistic_id=statistic_id(home.id, kind),
                 unit_class="energy" if kind in KINDS else None,
+                unit_of_measurement=unit,
             ),
             [
                 StatisticData(start=start, state=value, sum=total)

@@ -9,7 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from homeassistant.components.recorder.db_schema import StatisticsShortTerm
-from homeassistant.components.recorder.models import StatisticData
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
 from homeassistant.components.recorder.statistics import async_import_statistics
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance, session_scope
@@ -17,19 +21,19 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.powertracker.compat import statistic_metadata
-
 
 async def import_hourly(
     hass: HomeAssistant, entity_id: str, unit: str, rows: list[tuple[datetime, float]]
 ) -> None:
     """Hourly statistics of a sensor: (start, sum) rows."""
-    metadata = statistic_metadata(
-        statistic_id=entity_id,
-        source="recorder",
+    metadata = StatisticMetaData(
+        mean_type=StatisticMeanType.NONE,
+        has_sum=True,
         name=entity_id,
-        unit=unit,
+        source="recorder",
+        statistic_id=entity_id,
         unit_class=None,
+        unit_of_measurement=unit,
     )
     async_import_statistics(
         hass,

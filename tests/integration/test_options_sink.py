@@ -57,11 +57,6 @@ moto = timestream_server.moto
 names = timestream_server.names
 no_aws_credentials = timestream_server.no_aws_credentials
 
-pytestmark = pytest.mark.filterwarnings(
-    # botocore 1.34 (pinned with Home Assistant 2025.4) signs with utcnow().
-    "ignore:datetime.datetime.utcnow:DeprecationWarning:botocore"
-)
-
 GENERAL = {
     CONF_POLL_MINUTES: 15.0,
     CONF_BACKFILL_DAYS: 2.0,
@@ -355,6 +350,7 @@ async def test_influxdb_credentials_and_editing_keeps_the_password(
     assert loaded_entry.options[CONF_SINK] == saved
 
     # Editing: the form shows the settings but never the stored password.
+    setup = loaded_entry.runtime_data
     result = await choose(hass, loaded_entry, SinkKind.INFLUXDB)
     schema = result["data_schema"]
     assert schema is not None
@@ -382,6 +378,7 @@ async def test_influxdb_credentials_and_editing_keeps_the_password(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert loaded_entry.options[CONF_SINK] == saved
     assert loaded_entry.options[CONF_SINK]["password"] == INFLUX_ADMIN_PASSWORD
+    assert loaded_entry.runtime_data is setup  # nothing changed: no reload
 
     for secret in (INFLUX_ADMIN_PASSWORD, WRONG_PASSWORD):
         assert secret not in debug_logs.text

@@ -2,7 +2,7 @@
 
 The registry entries gain fields from one Home Assistant release to the next,
 so the snapshots are kept per Home Assistant line, in
-`snapshots_by_line/<major>.<minor>/` (e.g. `snapshots_by_line/2025.4/`,
+`snapshots_by_line/<major>.<minor>/` (e.g. `snapshots_by_line/2026.3/`,
 `snapshots_by_line/2026.10/`). Each line's file is written with
 `--snapshot-update` on that line, and read by that line only.
 """
@@ -49,7 +49,7 @@ class PerLineSnapshotExtension(HomeAssistantSnapshotExtension):  # type: ignore[
     """Home Assistant's serializer (registry ids, timestamps and contexts are
     `<ANY>`), with the file in `snapshots_by_line/<HA_LINE>/` beside this module.
 
-    syrupy (4.8 on the floor line, 6.1 on the current one) asks the classmethod
+    syrupy (5.0 on the floor line, 6.1 on the current one) asks the classmethod
     `dirname` for the folder of a test's snapshot file, and finds the snapshots
     of a run by walking that folder: each line sees only its own.
     """

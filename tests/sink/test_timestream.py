@@ -39,11 +39,6 @@ from tests.sink.timestream_server import (
     json_response,
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    # botocore 1.34 (pinned with Home Assistant 2025.4) signs with utcnow().
-    "ignore:datetime.datetime.utcnow:DeprecationWarning:botocore"
-)
-
 moto_server = timestream_server.moto_server
 moto = timestream_server.moto
 names = timestream_server.names

@@ -29,10 +29,6 @@ from loopback.influxd import free_loopback_port
 from tests.sink import timestream_server
 from tests.sink.timestream_server import FAKE_KEY, REGION, MotoTimestream, json_response
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:datetime.datetime.utcnow:DeprecationWarning:botocore"
-)
-
 moto_server = timestream_server.moto_server
 moto = timestream_server.moto
 names = timestream_server.names

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import os
 import ssl
 from collections.abc import Collection
@@ -131,7 +132,7 @@ class AwsService:
             except (BotoCoreError, OSError) as err:  # OSError: an unreadable CA bundle
                 raise self._botocore_error("set-up", err) from None
             config = AioConfig(
-                http_session_cls=_PreparedHTTPSession,
+                http_session_cls=_HTTP_SESSION,
                 connect_timeout=CONNECT_TIMEOUT,
                 read_timeout=READ_TIMEOUT,
                 retries={"mode": "standard", "total_max_attempts": 1},
@@ -308,3 +309,13 @@ class _PreparedHTTPSession(AIOHTTPSession):  # type: ignore[misc]
             ssl=_tls_context(self._verify),
             **self._connector_args,
         )
+
+
+_HTTP_SESSION: Final = (
+    AIOHTTPSession
+    if inspect.iscoroutinefunction(AIOHTTPSession._create_connector)
+    else _PreparedHTTPSession
+)
+"""aiobotocore 3.8 and newer build the TLS context in a thread themselves (an
+async `_create_connector`; Home Assistant 2026.3 installs 3.8); 3.7 (pinned
+through botocore by 2026.10 and newer) needs `_PreparedHTTPSession`."""
