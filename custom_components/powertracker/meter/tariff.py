@@ -59,6 +59,7 @@ quarters, and scripts/bench times a year of two homes.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Iterable, Mapping
@@ -468,7 +469,7 @@ class Capacity:
         size = self.rule.seconds
         moment = now.timestamp()
         start = moment - moment % size
-        day, hour, weekday, key = _Calendar(self.tz).locate(start)
+        day, hour, weekday, key, *_ = _locate(start, self.tz)
         if key != _key(self.month):
             raise ValueError(f"{now} is not in {self.month:%Y-%m}")
         elapsed = (moment - start) / 3600
@@ -550,26 +551,25 @@ def meter_rows(
     skipped. The recorder's 5-minute statistics are readings too: each
     row's `sum` at its start + 300 s."""
     rows: list[tuple[float, float]] = []
+    append, isfinite, isnan = rows.append, math.isfinite, math.isnan
     before = before_total = at = at_total = math.nan
-    isfinite, isnan = math.isfinite, math.isnan
+    boundary = math.inf  # the next boundary after `before`
     for when, total in readings:
-        moment = when.timestamp() if isinstance(when, datetime) else when
-        if not isfinite(total) or moment <= before:
+        moment = when if type(when) is float else _seconds(when)
+        if moment <= before or not isfinite(total):
             continue
-        if isnan(before):
+        if moment >= boundary:
+            slope = (total - before_total) / (moment - before)
+            while boundary <= moment:
+                value = before_total + slope * (boundary - before)
+                if not isnan(at):
+                    append((at, value - at_total))
+                at, at_total = boundary, value
+                boundary += seconds
+        elif boundary == math.inf:  # the first reading
             if moment % seconds == 0:
                 at, at_total = moment, total
-            before, before_total = moment, total
-            continue
-        boundary = before - before % seconds + seconds
-        while boundary <= moment:
-            value = before_total + (total - before_total) * (boundary - before) / (
-                moment - before
-            )
-            if not isnan(at):
-                rows.append((at, value - at_total))
-            at, at_total = boundary, value
-            boundary += seconds
+            boundary = moment - moment % seconds + seconds
         before, before_total = moment, total
     return rows
 
@@ -611,116 +611,156 @@ def _midnight(day: date, tz: tzinfo) -> float:
     return datetime.combine(day, time(), tz).timestamp()
 
 
-class _Calendar:
-    """The local day, hour, weekday and month of UTC instants, a day's
-    boundaries computed once (a day with a DST change asks per instant)."""
+def _seconds(when: datetime | float) -> float:
+    """UTC seconds of an aware datetime or a number of seconds."""
+    return when.timestamp() if isinstance(when, datetime) else float(when)
 
-    __slots__ = ("day", "hi", "lo", "month", "regular", "tz", "weekday")
 
-    def __init__(self, tz: tzinfo) -> None:
-        self.tz = tz
-        self.lo = self.hi = -math.inf
-        self.regular = False
-        self.day = self.weekday = self.month = 0
+type _Day = tuple[int, int, int, int, float, float, bool]
+"""(day ordinal, hour, weekday, month key, the day's UTC start and end, whether
+its hours are 3600 s apart from its start)."""
 
-    def locate(self, moment: float) -> tuple[int, int, int, int]:
-        """(day ordinal, hour, weekday, month key) of the local time."""
-        if self.lo <= moment < self.hi and self.regular:
-            return self.day, int((moment - self.lo) // 3600), self.weekday, self.month
-        local = datetime.fromtimestamp(moment, self.tz)
-        today = local.date()
-        day, weekday, month = today.toordinal(), today.weekday(), _key(today)
-        if not self.lo <= moment < self.hi:
-            lo = _midnight(today, self.tz)
-            hi = _midnight(today + timedelta(days=1), self.tz)
-            self.lo, self.hi = lo, hi
-            self.regular = hi - lo == 86400.0 and lo <= moment < hi
-            self.day, self.weekday, self.month = day, weekday, month
-        return day, local.hour, weekday, month
+
+def _locate(moment: float, tz: tzinfo) -> _Day:
+    """The local day of a UTC instant, and its hour."""
+    local = datetime.fromtimestamp(moment, tz)
+    today = local.date()
+    lo = _midnight(today, tz)
+    hi = _midnight(today + timedelta(days=1), tz)
+    regular = hi - lo == 86400.0 and lo <= moment < hi  # no DST change that day
+    return today.toordinal(), local.hour, today.weekday(), _key(today), lo, hi, regular
+
+
+def _periods(
+    rows: Iterable[Row], size: int, lo: float, hi: float
+) -> list[tuple[float, float]]:
+    """(start, kWh) of the periods of `size` in [lo, hi) the rows fill, in
+    time order; NaN energy is left out."""
+    rows = rows if isinstance(rows, list | tuple) else list(rows)
+    found: list[tuple[float, float]] = []
+    append = found.append
+    current, total = -math.inf, 0.0
+    for when, kwh in rows:
+        moment = when if type(when) is float else _seconds(when)
+        slot = moment - moment % size
+        if slot < lo or slot + size > hi or kwh != kwh:  # noqa: PLR0124 - NaN
+            continue
+        if slot == current:
+            total += kwh
+        elif slot > current:
+            if current > -math.inf:
+                append((current, total))
+            current, total = slot, kwh
+        else:
+            return _summed(rows, size, lo, hi)
+    if current > -math.inf:
+        append((current, total))
+    return found
+
+
+def _summed(
+    rows: list[Row] | tuple[Row, ...], size: int, lo: float, hi: float
+) -> list[tuple[float, float]]:
+    """`_periods` of rows not in time order: summed by period, then sorted."""
+    sums: dict[float, float] = {}
+    for when, kwh in rows:
+        moment = _seconds(when)
+        slot = moment - moment % size
+        if lo <= slot and slot + size <= hi and not math.isnan(kwh):
+            sums[slot] = sums.get(slot, 0.0) + kwh
+    return sorted(sums.items())
 
 
 class _Tally:
-    """One pass over the rows: each counted period of [lo, hi) by month."""
+    """One pass over the periods of [lo, hi): what counts, by month."""
 
     def __init__(
         self, rule: TariffRule, tz: tzinfo, rows: Iterable[Row], lo: float, hi: float
     ) -> None:
         self.rule, self.tz = rule, tz
-        size = rule.seconds
-        sums: dict[float, float] = {}
-        get, isnan = sums.get, math.isnan
-        for when, kwh in rows:
-            moment = when.timestamp() if isinstance(when, datetime) else when
-            slot = moment - moment % size
-            if slot < lo or slot + size > hi or isnan(kwh):
+        self.data_months: set[int] = set()
+        self.best: dict[int, tuple[float, float, int]] = {}
+        """One per day: each day's highest (kW, start, month)."""
+        self.tops: dict[int, list[tuple[float, float, int]]] = {}
+        """Else: per month the N highest as (-kW, start, day), ascending."""
+        self.counts: dict[int, int] = {}
+        peaks, per_day = rule.peaks, rule.one_per_day
+        weekdays, months = rule.weekdays, rule.months
+        hours, weighted, weight = rule.hours, rule.weighted_hours, rule.weight
+        per_kwh = 3600 / rule.seconds
+        best, tops, counts = self.best, self.tops, self.counts
+        start = end = -math.inf
+        regular = counts_today = False
+        day = month = 0
+        top: list[tuple[float, float, int]] = []
+        for slot, kwh in _periods(rows, rule.seconds, lo, hi):
+            if start <= slot < end and regular:
+                hour = int((slot - start) // 3600)
+            else:
+                day, hour, weekday, month, start, end, regular = _locate(slot, tz)
+                self.data_months.add(month)
+                counts_today = weekday in weekdays and month % 12 + 1 in months
+                top = tops.setdefault(month, [])
+            if not counts_today or hour not in hours:
                 continue
-            sums[slot] = get(slot, 0.0) + kwh
-        per_kwh = 3600 / size
-        calendar = _Calendar(tz)
-        locate = calendar.locate
-        data_months: set[int] = set()
-        by_month: dict[int, list[_Entry]] = {}
-        best: dict[int, tuple[float, float, int]] = {}
-        last_month = -1
-        hours, weekdays, months = rule.hours, rule.weekdays, rule.months
-        weighted, weight = rule.weighted_hours, rule.weight
-        per_day = rule.one_per_day
-        for slot in sorted(sums):
-            day, hour, weekday, month = locate(slot)
-            if month != last_month:
-                data_months.add(month)
-                last_month = month
-            if hour not in hours or weekday not in weekdays:
-                continue
-            if month % 12 + 1 not in months:
-                continue
-            kw = sums[slot] * per_kwh
+            kw = kwh * per_kwh
             if hour in weighted:
                 kw *= weight
             if per_day:
                 known = best.get(day)
                 if known is None or kw > known[0]:
                     best[day] = (kw, slot, month)
-            else:
-                by_month.setdefault(month, []).append((kw, slot, day))
+                continue
+            counts[month] = counts.get(month, 0) + 1
+            if len(top) < peaks or -kw < top[-1][0]:
+                bisect.insort(top, (-kw, slot, day))
+                if len(top) > peaks:
+                    top.pop()
+        self.days: dict[int, list[_Entry]] = {}
         for day, (kw, slot, month) in best.items():
-            by_month.setdefault(month, []).append((kw, slot, day))
-        self.data_months = data_months
-        self.by_month = {
-            month: sorted(entries, key=_rank) for month, entries in by_month.items()
-        }
+            self.days.setdefault(month, []).append((kw, slot, day))
+        for entries in self.days.values():
+            entries.sort(key=_rank)
+
+    def entries(self, key: int) -> tuple[list[_Entry], int]:
+        """A month's ranked entries (every day's highest, or the N highest
+        periods), highest first, and how many periods (days) count."""
+        if self.rule.one_per_day:
+            days = self.days.get(key, [])
+            return days, len(days)
+        top = [(-minus, slot, day) for minus, slot, day in self.tops.get(key, [])]
+        return top, self.counts.get(key, 0)
 
     def value(self, key: int) -> float:
         """A month's value: the mean of its counted periods, at least the minimum."""
-        counted = self.by_month.get(key, [])[: self.rule.peaks]
+        counted = self.entries(key)[0][: self.rule.peaks]
         mean = sum(kw for kw, _start, _day in counted) / len(counted) if counted else 0
         return max(mean, self.rule.minimum_kw)
 
     def capacity(self, key: int) -> Capacity:
         """The month `key` as far as the rows tell."""
         rule = self.rule
-        entries = self.by_month.get(key, [])
+        entries, count = self.entries(key)
         earlier = range(key - rule.months_averaged + 1, key)
         averaged = [*(m for m in earlier if m in self.data_months), key]
         months = tuple(
             MonthValue(f"{_first(m):%Y-%m}", self.value(m)) for m in averaged
         )
         billed = sum(each.kw for each in months) / len(months)
-        month_kw = self.value(key)
         return Capacity(
             rule=rule,
             tz=self.tz,
             month=_first(key),
             billed_kw=billed,
-            month_kw=month_kw,
+            month_kw=self.value(key),
             peaks=tuple(
                 Peak(datetime.fromtimestamp(start, self.tz).isoformat(), kw)
                 for kw, start, _day in entries[: rule.peaks]
             ),
             months=months,
             fee=rule.fee(billed),
-            entries=tuple(entries if rule.one_per_day else entries[: rule.peaks]),
-            count=len(entries),
+            entries=tuple(entries),
+            count=count,
         )
 
 
