@@ -329,12 +329,15 @@ def hours_of(data: list[Period], tz: tzinfo, day: date) -> list[Period]:
     return [p for p in data if p[0].astimezone(tz).date() == day]
 
 
-def test_a_25_hour_day_has_two_2_oclock_hours_and_a_23_hour_day_none() -> None:
-    """Europe/Stockholm, hour basis: 25 October 2026 (clocks back at 03:00)
-    and 29 March 2026 (forward at 02:00)."""
-    tz = VILLA.tz
-    autumn = periods(VILLA, date(2026, 10, 25), date(2026, 10, 26), 60)
-    spring = periods(VILLA, date(2026, 3, 29), date(2026, 3, 30), 60)
+@pytest.mark.parametrize("home", [VILLA, BRUSSELS], ids=["stockholm", "brussels"])
+def test_a_25_hour_day_has_two_2_oclock_hours_and_a_23_hour_day_none(
+    home: house.HomeSpec,
+) -> None:
+    """Hour basis: 25 October 2026 (clocks back at 03:00) and 29 March 2026
+    (forward at 02:00)."""
+    tz = home.tz
+    autumn = periods(home, date(2026, 10, 25), date(2026, 10, 26), 60)
+    spring = periods(home, date(2026, 3, 29), date(2026, 3, 30), 60)
     assert (len(autumn), len(spring)) == (25, 23)
     at_two = TariffRule(peaks=10, one_per_day=False, hours=frozenset({2}))
     late = datetime(2026, 12, 1, tzinfo=UTC)
@@ -352,13 +355,16 @@ def test_a_25_hour_day_has_two_2_oclock_hours_and_a_23_hour_day_none() -> None:
         assert capacity(every, tz, month, data, late).count == len(data)
 
 
+@pytest.mark.parametrize("home", [BRUSSELS, VILLA], ids=["brussels", "stockholm"])
 @pytest.mark.parametrize(
     ("day", "quarters"), [(date(2026, 10, 25), 100), (date(2026, 3, 29), 92)]
 )
-def test_dst_days_at_quarter_basis_in_brussels(day: date, quarters: int) -> None:
-    tz = BRUSSELS.tz
-    samples = meter_rows(readings(BRUSSELS, day, day + timedelta(days=1)))
-    truth = periods(BRUSSELS, day, day + timedelta(days=1), 15)
+def test_dst_days_at_quarter_basis(
+    home: house.HomeSpec, day: date, quarters: int
+) -> None:
+    tz = home.tz
+    samples = meter_rows(readings(home, day, day + timedelta(days=1)))
+    truth = periods(home, day, day + timedelta(days=1), 15)
     assert len(truth) == quarters
     rule = TariffRule(peaks=10, one_per_day=False, basis="quarter")
     late = datetime(2026, 12, 1, tzinfo=UTC)
