@@ -17,7 +17,12 @@ Home Assistant with that recorder, and times, side by side:
   into the full file; a CSV and PNGs of a year at 5m from it (`source=archive`)
   taking turns with a plain sqlite3 read of the rows that CSV reads;
 - how fast a full sink outbox (a week, two homes) drains into a loopback
-  influxd (Debian's InfluxDB 1.x, which scripts/test installs).
+  influxd (Debian's InfluxDB 1.x, which scripts/test installs);
+- capacity tariffs (`meter.tariff`): the peaks of every month of a year for
+  both homes from the hourly rows (Ellevio) and at quarter-hour basis from
+  the archive's five-minute samples (Flanders), each read + computed taking
+  turns with a plain read of the same rows; and the per-poll update of the
+  running period and its headroom.
 
 Prints a table and PASS/FAIL per target; exits 0 unless something crashes.
 Usage: scripts/bench [--reps N]
@@ -78,6 +83,15 @@ from custom_components.powertracker.export.models import ExportHome
 from custom_components.powertracker.export.params import ExportParams, parse
 from custom_components.powertracker.export.stores import read_series
 from custom_components.powertracker.forwarder import Forwarder
+from custom_components.powertracker.meter.tariff import (
+    PRESETS,
+    Capacity,
+    TariffRule,
+    capacities,
+    capacity,
+    meter_rows,
+    month_of,
+)
 from custom_components.powertracker.sink.archive import SampleArchive
 from custom_components.powertracker.sink.influx import InfluxSink
 from custom_components.powertracker.sink.models import Sample
@@ -170,7 +184,7 @@ def build_database(instance: Any, end_ts: float) -> dict[str, Any]:
     """Bulk-insert the synthetic data through the recorder's session (executor)."""
     rng = np.random.default_rng(20260101)
     start_ts = end_ts - YEAR_DAYS * 86400.0
-    ids: dict[str, Any] = {"short": [], "hourly": [], "entities": []}
+    ids: dict[str, Any] = {"short": [], "hourly": [], "entities": [], "tibber": []}
     counts = {"5m": 0, "1h": 0, "states": 0}
     with session_scope(session=instance.get_session()) as session:
         for bench in HOMES:
@@ -196,6 +210,7 @@ def build_database(instance: Any, end_ts: float) -> dict[str, Any]:
             session.flush()
             ids["short"].append(sensor_meta.id)
             ids["hourly"] += [external_meta.id, sensor_meta.id]
+            ids["tibber"].append(external_meta.id)
 
             # 5-minute statistics of the sensor: state and sum are the meter.
             starts = start_ts + 300.0 * np.arange(FIVE_MINUTES_PER_YEAR)
@@ -452,9 +467,12 @@ async def run(
         for case in cases[:2]:
             measured.breakdown[case.name] = await time_breakdown(bench, case)
     await archive.close()
+    tariffs = await time_tariffs(bench, ids["tibber"], now)
 
     out += report(bench, cases, spans, measured)
+    out += tariff_report(tariffs)
     out += verdicts(cases, measured)
+    out += tariff_verdicts(tariffs)
 
 
 @dataclass
@@ -909,6 +927,207 @@ def verdicts(cases: list[Case], measured: Measured) -> list[str]:
         else f"{'PASS' if value <= limit else 'FAIL'}  {label}: {show(value)}"
         for label, value, limit, show in checks
     ]
+
+
+# --------------------------------------------------------------- capacity tariff
+
+TARIFF_READS = {
+    "hour": (
+        "SELECT start_ts, state FROM statistics WHERE metadata_id = ? "
+        "AND start_ts >= ? AND start_ts < ? ORDER BY start_ts"
+    ),
+    "quarter": (
+        "SELECT time_ms / 1000.0, consumption_total FROM samples WHERE home = ? "
+        "AND time_ms >= ? AND time_ms < ? ORDER BY time_ms"
+    ),
+}
+"""A home's rows a year of peaks reads: Tibber's hourly kWh; the meter's samples."""
+TARIFF_POLLS = 2000
+"""Polls timed for the per-poll update."""
+
+
+@dataclass(frozen=True)
+class TariffFigure:
+    """One tariff measurement: ours (read + engine), the raw read, the engine."""
+
+    name: str
+    seconds: float
+    rows: int
+    target: float
+    raw: float | None = None
+    engine: float | None = None
+    engine_cpu: float | None = None
+    """The engine's thread CPU time: what it costs, whatever else this
+    shared machine runs."""
+    ratio: float | None = None
+
+
+def read_tariff_rows(
+    db: Path, query: str, keys: list[int], bounds: list[float]
+) -> list[list[Any]]:
+    """Each home's rows, with a plain sqlite3 SELECT."""
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return [connection.execute(query, (key, *bounds)).fetchall() for key in keys]
+    finally:
+        connection.close()
+
+
+def year_of_peaks(
+    rule: TariffRule, tz: tzinfo, homes: list[list[Any]], now: datetime
+) -> list[list[Capacity]]:
+    """Every month's capacity of each home's rows (quarters: from the samples)."""
+    return [
+        capacities(rule, tz, meter_rows(rows) if rule.basis == "quarter" else rows, now)
+        for rows in homes
+    ]
+
+
+async def time_tariffs(
+    bench: Bench, tibber_ids: list[int], now: datetime
+) -> list[TariffFigure]:
+    """A year of peaks for both homes from the hourly rows (Ellevio) and from
+    the archive's samples (Flanders), then one poll's update."""
+    year_ago = now - timedelta(days=YEAR_DAYS)
+    span = [year_ago.timestamp(), now.timestamp()]
+    hourly, hourly_rows = await time_year_of_peaks(
+        bench,
+        rule=PRESETS["ellevio"],
+        path=bench.db,
+        keys=tibber_ids,
+        bounds=span,
+        now=now,
+    )
+    quarters, samples = await time_year_of_peaks(
+        bench,
+        rule=PRESETS["flanders"],
+        path=bench.archive.path,
+        keys=[1, 2],
+        bounds=[bound * 1000 for bound in span],
+        now=now,
+    )
+    month = month_of(now, bench.tz)
+    held = [
+        capacity(rule, bench.tz, month, rows, now)
+        for rule, homes in (
+            (PRESETS["ellevio"], hourly_rows),
+            (PRESETS["flanders"], [meter_rows(rows) for rows in samples]),
+        )
+        for rows in homes
+    ]
+
+    def polls() -> float:
+        """Median seconds of one poll's update: every home's running period."""
+        times = []
+        for poll in range(TARIFF_POLLS):
+            begin = time.perf_counter()
+            for each in held:
+                each.running(now, 0.4 + poll * 1e-4, 2.0)
+            times.append(time.perf_counter() - begin)
+        return stats.median(times)
+
+    per_poll = TariffFigure(
+        f"per poll ({len(held)} running periods + headroom)",
+        await bench.hass.async_add_executor_job(polls),
+        len(held),
+        0.001,
+    )
+    return [hourly, quarters, per_poll]
+
+
+async def time_year_of_peaks(
+    bench: Bench,
+    *,
+    rule: TariffRule,
+    path: Path,
+    keys: list[int],
+    bounds: list[float],
+    now: datetime,
+) -> tuple[TariffFigure, list[list[Any]]]:
+    """Read + compute taking turns with the raw read; the engine alone on
+    the rows read; and the rows."""
+    query = TARIFF_READS[rule.basis]
+    run = bench.hass.async_add_executor_job
+
+    def ours() -> list[list[Capacity]]:
+        return year_of_peaks(
+            rule, bench.tz, read_tariff_rows(path, query, keys, bounds), now
+        )
+
+    (raw_times, rows), (times, result) = await in_turns(
+        bench.reps,
+        lambda: run(read_tariff_rows, path, query, keys, bounds),
+        lambda: run(ours),
+    )
+
+    def engine() -> tuple[float, float]:
+        """The engine on the rows read: wall time and its thread's CPU time."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        year_of_peaks(rule, bench.tz, rows, now)
+        return time.perf_counter() - wall, time.thread_time() - cpu
+
+    engine_times = [await run(engine) for _ in range(bench.reps)]
+    label = "1h rows" if rule.basis == "hour" else "15m from 5m samples"
+    months = sum(len(home) for home in result)
+    figure = TariffFigure(
+        f"peaks of 1 y, {label} ({months} months)",
+        stats.median(times),
+        sum(len(home) for home in rows),
+        0.05 if rule.basis == "hour" else 0.3,
+        raw=stats.median(raw_times),
+        engine=stats.median(wall for wall, _ in engine_times),
+        engine_cpu=stats.median(cpu for _, cpu in engine_times),
+        ratio=stats.median(o / r for o, r in zip(times, raw_times, strict=True)),
+    )
+    return figure, rows
+
+
+def tariff_report(figures: list[TariffFigure]) -> list[str]:
+    """The tariff rows: the raw read, the same read + the engine, the engine."""
+    lines = ["Capacity tariffs, 2 homes (medians)"]
+    for figure in figures:
+        if figure.raw is None or figure.engine is None or figure.ratio is None:
+            lines.append(_row(figure.name, _us(figure.seconds), figure.rows))
+            continue
+        lines += [
+            _row(f"raw SQLite, {figure.name}", _ms(figure.raw), figure.rows),
+            _row(
+                "  the same read + the engine",
+                _ms(figure.seconds),
+                figure.rows,
+                note=f"{figure.ratio:.1f}x raw",
+            ),
+            _row(
+                "  the engine alone",
+                _ms(figure.engine),
+                figure.rows,
+                note=f"CPU {_ms(figure.engine_cpu or 0.0)}",
+            ),
+        ]
+    return [*lines, ""]
+
+
+def tariff_verdicts(figures: list[TariffFigure]) -> list[str]:
+    """PASS/FAIL per tariff target: the engine's own time (with the read
+    beside it: on a loaded machine the raw read alone can take the budget)."""
+    verdicts = []
+    for figure in figures:
+        mine = figure.seconds if figure.engine is None else figure.engine
+        text = _us(mine) if figure.engine is None else _ms(mine)
+        if figure.engine is not None:
+            text += (
+                f" (CPU {_ms(figure.engine_cpu or 0.0)}; "
+                f"with the read: {_ms(figure.seconds)})"
+            )
+        verdicts.append(
+            f"{'PASS' if mine <= figure.target else 'FAIL'}  "
+            f"tariff {figure.name} <= {_ms(figure.target)}: {text}"
+        )
+    return verdicts
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.0f} µs"
 
 
 # ------------------------------------------------------------------ outbox drain

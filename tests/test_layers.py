@@ -30,6 +30,7 @@ FREE = sorted(
         "last_hour",
         "listeners",
         "live_hours",
+        "meter.tariff",
         "silence",
     ]
 )

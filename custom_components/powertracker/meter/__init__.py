@@ -1,0 +1,1 @@
+"""The home's energy model; imports nothing from Home Assistant."""
