@@ -7,6 +7,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker.const import (
@@ -121,6 +122,10 @@ async def test_homes_must_not_be_empty(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_homes"}
+    # The form keeps what was submitted, not all homes ticked under the error.
+    schema = result["data_schema"]
+    assert schema is not None
+    assert schema({})[CONF_HOMES] == []
 
 
 async def test_same_account_twice_aborts(
@@ -177,10 +182,24 @@ async def test_reconfigure_keeps_the_token_and_changes_the_homes(
     result = await loaded_entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["step_id"] == "homes"
+    # A step of its own, whose text warns what unticking a home deletes.
+    assert result["step_id"] == "reconfigure_homes"
+    step = f"component.{DOMAIN}.config.step"
+    texts = await async_get_translations(hass, "en", "config", {DOMAIN})
+    assert "deletes its device" in texts[f"{step}.reconfigure_homes.description"]
+    assert "deletes" not in texts[f"{step}.homes.description"]
     schema = result["data_schema"]
     assert schema is not None
     assert schema({})[CONF_HOMES] == sorted(home.id for home in HOMES)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOMES: []}
+    )
+    assert result["errors"] == {"base": "no_homes"}
+    assert result["step_id"] == "reconfigure_homes"
+    schema = result["data_schema"]
+    assert schema is not None
+    assert schema({})[CONF_HOMES] == []
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOMES: [CABIN.id]}
