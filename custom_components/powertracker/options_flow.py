@@ -199,6 +199,8 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
                 return self.async_create_entry(
                     data={**self._options, CONF_SINK: settings}
                 )
+            if "endpoint_url" in errors:  # shown at its section
+                errors[SECTION_ADVANCED] = errors.pop("endpoint_url")
             shown = dict(user_input)
         schema = vol.Schema(
             {

@@ -552,6 +552,49 @@ async def test_timestream_default_credential_chain(
     assert "secret_access_key" not in sink
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "error"),
+    [
+        ("127.0.0.1:4566", "sink_url_invalid"),  # no scheme
+        ("http//127.0.0.1:4566", "sink_url_invalid"),
+        ("http://127.0.0.1:99999", "sink_url_invalid"),
+        ("http://key:secret@127.0.0.1:4566", "sink_url_credentials"),
+        ("http://127.0.0.1:4566/?region=eu-west-1", "sink_url_query"),
+    ],
+)
+async def test_timestream_endpoint_is_checked_like_the_influxdb_url(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    moto: MotoTimestream,
+    names: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+    endpoint: str,
+    error: str,
+) -> None:
+    before = dict(loaded_entry.options)
+    result = await choose(hass, loaded_entry, SinkKind.TIMESTREAM)
+    result = await submit(
+        hass,
+        result,
+        timestream_input(
+            moto,
+            names,
+            access_key_id=KEY_ID,
+            secret_access_key=SECRET,
+            **{SECTION_ADVANCED: {"endpoint_url": endpoint}},
+        ),
+    )
+    assert result["type"] is FlowResultType.FORM
+    # At the collapsed section that holds the field, in a sentence of its own.
+    assert result["errors"] == {SECTION_ADVANCED: error}
+    assert loaded_entry.options == before
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # What the user typed stays in the form.
+    schema = result["data_schema"]
+    assert schema is not None
+    assert suggested(schema)[SECTION_ADVANCED] == {"endpoint_url": endpoint}
+
+
 async def test_switching_back_to_none_drops_the_sink(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
