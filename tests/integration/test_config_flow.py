@@ -266,3 +266,56 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
     coordinator = loaded_entry.runtime_data.coordinator
     assert coordinator.update_interval is not None
     assert coordinator.update_interval.total_seconds() == 15 * 60
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "low", "high"),
+    [
+        (CONF_POLL_MINUTES, 2.5, 1, 60),  # not saved as 2
+        (CONF_POLL_MINUTES, 0.0, 1, 60),
+        (CONF_POLL_MINUTES, 61.0, 1, 60),
+        (CONF_BACKFILL_DAYS, -1.0, 0, 3650),
+        (CONF_ARCHIVE_DAYS, 36501.0, 0, 36500),
+        (CONF_ARCHIVE_DAYS, 0.25, 0, 36500),
+    ],
+)
+async def test_options_take_whole_numbers_within_their_range(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    field: str,
+    value: float,
+    low: int,
+    high: int,
+) -> None:
+    before = dict(loaded_entry.options)
+    general = {
+        CONF_POLL_MINUTES: 15.0,
+        CONF_BACKFILL_DAYS: 30.0,
+        CONF_ARCHIVE: True,
+        CONF_ARCHIVE_DAYS: 90.0,
+    }
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**general, field: value}
+    )
+    # Powertracker's own sentence at the field, not Home Assistant's.
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "number_range"}
+    assert result["description_placeholders"] == {"min": str(low), "max": str(high)}
+    texts = await async_get_translations(hass, "en", "options", {DOMAIN})
+    sentence = texts[f"component.{DOMAIN}.options.error.number_range"]
+    assert "{min}" in sentence
+    assert "{max}" in sentence
+    assert loaded_entry.options == before
+    # The form shows what was typed, to be corrected.
+    schema = result["data_schema"]
+    assert schema is not None
+    (marker,) = (key for key in schema.schema if str(key) == field)
+    assert marker.description["suggested_value"] == value
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], general
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_entry.options[CONF_POLL_MINUTES] == 15

@@ -553,6 +553,40 @@ async def test_timestream_default_credential_chain(
 
 
 @pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("memory_retention_hours", 24.5),  # not saved as 24
+        ("memory_retention_hours", 0.0),
+        ("magnetic_retention_days", 73001.0),
+    ],
+)
+async def test_timestream_retention_is_whole_and_in_range(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    moto: MotoTimestream,
+    names: tuple[str, str],
+    field: str,
+    value: float,
+) -> None:
+    result = await choose(hass, loaded_entry, SinkKind.TIMESTREAM)
+    result = await submit(
+        hass,
+        result,
+        timestream_input(
+            moto,
+            names,
+            access_key_id=KEY_ID,
+            secret_access_key=SECRET,
+            **{field: value},
+        ),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "sink_retention_range"}
+    assert CONF_SINK not in loaded_entry.options
+    assert not moto.has_database(names[0])  # refused before asking AWS
+
+
+@pytest.mark.parametrize(
     ("endpoint", "error"),
     [
         ("127.0.0.1:4566", "sink_url_invalid"),  # no scheme
