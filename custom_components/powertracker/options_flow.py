@@ -63,6 +63,12 @@ INFLUX_API_SELECTOR = SelectSelector(
     SelectSelectorConfig(options=list(INFLUX_APIS), translation_key="influx_api")
 )
 
+STORES: dict[SinkKind, str] = {
+    SinkKind.INFLUXDB: "InfluxDB",
+    SinkKind.TIMESTREAM: "Amazon Timestream",
+}
+"""The `{store}` of the translated errors (names, not translated)."""
+
 SECTION_ADVANCED = "advanced"
 """The collapsed section of the Timestream step (the test-server endpoint)."""
 
@@ -164,7 +170,7 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         """InfluxDB 1.x/2.x/3.x or Timestream for InfluxDB."""
         stored = self._stored(SinkKind.INFLUXDB)
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders = {"error": "", "store": ""}
         shown = _without_secrets(stored)
         if user_input is not None:
             settings = _cleaned(user_input)
@@ -201,7 +207,7 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         """AWS Timestream for LiveAnalytics."""
         stored = self._stored(SinkKind.TIMESTREAM)
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders = {"error": "", "store": ""}
         shown = _without_secrets(stored)
         if "endpoint_url" in shown:
             shown[SECTION_ADVANCED] = {"endpoint_url": shown.pop("endpoint_url")}
@@ -272,11 +278,12 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
             return False
         if sink is None:
             return True
+        placeholders["store"] = STORES[SinkKind(settings["kind"])]
         try:
             await sink.validate()
-        except SinkError as err:  # the message names no secret
+        except SinkError as err:  # the detail names no secret
             errors["base"] = err.reason
-            placeholders["error"] = str(err)
+            placeholders["error"] = err.detail.rstrip(" .")
         except Exception as err:
             # Sinks raise SinkError for every failure they know; this is a bug.
             _LOGGER.exception("Unexpected error checking the %s sink", settings["kind"])

@@ -105,6 +105,13 @@ class AwsConfigError(SinkError):
     """AWS refused the settings themselves (e.g. a database name it won't take)."""
 
     retryable = False
+    reason = "sink_settings_refused"
+
+
+class AwsNoCredentialsError(SinkAuthError):
+    """No key pair given, and the default credential chain found none."""
+
+    reason = "sink_no_credentials"
 
 
 class AwsService:
@@ -183,9 +190,9 @@ class AwsService:
         try:
             answer: dict[str, Any] = await method(**params)
         except (BotoConnectionError, HTTPClientError) as err:
+            detail = f"{self.endpoint_url or self.region}: {type(err).__name__}"
             raise SinkUnreachableError(
-                f"{self.name} {operation} got no answer: {type(err).__name__}"
-                f" ({self.endpoint_url or self.region})"
+                f"{self.name} {operation} got no answer ({detail})", detail
             ) from None
         except BotoCoreError as err:
             raise self._botocore_error(operation, err) from None
@@ -209,22 +216,25 @@ class AwsService:
         """The SinkError for an AWS error answer: operation, code, status, message."""
         error_code = code(err)
         request_id = err.response.get("ResponseMetadata", {}).get("RequestId")
-        text = (
-            f"{self.name} {operation} failed: {error_code or 'unknown error'}"
-            f" (HTTP {status(err)}): {self.redact(message(err))}"
-            + (f" [request ID {request_id}]" if request_id else "")
+        detail = (
+            f"{error_code or 'unknown error'} (HTTP {status(err)}):"
+            f" {self.redact(message(err))}"
         )
+        text = f"{self.name} {operation} failed: {detail}" + (
+            f" [request ID {request_id}]" if request_id else ""
+        )
+        kind: type[SinkError] = SinkError
         if error_code in _AUTH_CODES:
-            return SinkAuthError(text)
-        if error_code in _PERMISSION_CODES:
-            return SinkPermissionError(text)
-        if error_code in _NOT_FOUND_CODES:
-            return SinkNotFoundError(text)
-        if transient(err):
-            return SinkUnreachableError(text)
-        if error_code == "ValidationException":
-            return AwsConfigError(text)
-        return SinkError(text)
+            kind = SinkAuthError
+        elif error_code in _PERMISSION_CODES:
+            kind = SinkPermissionError
+        elif error_code in _NOT_FOUND_CODES:
+            kind = SinkNotFoundError
+        elif transient(err):
+            kind = SinkUnreachableError
+        elif error_code == "ValidationException":
+            kind = AwsConfigError
+        return kind(text, detail)
 
     def redact(self, text: str) -> str:
         """`text` with the credentials masked, and not too long."""
@@ -237,19 +247,19 @@ class AwsService:
         self, operation: str, err: BotoCoreError | OSError
     ) -> SinkError:
         if isinstance(err, NoCredentialsError | PartialCredentialsError):
-            return SinkAuthError(
+            return AwsNoCredentialsError(
                 f"{self.name} {operation}: no AWS credentials (give an access key, "
-                "or set up the default credential chain)"
+                "or set up the default credential chain)",
+                type(err).__name__,
             )
         if isinstance(err, ParamValidationError | InvalidRegionError | NoRegionError):
+            detail = self.redact(str(err))
             return AwsConfigError(
-                f"{self.name} {operation}: invalid settings: {self.redact(str(err))}"
+                f"{self.name} {operation}: invalid settings: {detail}", detail
             )
         kind = SinkError if isinstance(err, BotoCoreError) else AwsConfigError
-        return kind(
-            f"{self.name} {operation} failed: {type(err).__name__}: "
-            f"{self.redact(str(err))}"
-        )
+        detail = f"{type(err).__name__}: {self.redact(str(err))}"
+        return kind(f"{self.name} {operation} failed: {detail}", detail)
 
 
 def code(err: ClientError) -> str:

@@ -226,7 +226,8 @@ class TimestreamSink(ReadsBack[TimestreamReader]):
         if not self.create:
             raise SinkNotFoundError(
                 f"Timestream {what} does not exist in {self.region} "
-                "(and creating it is off)"
+                "(and creating it is off)",
+                f"{what}, {self.region}",
             )
         conflict = {"ConflictException"}
         if await self._aws.answer(operation, conflict, **params) is not None:
