@@ -52,6 +52,15 @@ def test_the_action_form_matches_the_export_schema() -> None:
         assert fields[size]["selector"]["number"]["max"] == params.MAX_SIZE
 
 
+def test_every_action_has_an_icon() -> None:
+    """The action shows its own icon, not the generic bell."""
+    services: Any = load_yaml(PACKAGE / "services.yaml")
+    icons = json.loads((PACKAGE / "icons.json").read_text())["services"]
+    assert set(icons) == set(services)
+    for icon in icons.values():
+        assert re.fullmatch(r"mdi:[a-z0-9-]+", icon["service"])
+
+
 def settings_reasons() -> set[str]:
     """Every `SettingsError` reason the sinks raise (read from their source)."""
     found: set[str] = set()

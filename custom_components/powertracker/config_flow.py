@@ -113,7 +113,14 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
         """Pick the homes to track (all by default)."""
         assert self._account is not None
         errors: dict[str, str] = {}
+        known = {home.id for home in self._account.homes}
+        if self.source == "reconfigure":
+            current = self._get_reconfigure_entry().data[CONF_HOMES]
+            default = [home for home in current if home in known]
+        else:
+            default = list(known)
         if user_input is not None:
+            default = list(user_input[CONF_HOMES])  # shown again with an error
             homes = {
                 CONF_HOMES: user_input[CONF_HOMES],
                 CONF_OFFERED_HOMES: sorted(home.id for home in self._account.homes),
@@ -129,14 +136,9 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=self._account.name, data={CONF_TOKEN: self._token, **homes}
                 )
-        known = {home.id for home in self._account.homes}
-        if self.source == "reconfigure":
-            current = self._get_reconfigure_entry().data[CONF_HOMES]
-            default = [home for home in current if home in known]
-        else:
-            default = list(known)
         return self.async_show_form(
-            step_id="homes",
+            # Reconfiguring, the form warns that unticking deletes a device.
+            step_id="reconfigure_homes" if self.source == "reconfigure" else "homes",
             data_schema=vol.Schema(
                 {
                     vol.Required(CONF_HOMES, default=sorted(default)): SelectSelector(
@@ -161,6 +163,12 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
                 or "-",
             },
         )
+
+    async def async_step_reconfigure_homes(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The homes step of a reconfiguration (its own text: the warning)."""
+        return await self.async_step_homes(user_input)
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
@@ -204,7 +212,7 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(account.user_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
                 self._token, self._account = token, account
-                return await self.async_step_homes()
+                return await self.async_step_reconfigure_homes()
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=vol.Schema({vol.Optional(CONF_TOKEN): TOKEN_SELECTOR}),

@@ -49,9 +49,8 @@ from .sink.settings import (
     DEFAULT_MAGNETIC_RETENTION_DAYS,
     DEFAULT_MEMORY_RETENTION_HOURS,
     INFLUX_APIS,
-    MAGNETIC_RETENTION_DAYS_RANGE,
-    MEMORY_RETENTION_HOURS_RANGE,
     SECRETS,
+    whole_number,
 )
 from .sinks import SinkKind, create_sink, sink_settings
 
@@ -70,33 +69,43 @@ INFLUX_API_SELECTOR = SelectSelector(
     SelectSelectorConfig(options=list(INFLUX_APIS), translation_key="influx_api")
 )
 
+STORES: dict[SinkKind, str] = {
+    SinkKind.INFLUXDB: "InfluxDB",
+    SinkKind.TIMESTREAM: "Amazon Timestream",
+}
+"""The `{store}` of the translated errors (names, not translated)."""
+
 SECTION_ADVANCED = "advanced"
 """The collapsed section of the Timestream step (the test-server endpoint)."""
 
 
-def _box(low: int, high: int, unit: str) -> NumberSelector:
-    """A number field from `low` to `high` in `unit`."""
+NUMBERS: dict[str, range] = {
+    CONF_POLL_MINUTES: range(1, 60 + 1),
+    CONF_BACKFILL_DAYS: range(3650 + 1),
+    CONF_ARCHIVE_DAYS: range(36500 + 1),
+}
+"""The general options' numbers: whole, within these."""
+
+
+def _box(unit: str) -> NumberSelector:
+    """A field of whole numbers in `unit`.
+
+    Without min and max: the selector would refuse a number out of range with
+    Home Assistant's generic text, before the step could say what is allowed
+    (`whole_number`, which also refuses 2.5 rather than truncate it).
+    """
     return NumberSelector(
         NumberSelectorConfig(
-            min=low,
-            max=high,
-            step=1,
-            mode=NumberSelectorMode.BOX,
-            unit_of_measurement=unit,
+            step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
         )
     )
 
 
-def _span(valid: range, unit: str) -> NumberSelector:
-    """A number field of the values a sink setting takes."""
-    return _box(valid[0], valid[-1], unit)
-
-
 GENERAL: tuple[tuple[str, Any, Any], ...] = (
-    (CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES, _box(1, 60, "min")),
-    (CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, _box(0, 3650, "d")),
+    (CONF_POLL_MINUTES, DEFAULT_POLL_MINUTES, _box("min")),
+    (CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS, _box("d")),
     (CONF_ARCHIVE, True, BooleanSelector()),
-    (CONF_ARCHIVE_DAYS, DEFAULT_ARCHIVE_DAYS, _box(0, 36500, "d")),
+    (CONF_ARCHIVE_DAYS, DEFAULT_ARCHIVE_DAYS, _box("d")),
 )
 """The init step's general options: key, default, field."""
 
@@ -127,13 +136,24 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """The general options and the kind of sink."""
         options = self.config_entry.options
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        shown: Mapping[str, Any] = {}
         if user_input is not None:
             values = dict(user_input)
             kind = values.pop(CONF_SINK, None)
-            self._options = {
-                key: value if isinstance(value, bool | str) else int(value)
-                for key, value in values.items()
-            }
+            try:
+                self._options = {
+                    key: whole_number(key, value, NUMBERS[key])
+                    if key in NUMBERS
+                    else value
+                    for key, value in values.items()
+                }
+            except SettingsError as err:  # the first field at fault
+                errors[err.field or "base"] = "number_range"
+                placeholders = err.placeholders
+                shown = user_input
+        if user_input is not None and not errors:
             if kind is None:
                 # Not submitted (only possible through the API): keep the sink.
                 if CONF_SINK in options:
@@ -155,7 +175,13 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         schema[_optional(CONF_SINK, str(sink_settings(options)["kind"]))] = (
             SINK_KIND_SELECTOR
         )
-        return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))
+        return self.async_show_form(
+            step_id="init",
+            # After an error, what was submitted.
+            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), shown),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
     async def async_step_influxdb(
         self, user_input: dict[str, Any] | None = None
@@ -163,7 +189,7 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         """InfluxDB 1.x/2.x/3.x or Timestream for InfluxDB."""
         stored = self._stored(SinkKind.INFLUXDB)
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders = {"error": "", "store": ""}
         shown = _without_secrets(stored)
         if user_input is not None:
             settings = _cleaned(user_input)
@@ -198,7 +224,7 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         """AWS Timestream for LiveAnalytics."""
         stored = self._stored(SinkKind.TIMESTREAM)
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders = {"error": "", "store": ""}
         shown = _without_secrets(stored)
         if "endpoint_url" in shown:
             shown[SECTION_ADVANCED] = {"endpoint_url": shown.pop("endpoint_url")}
@@ -214,6 +240,8 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
             settings = {"kind": SinkKind.TIMESTREAM.value, **settings}
             if await self._check_sink(settings, errors, placeholders):
                 return self._save({**self._options, CONF_SINK: settings})
+            if "endpoint_url" in errors:  # shown at its section
+                errors[SECTION_ADVANCED] = errors.pop("endpoint_url")
             shown = dict(user_input)
         schema = vol.Schema(
             {
@@ -225,10 +253,10 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
                 vol.Required("create", default=True): BooleanSelector(),
                 vol.Required(
                     "memory_retention_hours", default=DEFAULT_MEMORY_RETENTION_HOURS
-                ): _span(MEMORY_RETENTION_HOURS_RANGE, "h"),
+                ): _box("h"),
                 vol.Required(
                     "magnetic_retention_days", default=DEFAULT_MAGNETIC_RETENTION_DAYS
-                ): _span(MAGNETIC_RETENTION_DAYS_RANGE, "d"),
+                ): _box("d"),
                 vol.Required("magnetic_writes", default=True): BooleanSelector(),
                 vol.Optional(SECTION_ADVANCED): section(
                     vol.Schema({vol.Optional("endpoint_url"): URL_SELECTOR}),
@@ -275,11 +303,12 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
             return False
         if sink is None:
             return True
+        placeholders["store"] = STORES[SinkKind(settings["kind"])]
         try:
             await sink.validate()
-        except SinkError as err:  # the message names no secret
+        except SinkError as err:  # the detail names no secret
             errors["base"] = err.reason
-            placeholders["error"] = str(err)
+            placeholders["error"] = err.detail.rstrip(" .")
         except Exception as err:
             # Sinks raise SinkError for every failure they know; this is a bug.
             _LOGGER.exception("Unexpected error checking the %s sink", settings["kind"])
@@ -298,12 +327,13 @@ def _optional(key: str, suggested: Any) -> vol.Optional:
 def _cleaned(values: Mapping[str, Any]) -> dict[str, Any]:
     """Form values as sink settings: whole numbers as int, blanks left out.
 
-    Text other than secrets loses surrounding whitespace (pasted names and
-    URLs); secrets stay exactly as typed.
+    A number with a fraction stays as it is, for the sink to refuse (never
+    truncated). Text other than secrets loses surrounding whitespace (pasted
+    names and URLs); secrets stay exactly as typed.
     """
     settings: dict[str, Any] = {}
     for key, value in values.items():
-        if isinstance(value, float):
+        if isinstance(value, float) and value.is_integer():
             settings[key] = int(value)
         elif isinstance(value, str):
             text = value if key in SECRETS else value.strip()

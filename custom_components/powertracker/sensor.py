@@ -337,10 +337,12 @@ SINK_SENSORS = (
         ),
     ),
     SinkSensorEntityDescription(
+        # A timestamp of every write (each poll): off like *Last measurement*.
         key="sink_last_write",
         translation_key="sink_last_write",
         entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.TIMESTAMP,
+        entity_registry_enabled_default=False,
         value_fn=lambda forwarder, _: forwarder.last_success,
     ),
 )

@@ -7,6 +7,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker.const import (
@@ -121,6 +122,10 @@ async def test_homes_must_not_be_empty(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_homes"}
+    # The form keeps what was submitted, not all homes ticked under the error.
+    schema = result["data_schema"]
+    assert schema is not None
+    assert schema({})[CONF_HOMES] == []
 
 
 async def test_same_account_twice_aborts(
@@ -177,10 +182,24 @@ async def test_reconfigure_keeps_the_token_and_changes_the_homes(
     result = await loaded_entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["step_id"] == "homes"
+    # A step of its own, whose text warns what unticking a home deletes.
+    assert result["step_id"] == "reconfigure_homes"
+    step = f"component.{DOMAIN}.config.step"
+    texts = await async_get_translations(hass, "en", "config", {DOMAIN})
+    assert "deletes its device" in texts[f"{step}.reconfigure_homes.description"]
+    assert "deletes" not in texts[f"{step}.homes.description"]
     schema = result["data_schema"]
     assert schema is not None
     assert schema({})[CONF_HOMES] == sorted(home.id for home in HOMES)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOMES: []}
+    )
+    assert result["errors"] == {"base": "no_homes"}
+    assert result["step_id"] == "reconfigure_homes"
+    schema = result["data_schema"]
+    assert schema is not None
+    assert schema({})[CONF_HOMES] == []
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOMES: [CABIN.id]}
@@ -247,3 +266,56 @@ async def test_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> No
     coordinator = loaded_entry.runtime_data.coordinator
     assert coordinator.update_interval is not None
     assert coordinator.update_interval.total_seconds() == 15 * 60
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "low", "high"),
+    [
+        (CONF_POLL_MINUTES, 2.5, 1, 60),  # not saved as 2
+        (CONF_POLL_MINUTES, 0.0, 1, 60),
+        (CONF_POLL_MINUTES, 61.0, 1, 60),
+        (CONF_BACKFILL_DAYS, -1.0, 0, 3650),
+        (CONF_ARCHIVE_DAYS, 36501.0, 0, 36500),
+        (CONF_ARCHIVE_DAYS, 0.25, 0, 36500),
+    ],
+)
+async def test_options_take_whole_numbers_within_their_range(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    field: str,
+    value: float,
+    low: int,
+    high: int,
+) -> None:
+    before = dict(loaded_entry.options)
+    general = {
+        CONF_POLL_MINUTES: 15.0,
+        CONF_BACKFILL_DAYS: 30.0,
+        CONF_ARCHIVE: True,
+        CONF_ARCHIVE_DAYS: 90.0,
+    }
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**general, field: value}
+    )
+    # Powertracker's own sentence at the field, not Home Assistant's.
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "number_range"}
+    assert result["description_placeholders"] == {"min": str(low), "max": str(high)}
+    texts = await async_get_translations(hass, "en", "options", {DOMAIN})
+    sentence = texts[f"component.{DOMAIN}.options.error.number_range"]
+    assert "{min}" in sentence
+    assert "{max}" in sentence
+    assert loaded_entry.options == before
+    # The form shows what was typed, to be corrected.
+    schema = result["data_schema"]
+    assert schema is not None
+    (marker,) = (key for key in schema.schema if str(key) == field)
+    assert marker.description["suggested_value"] == value
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], general
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_entry.options[CONF_POLL_MINUTES] == 15

@@ -31,13 +31,13 @@ from custom_components.powertracker.const import (
     DOMAIN,
 )
 from custom_components.powertracker.options_flow import SECTION_ADVANCED
-from custom_components.powertracker.sink.models import (
-    SinkAuthError,
-    SinkError,
-    SinkNotFoundError,
-    SinkPermissionError,
-    SinkUnreachableError,
+from custom_components.powertracker.sink.archive import ArchiveError
+from custom_components.powertracker.sink.aws import (
+    AwsConfigError,
+    AwsNoCredentialsError,
 )
+from custom_components.powertracker.sink.influx_http import InfluxRequestError
+from custom_components.powertracker.sink.models import SinkError
 from custom_components.powertracker.sinks import SinkKind
 from loopback.influxd import (
     INFLUX_ADMIN,
@@ -46,7 +46,8 @@ from loopback.influxd import (
     Influxd,
     free_loopback_port,
 )
-from tests.sink import timestream_server
+from tests.sink import influx_fake, timestream_server
+from tests.sink.influx_fake import FakeInflux
 from tests.sink.timestream_server import REGION, MotoTimestream
 from tests.test_definitions import settings_reasons
 
@@ -56,6 +57,7 @@ moto_server = timestream_server.moto_server
 moto = timestream_server.moto
 names = timestream_server.names
 no_aws_credentials = timestream_server.no_aws_credentials
+fake = influx_fake.fake
 
 GENERAL = {
     CONF_POLL_MINUTES: 15.0,
@@ -133,6 +135,36 @@ def suggested(schema: vol.Schema) -> dict[str, Any]:
     return values
 
 
+def sink_errors() -> set[type[SinkError]]:
+    """Every kind of error a sink's check can raise (the archive is no sink)."""
+    found: set[type[SinkError]] = set()
+    todo = [SinkError]
+    while todo:
+        kind = todo.pop()
+        found.add(kind)
+        todo += kind.__subclasses__()
+    return {kind for kind in found if not issubclass(kind, ArchiveError)}
+
+
+async def shown_error(hass: HomeAssistant, result: Any) -> str:
+    """The form's error as the user reads it: the English sentence, filled in."""
+    (key,) = result["errors"].values()
+    texts = await async_get_translations(hass, "en", "options", {DOMAIN})
+    sentence: str = texts[f"component.{DOMAIN}.options.error.{key}"]
+    return sentence.format(**result["description_placeholders"])
+
+
+def assert_one_clear_sentence(text: str, store: str) -> None:
+    """Names the store once, ends once, gives its advice once."""
+    assert text.count(store) == 1, text
+    assert text.endswith("."), text
+    assert not text.endswith(".."), text
+    for doubled in ("?.", ".;", ". .", ". (", "?)"):
+        assert doubled not in text, text
+    assert text.count("check") + text.count("Check") <= 1, text
+    assert "{" not in text, text
+
+
 def influx_input(server: Influxd, **values: Any) -> dict[str, Any]:
     """The InfluxDB step's input for v1 on `server`, with `values` on top."""
     return {
@@ -199,16 +231,9 @@ async def test_every_label_and_error_has_an_english_string(
         assert selectors[f"{prefix}.selector.influx_api.options.{api}"]
 
     options = await async_get_translations(hass, "en", "options", {DOMAIN})
-    reasons = {
-        error.reason
-        for error in (
-            SinkError,
-            SinkAuthError,
-            SinkPermissionError,
-            SinkNotFoundError,
-            SinkUnreachableError,
-        )
-    }
+    reasons = {error.reason for error in sink_errors()}
+    kinds = (InfluxRequestError, AwsConfigError, AwsNoCredentialsError)
+    assert {kind.reason for kind in kinds} < reasons
     for key in reasons | {f"sink_{reason}" for reason in settings_reasons()}:
         assert options[f"{prefix}.options.error.{key}"], key
     step = f"{prefix}.options.step"
@@ -278,6 +303,9 @@ async def test_influxdb_unreachable_and_impossible_settings(
     result = await submit(hass, result, influx_input(influxdb, url=closed))
     assert result["errors"] == {"base": "sink_unreachable"}
     assert closed in result["description_placeholders"]["error"]
+    shown = await shown_error(hass, result)
+    assert_one_clear_sentence(shown, "InfluxDB")
+    assert "region" not in shown  # InfluxDB has none
 
     # A token and a username at once: the sink refuses to be built, and the
     # form says why at the field, in a translated sentence of its own.
@@ -298,6 +326,23 @@ async def test_influxdb_unreachable_and_impossible_settings(
     assert result["type"] is FlowResultType.FORM
     assert loaded_entry.options == before
     assert TOKEN not in debug_logs.text
+
+
+async def test_a_server_that_is_no_influxdb_says_so_once(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, fake: FakeInflux
+) -> None:
+    """Another web server (aiohttp's own 404 page), or a wrong API version."""
+    fake.answer([(404, "404: Not Found")])
+    result = await choose(hass, loaded_entry, SinkKind.INFLUXDB)
+    settings = {"url": fake.url, "api": "v1", "database": "db", "verify_ssl": True}
+    result = await submit(hass, result, settings)
+    assert [request.path for request in fake.requests] == ["/ping"]
+    assert result["errors"] == {"base": "sink_refused"}
+    assert result["description_placeholders"]["error"] == "HTTP 404: Not Found"
+    shown = await shown_error(hass, result)
+    assert_one_clear_sentence(shown, "InfluxDB")
+    assert "404: 404" not in shown
+    assert "API version" in shown
 
 
 async def test_influxdb_v2_needs_org_and_token(
@@ -533,8 +578,8 @@ async def test_timestream_default_credential_chain(
     # No credentials anywhere: the check says so, nothing is saved.
     result = await choose(hass, loaded_entry, SinkKind.TIMESTREAM)
     result = await submit(hass, result, timestream_input(moto, names))
-    assert result["errors"] == {"base": "sink_invalid_auth"}
-    assert "credential" in result["description_placeholders"]["error"]
+    assert result["errors"] == {"base": "sink_no_credentials"}
+    assert_one_clear_sentence(await shown_error(hass, result), "Amazon Timestream")
     assert CONF_SINK not in loaded_entry.options
 
     # Credentials in the environment: the sink is saved without keys.
@@ -547,6 +592,83 @@ async def test_timestream_default_credential_chain(
     assert sink["kind"] == "timestream"
     assert "access_key_id" not in sink
     assert "secret_access_key" not in sink
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("memory_retention_hours", 24.5),  # not saved as 24
+        ("memory_retention_hours", 0.0),
+        ("magnetic_retention_days", 73001.0),
+    ],
+)
+async def test_timestream_retention_is_whole_and_in_range(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    moto: MotoTimestream,
+    names: tuple[str, str],
+    field: str,
+    value: float,
+) -> None:
+    result = await choose(hass, loaded_entry, SinkKind.TIMESTREAM)
+    result = await submit(
+        hass,
+        result,
+        timestream_input(
+            moto,
+            names,
+            access_key_id=KEY_ID,
+            secret_access_key=SECRET,
+            **{field: value},
+        ),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "sink_retention_range"}
+    assert CONF_SINK not in loaded_entry.options
+    assert not moto.has_database(names[0])  # refused before asking AWS
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "error"),
+    [
+        ("127.0.0.1:4566", "sink_url_invalid"),  # no scheme
+        ("http//127.0.0.1:4566", "sink_url_invalid"),
+        ("http://127.0.0.1:99999", "sink_url_invalid"),
+        ("http://key:secret@127.0.0.1:4566", "sink_url_credentials"),
+        ("http://127.0.0.1:4566/?region=eu-west-1", "sink_url_query"),
+    ],
+)
+async def test_timestream_endpoint_is_checked_like_the_influxdb_url(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    moto: MotoTimestream,
+    names: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+    endpoint: str,
+    error: str,
+) -> None:
+    before = dict(loaded_entry.options)
+    result = await choose(hass, loaded_entry, SinkKind.TIMESTREAM)
+    result = await submit(
+        hass,
+        result,
+        timestream_input(
+            moto,
+            names,
+            access_key_id=KEY_ID,
+            secret_access_key=SECRET,
+            **{SECTION_ADVANCED: {"endpoint_url": endpoint}},
+        ),
+    )
+    assert result["type"] is FlowResultType.FORM
+    # At the collapsed section that holds the field, in a sentence of its own.
+    assert result["errors"] == {SECTION_ADVANCED: error}
+    assert loaded_entry.options == before
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # What the user typed stays in the form.
+    schema = result["data_schema"]
+    assert schema is not None
+    assert suggested(schema)[SECTION_ADVANCED] == {"endpoint_url": endpoint}
 
 
 async def test_switching_back_to_none_drops_the_sink(

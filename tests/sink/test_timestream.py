@@ -14,9 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import NoCredentialsError  # type: ignore[import-untyped]
 from botocore.stub import Stubber  # type: ignore[import-untyped]
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant import block_async_io
 
-from custom_components.powertracker.sink.aws import AwsConfigError, _tls_context
+from custom_components.powertracker.sink.aws import (
+    AwsConfigError,
+    _ChainInThread,
+    _tls_context,
+)
 from custom_components.powertracker.sink.models import (
     Sample,
     SinkAuthError,
@@ -38,6 +45,9 @@ from tests.sink.timestream_server import (
     aws_client,
     json_response,
 )
+
+LOOP_LOGGER = "homeassistant.util.loop"
+"""Where Home Assistant reports a blocking call in the event loop."""
 
 moto_server = timestream_server.moto_server
 moto = timestream_server.moto
@@ -957,3 +967,73 @@ async def test_no_blocking_io_in_the_event_loop(
 
     assert in_loop == []
     assert {"open", "listdir", "load_verify_locations"} <= set(elsewhere)
+
+
+@pytest.mark.usefixtures("no_aws_credentials", "disable_block_async_io")
+async def test_home_assistant_detects_no_blocking_call(
+    moto_table: MotoTable,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Home Assistant's own detector, on: no path of the sink blocks the loop.
+
+    With a key pair, with keys from the environment, and with no keys at all,
+    when the default chain asks the instance metadata service (here a closed
+    loopback port) in aiobotocore's own HTTP session.
+    """
+    caplog.set_level(logging.DEBUG, logger=LOOP_LOGGER)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "false")
+    monkeypatch.setenv(
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT", f"http://127.0.0.1:{free_loopback_port()}"
+    )
+    _tls_context.cache_clear()
+    # All of it: in tests, Home Assistant leaves out the checks of file and
+    # TLS-certificate loading.
+    monkeypatch.setattr(block_async_io, "_IN_TESTS", False)
+    block_async_io.enable()
+
+    sink = moto_table.sink()
+    await sink.validate()
+    await sink.write([sample(VILLA)])
+
+    no_keys = {"access_key_id": None, "secret_access_key": None}
+    with pytest.raises(SinkAuthError):
+        await moto_table.sink(**no_keys).validate()
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_KEY)
+    from_environment = moto_table.sink(**no_keys)
+    await from_environment.validate()
+    await from_environment.write([sample(VILLA, T0 + timedelta(minutes=5))])
+    # Reading back: the query client (moto answers an unknown query with no rows).
+    read = await from_environment.columns(
+        VILLA, ("power",), T0, T0 + timedelta(hours=1)
+    )
+    assert len(read["time"]) == 0
+
+    assert len(moto_table.records) == 2 * len(sample(VILLA).measures())
+    assert [r.getMessage() for r in caplog.records if r.name == LOOP_LOGGER] == []
+
+
+@pytest.mark.usefixtures("no_aws_credentials")
+async def test_the_default_chain_is_asked_again_within_the_hour(
+    monkeypatch: pytest.MonkeyPatch, freezer: FrozenDateTimeFactory
+) -> None:
+    """Keys of the default chain are renewed (asked for in a thread again)
+    before they are an hour old: an instance role's keys expire."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFIRSTKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_KEY)
+    credentials = await _ChainInThread(REGION).load_credentials()
+    assert (await credentials.get_frozen_credentials()).access_key == "AKIAFIRSTKEY"
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASECONDKEY")
+    freezer.tick(timedelta(minutes=30))
+    assert (await credentials.get_frozen_credentials()).access_key == "AKIAFIRSTKEY"
+    freezer.tick(timedelta(minutes=20))  # 10 minutes before the hour is over
+    assert (await credentials.get_frozen_credentials()).access_key == "AKIASECONDKEY"
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    freezer.tick(timedelta(hours=2))  # expired, and the chain has nothing now
+    with pytest.raises(NoCredentialsError):
+        await credentials.get_frozen_credentials()

@@ -5,7 +5,10 @@ Free of Home Assistant. The Timestream sink writes through it
 
 The client is made on first use, with botocore's models and the CA bundle read in
 a thread (Home Assistant reports both as blocking I/O in the event loop), and
-with botocore's own retries off: callers retry what is worth retrying.
+with botocore's own retries off: callers retry what is worth retrying. Without
+a key pair the default credential chain is asked in a thread as well
+(`_ChainInThread`): its instance-role and container look-ups open HTTP sessions
+of aiobotocore's own, which read the CA bundle in the loop.
 
 Errors. An AWS error answer (`ClientError`) passes through `call` for the
 caller to judge; `error` turns it into the `SinkError` that says what went
@@ -25,10 +28,14 @@ import os
 import ssl
 from collections.abc import Collection
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import aiohttp
 from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
+from aiobotocore.credentials import (  # type: ignore[import-untyped]
+    AioRefreshableCredentials,
+)
 from aiobotocore.httpsession import AIOHTTPSession  # type: ignore[import-untyped]
 from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from botocore import xform_name  # type: ignore[import-untyped]
@@ -59,6 +66,9 @@ from .models import (
 CONNECT_TIMEOUT: Final = 10.0
 READ_TIMEOUT: Final = 30.0
 MAX_MESSAGE_CHARS: Final = 300
+CHAIN_KEYS_KEPT: Final = (3600, 1800, 1200)
+"""Seconds the default chain's keys are used before the chain is asked again:
+the longest of these that the keys are still valid for (else 600)."""
 """Characters of AWS's message kept in an exception or log line."""
 
 _AUTH_CODES: Final = frozenset(
@@ -96,6 +106,13 @@ class AwsConfigError(SinkError):
     """AWS refused the settings themselves (e.g. a database name it won't take)."""
 
     retryable = False
+    reason = "sink_settings_refused"
+
+
+class AwsNoCredentialsError(SinkAuthError):
+    """No key pair given, and the default credential chain found none."""
+
+    reason = "sink_no_credentials"
 
 
 class AwsService:
@@ -127,8 +144,11 @@ class AwsService:
         async with self._lock:
             if self._client is not None:
                 return self._client
+            chain = self._access_key_id is None
             try:
-                session = await asyncio.to_thread(_prepared_session, self.service)
+                session = await asyncio.to_thread(
+                    _prepared_session, self.service, self.region if chain else None
+                )
             except (BotoCoreError, OSError) as err:  # OSError: an unreadable CA bundle
                 raise self._botocore_error("set-up", err) from None
             config = AioConfig(
@@ -171,9 +191,9 @@ class AwsService:
         try:
             answer: dict[str, Any] = await method(**params)
         except (BotoConnectionError, HTTPClientError) as err:
+            detail = f"{self.endpoint_url or self.region}: {type(err).__name__}"
             raise SinkUnreachableError(
-                f"{self.name} {operation} got no answer: {type(err).__name__}"
-                f" ({self.endpoint_url or self.region})"
+                f"{self.name} {operation} got no answer ({detail})", detail
             ) from None
         except BotoCoreError as err:
             raise self._botocore_error(operation, err) from None
@@ -197,22 +217,25 @@ class AwsService:
         """The SinkError for an AWS error answer: operation, code, status, message."""
         error_code = code(err)
         request_id = err.response.get("ResponseMetadata", {}).get("RequestId")
-        text = (
-            f"{self.name} {operation} failed: {error_code or 'unknown error'}"
-            f" (HTTP {status(err)}): {self.redact(message(err))}"
-            + (f" [request ID {request_id}]" if request_id else "")
+        detail = (
+            f"{error_code or 'unknown error'} (HTTP {status(err)}):"
+            f" {self.redact(message(err))}"
         )
+        text = f"{self.name} {operation} failed: {detail}" + (
+            f" [request ID {request_id}]" if request_id else ""
+        )
+        kind: type[SinkError] = SinkError
         if error_code in _AUTH_CODES:
-            return SinkAuthError(text)
-        if error_code in _PERMISSION_CODES:
-            return SinkPermissionError(text)
-        if error_code in _NOT_FOUND_CODES:
-            return SinkNotFoundError(text)
-        if transient(err):
-            return SinkUnreachableError(text)
-        if error_code == "ValidationException":
-            return AwsConfigError(text)
-        return SinkError(text)
+            kind = SinkAuthError
+        elif error_code in _PERMISSION_CODES:
+            kind = SinkPermissionError
+        elif error_code in _NOT_FOUND_CODES:
+            kind = SinkNotFoundError
+        elif transient(err):
+            kind = SinkUnreachableError
+        elif error_code == "ValidationException":
+            kind = AwsConfigError
+        return kind(text, detail)
 
     def redact(self, text: str) -> str:
         """`text` with the credentials masked, and not too long."""
@@ -225,19 +248,19 @@ class AwsService:
         self, operation: str, err: BotoCoreError | OSError
     ) -> SinkError:
         if isinstance(err, NoCredentialsError | PartialCredentialsError):
-            return SinkAuthError(
+            return AwsNoCredentialsError(
                 f"{self.name} {operation}: no AWS credentials (give an access key, "
-                "or set up the default credential chain)"
+                "or set up the default credential chain)",
+                type(err).__name__,
             )
         if isinstance(err, ParamValidationError | InvalidRegionError | NoRegionError):
+            detail = self.redact(str(err))
             return AwsConfigError(
-                f"{self.name} {operation}: invalid settings: {self.redact(str(err))}"
+                f"{self.name} {operation}: invalid settings: {detail}", detail
             )
         kind = SinkError if isinstance(err, BotoCoreError) else AwsConfigError
-        return kind(
-            f"{self.name} {operation} failed: {type(err).__name__}: "
-            f"{self.redact(str(err))}"
-        )
+        detail = f"{type(err).__name__}: {self.redact(str(err))}"
+        return kind(f"{self.name} {operation} failed: {detail}", detail)
 
 
 def code(err: ClientError) -> str:
@@ -261,14 +284,17 @@ def transient(err: ClientError) -> bool:
     return code(err) in _TRANSIENT_CODES or status(err) >= 500
 
 
-def _prepared_session(service: str) -> Any:
+def _prepared_session(service: str, chain_region: str | None) -> Any:
     """A session whose loader has read `service`'s models (blocking I/O).
 
     Also builds the TLS context `_PreparedHTTPSession` will use, with the CA
     bundle botocore will pick (AWS_CA_BUNDLE or `ca_bundle`, else
-    REQUESTS_CA_BUNDLE, else its own default).
+    REQUESTS_CA_BUNDLE, else its own default). With `chain_region`, the
+    session's credentials come from the default chain, asked in a thread.
     """
     session = AioSession()
+    if chain_region is not None:
+        session.register_component("credential_provider", _ChainInThread(chain_region))
     loader = session.get_component("data_loader")
     loader.load_service_model(service, "service-2")
     loader.load_service_model(service, "endpoint-rule-set-1")
@@ -280,6 +306,60 @@ def _prepared_session(service: str) -> Any:
     )
     _tls_context(verify)
     return session
+
+
+class _ChainInThread:
+    """The default credential chain, asked in a worker thread on a loop of its own.
+
+    The session's credential provider. The chain reads files, and its
+    instance-role and container look-ups open aiobotocore's own HTTP sessions,
+    which load the CA bundle in the event loop: Home Assistant reports both.
+    Here the chain only hands over keys. They are refreshable whatever their
+    source: each refresh asks the chain again, in a thread, so keys that expire
+    (an instance role, a container, SSO, an assumed role) are renewed in time
+    and keys in the environment or a file may change.
+    """
+
+    def __init__(self, region: str) -> None:
+        """Ask the chain as a client of `region` would."""
+        self._region = region
+
+    async def load_credentials(self) -> Any:
+        """Credentials for the session (None: the chain has none)."""
+        keys = await asyncio.to_thread(_chain_keys, self._region)
+        if keys is None:
+            return None
+        return AioRefreshableCredentials.create_from_metadata(
+            keys, refresh_using=self._refresh, method="default-chain-in-thread"
+        )
+
+    async def _refresh(self) -> dict[str, Any]:
+        keys = await asyncio.to_thread(_chain_keys, self._region)
+        if keys is None:
+            raise NoCredentialsError
+        return keys
+
+
+def _chain_keys(region: str) -> dict[str, Any] | None:
+    """The default chain's keys now, and until when to use them (in a thread)."""
+    return asyncio.run(_ask_chain(region))
+
+
+async def _ask_chain(region: str) -> dict[str, Any] | None:
+    session = AioSession()
+    session.set_config_variable("region", region)
+    credentials = await session.get_credentials()
+    if credentials is None:
+        return None
+    keys = await credentials.get_frozen_credentials()
+    expires = getattr(credentials, "refresh_needed", lambda _: False)
+    kept = next((s for s in CHAIN_KEYS_KEPT if not expires(s)), 600)
+    return {
+        "access_key": keys.access_key,
+        "secret_key": keys.secret_key,
+        "token": keys.token,
+        "expiry_time": (datetime.now(UTC) + timedelta(seconds=kept)).isoformat(),
+    }
 
 
 @functools.cache

@@ -282,7 +282,8 @@ class InfluxSink(ReadsBack[SampleReader]):
                 self._http.redact(
                     f"InfluxDB at {self.url} has no database {self.database!r} "
                     "that these credentials may use"
-                )
+                ),
+                f"database {self.database!r}",
             )
         await self._probe_write()
 
@@ -294,9 +295,7 @@ class InfluxSink(ReadsBack[SampleReader]):
             params={"org": self._write_params["org"], "name": self.database},
             headers={"Accept": "application/json"},
         )
-        buckets = self._http.json(
-            reply, "bucket list (is the API version right?)", "buckets"
-        )
+        buckets = self._http.json(reply, "bucket list", "buckets")
         if not isinstance(buckets, list) or not any(
             isinstance(b, dict) and b.get("name") == self.database for b in buckets
         ):
@@ -311,9 +310,7 @@ class InfluxSink(ReadsBack[SampleReader]):
             params={"format": "json"},
             headers={"Accept": "application/json"},
         )
-        rows = self._http.json(
-            reply, "database list (is the API version right?)", kind=list
-        )
+        rows = self._http.json(reply, "database list", kind=list)
         names = {
             value
             for row in rows
@@ -325,5 +322,6 @@ class InfluxSink(ReadsBack[SampleReader]):
             raise SinkNotFoundError(
                 self._http.redact(
                     f"InfluxDB at {self.url} has no database {self.database!r}"
-                )
+                ),
+                f"database {self.database!r}",
             )

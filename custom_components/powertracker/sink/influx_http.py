@@ -52,6 +52,7 @@ class InfluxRequestError(SinkError):
     """
 
     retryable = False
+    reason = "sink_refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +157,15 @@ class InfluxHttp:
                 reply = parse_reply(response.status, body, response.headers)
         except TimeoutError as err:
             raise SinkUnreachableError(
-                f"InfluxDB at {self.url} did not answer within {self._timeout:g} s"
+                f"InfluxDB at {self.url} did not answer within {self._timeout:g} s",
+                f"{self.url}, {self._timeout:g} s",
             ) from err
         except (aiohttp.ClientError, OSError) as err:  # ssl.SSLError is an OSError
-            detail = str(err) or type(err).__name__
+            detail = self.redact(
+                f"{self.url}: {self.short(str(err) or type(err).__name__)}"
+            )
             raise SinkUnreachableError(
-                self.redact(
-                    f"Cannot reach InfluxDB at {self.url}: {self.short(detail)}"
-                )
+                f"Cannot reach InfluxDB at {detail}", detail
             ) from err
         _LOGGER.debug(
             "InfluxDB %s %s: HTTP %d%s",
@@ -194,28 +196,37 @@ class InfluxHttp:
                 return data
         except (ValueError, KeyError, TypeError):
             pass
-        raise InfluxRequestError(f"InfluxDB at {self.url} sent an unexpected {what}")
+        raise InfluxRequestError(
+            f"InfluxDB at {self.url} sent an unexpected {what}", f"unexpected {what}"
+        )
 
     def error(self, reply: Reply, action: str) -> SinkError:
         """The `SinkError` for a refusal of `action` (no secrets in it)."""
         status = reply.status
-        said = self.short(reply.error) or "no details"
-        message = self.redact(f"InfluxDB {action} failed (HTTP {status}: {said})")
+        said = self.short(reply.error)
+        # "HTTP 404: Not Found", also when the text repeats the status itself.
+        detail = f"HTTP {status}"
+        if said.startswith(str(status)):
+            detail = f"HTTP {said}"
+        elif said:
+            detail = f"{detail}: {said}"
+        message = f"InfluxDB {action} failed ({detail})"
         if status == 401:
-            return SinkAuthError(message)
+            return SinkAuthError(message, detail)
         if status == 403:
-            return SinkPermissionError(message)
+            return SinkPermissionError(message, detail)
         if status == 404 and _NOT_FOUND.search(reply.error):
-            return SinkNotFoundError(message)
+            return SinkNotFoundError(message, detail)
         if status == 404:
             return InfluxRequestError(
-                f"{message}; is the URL or the API version ({self.api}) wrong?"
+                f"{message}: the URL or the API version ({self.api}) may be wrong",
+                detail,
             )
         if status in (408, 429) or status >= 500:
-            return SinkUnreachableError(message)
+            return SinkUnreachableError(message, detail)
         if 400 <= status < 500:
-            return InfluxRequestError(message)
-        return SinkError(message)
+            return InfluxRequestError(message, detail)
+        return SinkError(message, detail)
 
     def short(self, text: str) -> str:
         """`text` on one line, at most `ERROR_TEXT_LIMIT` characters, redacted."""

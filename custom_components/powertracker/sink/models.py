@@ -107,12 +107,20 @@ class SettingsError(ValueError):
 class SinkError(Exception):
     """A write or check failed. `retryable` says whether trying again can help.
 
-    Messages never contain secrets (tokens, keys, passwords).
+    The message is a whole English sentence for logs and repair notices;
+    `detail` the short reason the options flow puts in its translated sentence
+    of `reason` (the server's words, a status, a name), without the store's
+    name or advice. Neither contains secrets (tokens, keys, passwords).
     """
 
     retryable = True
     reason = "unknown"
-    """Translation key of the config flow error (`strings.json`)."""
+    """Translation key of the options flow error (`strings.json`)."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        """An error saying `message`; `detail` defaults to the message."""
+        super().__init__(message)
+        self.detail = message if detail is None else detail
 
 
 class SinkAuthError(SinkError):

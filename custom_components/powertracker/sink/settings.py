@@ -42,6 +42,34 @@ def check_key_pair(access_key_id: str | None, secret_access_key: str | None) -> 
         )
 
 
+def check_url(name: str, url: str) -> None:
+    """`url` (the setting `name`) is a plain http(s) URL of a server.
+
+    The InfluxDB URL and the Timestream endpoint: a scheme and a host, a valid
+    port, no credentials, no query or fragment.
+    """
+    try:
+        parsed = URL(url)
+        valid = parsed.scheme in ("http", "https") and bool(parsed.host)
+        parsed.port  # noqa: B018 - an out-of-range port raises here
+    except ValueError:
+        valid = False
+    if not valid:
+        raise SettingsError(
+            "url_invalid",
+            f"{name} must be an http:// or https:// URL with a host",
+            name,
+        )
+    if parsed.user is not None or parsed.password is not None:
+        raise SettingsError(
+            "url_credentials", f"{name} must not contain credentials", name
+        )
+    if parsed.query_string or parsed.fragment:
+        raise SettingsError(
+            "url_query", f"{name} must not have a query or fragment", name
+        )
+
+
 def whole_number(name: str, value: float, valid: range) -> int:
     """`value` as an int within `valid` (UI number fields give floats such as 48.0)."""
     try:
@@ -77,26 +105,7 @@ def check_influx(
         raise SettingsError(
             "api_invalid", f"api must be one of {', '.join(INFLUX_APIS)}", "api"
         )
-    try:
-        parsed = URL(url)
-        valid = parsed.scheme in ("http", "https") and bool(parsed.host)
-        parsed.port  # noqa: B018 - an out-of-range port raises here
-    except ValueError:
-        valid = False
-    if not valid:
-        raise SettingsError(
-            "url_invalid",
-            "url must be an http:// or https:// URL with a host",
-            "url",
-        )
-    if parsed.user is not None or parsed.password is not None:
-        raise SettingsError(
-            "url_credentials",
-            "url must not contain credentials; use token/password",
-            "url",
-        )
-    if parsed.query_string or parsed.fragment:
-        raise SettingsError("url_query", "url must not have a query or fragment", "url")
+    check_url("url", url)
     if not database:
         raise SettingsError(
             "database_required",

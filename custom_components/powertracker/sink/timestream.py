@@ -71,6 +71,7 @@ from .settings import (
     MAGNETIC_RETENTION_DAYS_RANGE,
     MEMORY_RETENTION_HOURS_RANGE,
     check_key_pair,
+    check_url,
     whole_number,
 )
 from .timestream_query import SERVICE as QUERY_SERVICE, TimestreamReader
@@ -123,6 +124,8 @@ class TimestreamSink(ReadsBack[TimestreamReader]):
         access_key_id = access_key_id or None
         secret_access_key = secret_access_key or None
         check_key_pair(access_key_id, secret_access_key)
+        if endpoint_url:
+            check_url("endpoint_url", endpoint_url)
         self.region = region
         self.database = database
         self.table = table
@@ -223,7 +226,8 @@ class TimestreamSink(ReadsBack[TimestreamReader]):
         if not self.create:
             raise SinkNotFoundError(
                 f"Timestream {what} does not exist in {self.region} "
-                "(and creating it is off)"
+                "(and creating it is off)",
+                f"{what}, {self.region}",
             )
         conflict = {"ConflictException"}
         if await self._aws.answer(operation, conflict, **params) is not None:

@@ -86,7 +86,7 @@ class TimestreamReader(StatementReader):
         except ClientError as err:
             error = self._aws.error("Query", err)
             if code(err) == "ValidationException" and _MISSING.search(message(err)):
-                raise SinkNotFoundError(str(error)) from None
+                raise SinkNotFoundError(str(error), error.detail) from None
             raise error from None
 
 
