@@ -135,3 +135,18 @@ async def test_the_five_minute_day_of_a_new_home_is_mostly_empty_but_drawn(
     await _select(hass, "select.villa_solsidan_chart_period", "day")
     image = await _fetch(hass_client, VILLA_CHART)
     assert image.size == (800, 400)
+
+
+async def test_the_chart_speaks_home_assistants_language(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
+) -> None:
+    """Changing Home Assistant's language draws the chart again in it (its
+    words only: back in English, it is the same picture)."""
+    english = (await _fetch(hass_client, VILLA_CHART)).tobytes()
+    await hass.config.async_update(language="sv")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    swedish = (await _fetch(hass_client, VILLA_CHART)).tobytes()
+    assert swedish != english
+    await hass.config.async_update(language="en")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (await _fetch(hass_client, VILLA_CHART)).tobytes() == english
