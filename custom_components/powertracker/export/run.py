@@ -11,7 +11,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
-from homeassistant.util import dt as dt_util
+from homeassistant.util import dt as dt_util, slugify
 
 from ..const import CONF_HOMES, DOMAIN
 from ..data import PowertrackerConfigEntry
@@ -162,11 +162,18 @@ async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
             partial(render_chart, buckets, params, tz, title=title, language=language)
         )
         chunks = iter((png,))
-    local = params.start.astimezone(tz).strftime("%Y%m%dT%H%M")
-    name = f"powertracker_{local}_{params.aggregate.value}.{params.output.value}"
     return ExportResult(
         chunks=chunks,
         content_type="text/csv" if params.output is Output.CSV else "image/png",
-        filename=name,
+        filename=_filename(params, buckets, tz),
         rows=sum(len(home) for home in buckets),
     )
+
+
+def _filename(params: ExportParams, buckets: list[HomeBuckets], tz: tzinfo) -> str:
+    """`powertracker_<home>_<start>_<aggregate>.<output>`: the home (when one
+    was asked for) keeps one home's file from replacing another's."""
+    local = params.start.astimezone(tz).strftime("%Y%m%dT%H%M")
+    homes = [slugify(home.home_name) for home in buckets] if params.home else []
+    parts = ["powertracker", *homes, local]
+    return f"{'_'.join(parts)}_{params.aggregate.value}.{params.output.value}"
