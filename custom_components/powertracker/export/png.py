@@ -27,8 +27,10 @@ buckets (105,120 per home) renders fast and its peaks stay visible:
 Images narrower than COMPACT_WIDTH or lower than COMPACT_HEIGHT show the data
 alone, without text. Every image is exactly width x height pixels (96 dpi,
 no tight bounding box); fixed margins, sized from the font, fit the labels.
-The title is fitted to the room it has (left of the legend): smaller, down to
-the labels' size, then shortened with "…", its first part (the home) first.
+The title starts at the image's left edge and is fitted to the room it has
+(left of the legend): smaller, down to the labels' size; then, for one home,
+the home on a line of its own above the rest (the plot gives up a line);
+only then shortened with "…". A long y label shrinks to the plot's height.
 
 The words (labels, dates, the decimal mark) are in the chart's language
 (`texts.py`).
@@ -213,20 +215,18 @@ def _draw_title(
     `right` (pixels). If it must be cut and may be `split`, the home (its first
     part) stands on a line of its own above the rest, and the plot gives up
     the room."""
-    height = fig.bbox.height
+    left, height = edge / fig.bbox.width, fig.bbox.height
     pad = _TITLE_PAD * DPI / 72 / height
-    label = fig.text(edge / fig.bbox.width, fig.subplotpars.top + pad, "")
-    label.set_verticalalignment("baseline")
+    label = fig.text(left, fig.subplotpars.top + pad, "", va="baseline")
     head, separator, rest = title.partition(SEPARATOR)
     if _fit_title(fig, label, title, font, right=right) or not split or not separator:
         return
-    top = fig.subplotpars.top - 1.25 * font * 1.15 * DPI / 72 / height
+    line = 1.25 * font * 1.15 * DPI / 72 / height  # a title's line
+    top = fig.subplotpars.top - line
     fig.subplots_adjust(top=top)
     label.set_y(top + pad)
     _fit_title(fig, label, rest, font, right=right)
-    home = fig.text(label.get_position()[0], fig.subplotpars.top + pad, "")
-    home.set_verticalalignment("baseline")
-    home.set_y(top + pad + 1.25 * font * 1.15 * DPI / 72 / height)
+    home = fig.text(left, top + pad + line, "", va="baseline")
     _fit_title(fig, home, head, font, right=right)
     size = min(home.get_fontsize(), label.get_fontsize())
     home.set_fontsize(size)  # narrower: still fits
