@@ -12,10 +12,8 @@ from custom_components.powertracker.chart import (
     Charts,
     ChartSettings,
     chart_range,
-    chart_title,
     periods,
 )
-from custom_components.powertracker.export.models import Graph
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -29,8 +27,10 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
         # 7 local days (169 hours) long.
         ("week", "2026-10-30T10:20:00", "2026-10-23T10:00", "2026-10-30T10:00"),
         ("month", "2026-11-28T13:37:12", "2026-10-30T00:00", "2026-11-28T13:00"),
-        ("year", "2026-11-28T13:37:12", "2025-12-01T00:00", "2026-11-28T13:00"),
-        ("year", "2026-01-05T08:00:00", "2025-02-01T00:00", "2026-01-05T08:00"),
+        # 12 whole months: the current one to its end (its data so far).
+        ("year", "2026-11-28T13:37:12", "2025-12-01T00:00", "2026-12-01T00:00"),
+        ("year", "2026-01-05T08:00:00", "2025-02-01T00:00", "2026-02-01T00:00"),
+        ("year", "2026-12-31T23:59:59", "2026-01-01T00:00", "2027-01-01T00:00"),
     ],
 )
 def test_periods_end_at_a_boundary_on_the_local_calendar(
@@ -47,22 +47,6 @@ def test_periods_end_at_a_boundary_on_the_local_calendar(
     )
     if period == "week":
         assert last - first == timedelta(hours=169)
-
-
-def test_the_title_names_home_quantity_and_period() -> None:
-    start = datetime(2026, 11, 21, 12, tzinfo=UTC)
-    end = datetime(2026, 11, 28, 12, tzinfo=UTC)
-    week = chart_title("Villa", ChartSettings(), start, end, STOCKHOLM)
-    assert week == "Villa · kWh per hour · 21 Nov - 28 Nov"
-    line = ChartSettings(ChartPeriod.MONTH, Graph.LINEPLOT)
-    assert chart_title("Villa", line, start, end, STOCKHOLM).startswith(
-        "Villa · average W per day · "
-    )
-    year = ChartSettings(ChartPeriod.YEAR)
-    first = datetime(2025, 11, 30, 23, tzinfo=UTC)  # 1 Dec 2025 in Stockholm
-    assert chart_title("Cabin", year, first, end, STOCKHOLM).endswith(
-        "Dec 2025 - Nov 2026"
-    )
 
 
 def test_homes_without_a_real_time_meter_are_never_offered_five_minutes() -> None:

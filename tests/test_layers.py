@@ -25,6 +25,7 @@ FREE = sorted(
         "export.aggregate",
         "export.csv",
         "export.png",
+        "export.texts",
         "chart",
         "energy",
         "last_hour",

@@ -1,10 +1,12 @@
-"""What a home's usage chart shows: its period, its kind, its range and title.
+"""What a home's usage chart shows: its period, its kind and its range.
 
 Each home has its own settings (two configuration selects on its device), the
 image entity draws them. The periods end at the start of the current hour,
 so a chart changes when an hour is added (hourly), not at every poll; only
-the 5-minute day, for homes with a real-time meter, follows each poll. A home
-without one has no 5-minute data, so it is never offered that period.
+the 5-minute day, for homes with a real-time meter, follows each poll. The
+12 months are whole months: the current one ends with the month, its data so
+far. A home without a real-time meter has no 5-minute data, so it is never
+offered that period.
 
 Pure Python: no Home Assistant imports.
 """
@@ -29,7 +31,7 @@ class ChartPeriod(StrEnum):
     MONTH = "month"
     """The last 30 days, per day."""
     YEAR = "year"
-    """The last 12 months, per month."""
+    """The last 12 months, per month, the current one whole (its data so far)."""
 
 
 AGGREGATES = {
@@ -38,13 +40,6 @@ AGGREGATES = {
     ChartPeriod.MONTH: Aggregate.DAY,
     ChartPeriod.YEAR: Aggregate.MONTH,
 }
-_PER = {
-    Aggregate.FIVE_MINUTES: "per 5 minutes",
-    Aggregate.HOUR: "per hour",
-    Aggregate.DAY: "per day",
-    Aggregate.MONTH: "per month",
-}
-_QUANTITY = {Graph.HIST: "kWh", Graph.LINEPLOT: "average W"}
 
 
 def periods(real_time: bool) -> list[ChartPeriod]:
@@ -68,7 +63,8 @@ class ChartSettings:
 def chart_range(
     period: ChartPeriod, now: datetime, tz: tzinfo
 ) -> tuple[datetime, datetime]:
-    """The UTC start and end of `period` up to `now`, on the local calendar."""
+    """The UTC start and end of `period` up to `now`, on the local calendar
+    (the 12 months up to the end of the current one)."""
     local = now.astimezone(tz)
     if period is ChartPeriod.DAY:
         five = local.minute - local.minute % 5
@@ -84,23 +80,14 @@ def chart_range(
         start = datetime.combine(today - timedelta(days=29), time(), tz)
     else:
         month = today.year * 12 + today.month - 1 - 11
-        start = datetime.combine(date(month // 12, month % 12 + 1, 1), time(), tz)
+        start = datetime.combine(_month(month), time(), tz)
+        end = datetime.combine(_month(month + 12), time(), tz).astimezone(UTC)
     return start.astimezone(UTC), end
 
 
-def chart_title(
-    home: str, settings: ChartSettings, start: datetime, end: datetime, tz: tzinfo
-) -> str:
-    """The home, the quantity and the period: 'Villa · kWh per hour · 21 - 28 Nov'."""
-    first, last = start.astimezone(tz), end.astimezone(tz)
-    if settings.period is ChartPeriod.YEAR:
-        span = f"{first:%b %Y} - {(last - timedelta(seconds=1)):%b %Y}"
-    elif settings.period is ChartPeriod.DAY:
-        span = f"{first.day} {first:%b %H:%M} - {last.day} {last:%b %H:%M}"
-    else:
-        span = f"{first.day} {first:%b} - {last.day} {last:%b}"
-    quantity = _QUANTITY[settings.graph]
-    return f"{home} · {quantity} {_PER[settings.aggregate]} · {span}"
+def _month(index: int) -> date:
+    """The first day of month `index` (year x 12 + month - 1)."""
+    return date(index // 12, index % 12 + 1, 1)
 
 
 class Charts(HomeListeners):

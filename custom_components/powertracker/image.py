@@ -2,13 +2,13 @@
 
 The chart follows the home's chart settings (`chart.py`, set on the device)
 and is drawn again only when what it shows may have changed: the settings,
-new hourly rows of the home (`HourlyStatistics` tells), or for the 5-minute
-day each poll. It then reads the buckets (one small SELECT), and only
-different buckets, or another title, are rendered (in the executor) and
-change the entity's state. So the chart changes once an hour, not at every
-poll. It is sized for a card: 800 x 400
-pixels with text that stays readable when a dashboard column shrinks it to
-half.
+new hourly rows of the home (`HourlyStatistics` tells), Home Assistant's
+language (its words, `export/texts.py`), or for the 5-minute day each poll.
+It then reads the buckets (one small SELECT), and only different buckets, or
+another title, are rendered (in the executor) and change the entity's state.
+So the chart changes once an hour, not at every poll. It is sized for a card:
+800 x 400 pixels with text that stays readable when a dashboard column
+shrinks it to half.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import logging
 from functools import partial
 
 from homeassistant.components.image import ImageEntity
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .chart import ChartPeriod, chart_range, chart_title
+from .chart import ChartPeriod, chart_range
 from .coordinator import PowertrackerCoordinator
 from .data import PowertrackerConfigEntry, RuntimeData
 from .entity import PowertrackerEntity
@@ -30,6 +31,7 @@ from .export.models import HomeBuckets, Output
 from .export.params import ExportError, ExportParams
 from .export.run import read_buckets, render_chart
 from .export.stores import StoreError
+from .export.texts import chart_title
 from .tibber import Home
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,10 +76,16 @@ class UsageChart(PowertrackerEntity, ImageEntity):
         self._lock = asyncio.Lock()
 
     async def async_added_to_hass(self) -> None:
-        """Draw now, and again when the settings change or new hours arrive."""
+        """Draw now, and again when the settings change, new hours arrive or
+        Home Assistant's language (or time zone) changes."""
         await super().async_added_to_hass()
         self.async_on_remove(self._charts.listen(self.home_id, self._schedule))
         self.async_on_remove(self._statistics.listen(self.home_id, self._schedule))
+        self.async_on_remove(
+            self.hass.bus.async_listen(
+                EVENT_CORE_CONFIG_UPDATE, callback(lambda _event: self._schedule())
+            )
+        )
         self._schedule()
 
     @callback
@@ -104,7 +112,8 @@ class UsageChart(PowertrackerEntity, ImageEntity):
         async with self._lock:
             settings = self._charts.get(self.home_id)
             tz = dt_util.get_default_time_zone()
-            start, end = chart_range(settings.period, dt_util.utcnow(), tz)
+            now = dt_util.utcnow()
+            start, end = chart_range(settings.period, now, tz)
             params = ExportParams(
                 output=Output.PNG,
                 graph=settings.graph,
@@ -121,12 +130,30 @@ class UsageChart(PowertrackerEntity, ImageEntity):
                 # A dashboard shows "no data" rather than a broken image.
                 _LOGGER.warning("Usage chart of %s: %s", self._home_name, err)
                 buckets = []
-            title = chart_title(self._home_name, settings, start, end, tz)
-            content = (title, *_content(buckets))
+            language = self.hass.config.language
+            title = chart_title(
+                [self._home_name],
+                settings.graph,
+                settings.aggregate,
+                start,
+                end,
+                tz=tz,
+                language=language,
+                now=now,
+            )
+            content = (title, language, *_content(buckets))
             if content == self._drawn and self._png is not None:
                 return
             self._png = await self.hass.async_add_executor_job(
-                partial(render_chart, buckets, params, tz, title=title, font=CHART_FONT)
+                partial(
+                    render_chart,
+                    buckets,
+                    params,
+                    tz,
+                    title=title,
+                    language=language,
+                    font=CHART_FONT,
+                )
             )
             self._drawn = content
             self._attr_image_last_updated = dt_util.utcnow()

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 from custom_components.powertracker.export.models import (
@@ -23,10 +25,21 @@ from custom_components.powertracker.export.png import (
     _band,
     _reduce_peaks,
     _tz_name,
+    draw,
     render_png,
 )
+from custom_components.powertracker.export.texts import chart_title
+from custom_components.powertracker.image import CHART_FONT, CHART_HEIGHT, CHART_WIDTH
 
 OSLO = ZoneInfo("Europe/Oslo")
+LONG_NAME = "Sommarstugan vid Sjön Långträsket Norr 7"
+LANGUAGES = ["en", "sv", "nb", "de", "nl"]
+SIZES = pytest.mark.parametrize(
+    ("width", "height", "font"),
+    [(CHART_WIDTH, CHART_HEIGHT, CHART_FONT), (DEFAULT_WIDTH, DEFAULT_HEIGHT, None)],
+    ids=["card", "export"],
+)
+"""The sizes a chart is drawn at: the usage chart's, an export's default."""
 START = datetime(2025, 1, 1, tzinfo=UTC)
 YEAR_OF_5M = 365 * 288
 """105,120 five-minute buckets."""
@@ -357,3 +370,242 @@ def test_tz_name() -> None:
 
     assert _tz_name(OSLO, moment) == "Europe/Oslo"
     assert _tz_name(UTC, moment) == "UTC"
+
+
+def _drawn(fig: Figure) -> Text:
+    """The title of a drawn chart (the figure's only text of its own)."""
+    fig.canvas.draw()
+    (title,) = fig.texts
+    return title
+
+
+def _title_lines(fig: Figure) -> list[Text]:
+    """The lines of a drawn chart's title (its texts of its own), top first."""
+    fig.canvas.draw()
+    return sorted(fig.texts, key=lambda line: -line.get_window_extent().y0)
+
+
+def _inside(artist: Text, width: int, height: int) -> bool:
+    box = artist.get_window_extent()
+    return bool(0 <= box.x0 < box.x1 <= width and 0 <= box.y0 < box.y1 <= height)
+
+
+def _twenty_four_hours(name: str, start: datetime = START) -> HomeBuckets:
+    """24 hours of 5-minute buckets of 600..1400 W (0.05..0.117 kWh)."""
+    power = 1000 + 400 * np.sin(np.arange(288) / 20)
+    return _home(name, list(power), timedelta(minutes=5), start)
+
+
+@SIZES
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("graph", list(Graph))
+def test_the_title_fits_a_long_home_name(
+    graph: Graph, language: str, width: int, height: int, font: float | None
+) -> None:
+    """A 40-character home and the 24 hours' period: the title lies inside the
+    image, whole; where one line is too short, the home is on a line of its
+    own above the rest."""
+    assert len(LONG_NAME) == 40
+    home = _twenty_four_hours(LONG_NAME)
+    start, end = (datetime.fromtimestamp(home.edges[i], UTC) for i in (0, -1))
+    title = chart_title(
+        [LONG_NAME],
+        graph,
+        Aggregate.FIVE_MINUTES,
+        start,
+        end,
+        tz=OSLO,
+        language=language,
+    )
+    fig = draw(
+        [home],
+        graph,
+        Aggregate.FIVE_MINUTES,
+        width=width,
+        height=height,
+        tz=OSLO,
+        title=title,
+        font=font,
+        language=language,
+    )
+
+    lines = _title_lines(fig)
+    assert all(_inside(line, width, height) for line in lines)
+    assert " · ".join(line.get_text() for line in lines) == title
+    assert len(lines) == (2 if width == CHART_WIDTH else 1)
+    # Never smaller than the axis labels, and above the plot.
+    plot = fig.axes[0].get_window_extent()
+    labels = float(fig.axes[0].xaxis.label.get_fontsize())
+    for line in lines:
+        assert float(line.get_fontsize()) >= labels
+        assert line.get_window_extent().y0 > plot.y1
+
+
+@SIZES
+def test_a_title_that_fits_is_whole(
+    width: int, height: int, font: float | None
+) -> None:
+    title = "Villa · kWh per hour · 21 Nov - 28 Nov 2026"
+    fig = draw(
+        [_day("Villa")],
+        Graph.HIST,
+        Aggregate.HOUR,
+        width=width,
+        height=height,
+        tz=OSLO,
+        title=title,
+        font=font,
+    )
+    assert _drawn(fig).get_text() == title
+
+
+def test_the_title_stays_left_of_the_legend() -> None:
+    """Two homes with long names: the legend above the plot, right; the title
+    left of it, inside the image."""
+    homes = [_day(LONG_NAME), _day("Villa Solsidan", offset=100)]
+    fig = draw(
+        homes,
+        Graph.LINEPLOT,
+        Aggregate.HOUR,
+        width=DEFAULT_WIDTH,
+        height=DEFAULT_HEIGHT,
+        tz=OSLO,
+        title="average W per hour · 1 Jan 2025 - 2 Jan 2025 " + "x" * 80,
+    )
+    title = _drawn(fig)
+    legend = fig.axes[0].get_legend()
+    assert legend is not None
+    assert _inside(title, DEFAULT_WIDTH, DEFAULT_HEIGHT)
+    assert title.get_window_extent().x1 < legend.get_window_extent().x0
+    assert title.get_text().endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "en",
+            ["Energy (kWh)", "Average power (W)", "Time (Europe/Oslo)", "6 Dec"],
+        ),
+        ("sv", ["Energi (kWh)", "Medeleffekt (W)", "Tid (Europe/Oslo)", "6 dec"]),
+        (
+            "nb",
+            [
+                "Energi (kWh)",
+                "Gjennomsnittlig effekt (W)",
+                "Tid (Europe/Oslo)",
+                "6. des",
+            ],
+        ),
+        (
+            "de",
+            [
+                "Energie (kWh)",
+                "Durchschnittsleistung (W)",
+                "Zeit (Europe/Oslo)",
+                "6. Dez",
+            ],
+        ),
+        (
+            "nl",
+            ["Energie (kWh)", "Gemiddeld vermogen (W)", "Tijd (Europe/Oslo)", "6 dec"],
+        ),
+    ],
+)
+def test_the_axes_speak_the_language(language: str, words: list[str]) -> None:
+    """Axis labels, the midnight tick, the date under the axis and the decimal
+    mark, whatever the process's locale (no setlocale)."""
+    energy, power, time, midnight = words
+    decimal = "." if language == "en" else ","
+    # 24 hours from 5 Dec 2026 10:15 in Oslo: midnight is 6 Dec.
+    home = _twenty_four_hours("Villa", datetime(2026, 12, 5, 9, 15, tzinfo=UTC))
+    for graph, ylabel in ((Graph.HIST, energy), (Graph.LINEPLOT, power)):
+        fig = draw(
+            [home],
+            graph,
+            Aggregate.FIVE_MINUTES,
+            width=CHART_WIDTH,
+            height=CHART_HEIGHT,
+            tz=OSLO,
+            font=CHART_FONT,
+            language=language,
+        )
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        assert (ax.get_xlabel(), ax.get_ylabel()) == (time, ylabel)
+        # A long label is made to fit the plot's height.
+        assert ax.yaxis.label.get_window_extent().height <= ax.bbox.height
+        assert midnight in [tick.get_text() for tick in ax.get_xticklabels()]
+        assert ax.xaxis.get_offset_text().get_text() == f"{midnight} 2026"
+        numbers = [tick.get_text() for tick in ax.get_yticklabels()]
+        if graph is Graph.HIST:  # kWh per 5 minutes: 0.00, 0.02, ...
+            assert any(decimal in number for number in numbers), numbers
+            assert not any(({".", ","} - {decimal}) & set(n) for n in numbers)
+
+
+@pytest.mark.parametrize(
+    ("language", "months"),
+    [
+        ("en", ["2026", "Mar", "May", "Jul", "Sep", "Nov"]),
+        ("sv", ["2026", "mar", "maj", "jul", "sep", "nov"]),
+        ("nb", ["2026", "mar", "mai", "jul", "sep", "nov"]),
+        ("de", ["2026", "Mär", "Mai", "Jul", "Sep", "Nov"]),
+        ("nl", ["2026", "mrt", "mei", "jul", "sep", "nov"]),
+    ],
+)
+def test_twelve_whole_months_are_named_in_the_language(
+    language: str, months: list[str]
+) -> None:
+    """The months under the 12-month chart; no tick at its end (1 Jan 2027),
+    whose label would stand half outside the image."""
+    edges = np.array(
+        [
+            datetime(2026 + m // 12, m % 12 + 1, 1, tzinfo=OSLO).timestamp()
+            for m in range(13)
+        ]
+    )
+    home = _buckets("Villa", edges, np.full(12, 900.0))
+    fig = draw(
+        [home],
+        Graph.HIST,
+        Aggregate.MONTH,
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        tz=OSLO,
+        font=CHART_FONT,
+        language=language,
+    )
+    fig.canvas.draw()
+    labels = fig.axes[0].get_xticklabels()
+    assert [label.get_text() for label in labels] == months
+    assert all(_inside(label, CHART_WIDTH, CHART_HEIGHT) for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("language", "note"),
+    [
+        ("en", "(each bar: the highest of 2 days)"),
+        ("sv", "(varje stapel: den högsta av 2 dagar)"),
+        ("nb", "(hver søyle: den høyeste av 2 dager)"),
+        ("de", "(jeder Balken: der höchste Wert von 2 Tagen)"),
+        ("nl", "(elke staaf: de hoogste van 2 dagen)"),
+    ],
+)
+def test_a_bar_for_several_days_says_so_in_words(language: str, note: str) -> None:
+    """Two homes, a year at 1d, the export's default size: 288 bars per home,
+    each the higher of two days, and the title says so (not "1d")."""
+    year = [1000.0 + day % 7 for day in range(365)]
+    homes = [_home(name, year, timedelta(days=1)) for name in ("Villa", "Cabin")]
+    fig = draw(
+        homes,
+        Graph.HIST,
+        Aggregate.DAY,
+        width=DEFAULT_WIDTH,
+        height=DEFAULT_HEIGHT,
+        tz=UTC,
+        title="kWh per day · 1 Jan - 31 Dec 2025",
+        language=language,
+    )
+    title = _drawn(fig).get_text()
+    assert title.endswith(f" {note}")
+    assert "1d" not in title

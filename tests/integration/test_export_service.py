@@ -11,12 +11,13 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import DOMAIN
 from loopback.tibber import HOMES
 from tests.integration.conftest import home_device
 
-VILLA, _ = HOMES
+VILLA, CABIN = HOMES
 
 
 @pytest.fixture
@@ -71,6 +72,41 @@ async def test_default_file_name_and_png(
     assert path.name.startswith("powertracker_")
     assert path.suffix == ".png"
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_each_home_has_its_own_default_file(
+    hass: HomeAssistant, config_dir: Path, loaded_entry: MockConfigEntry
+) -> None:
+    """Exporting the cabin after the villa keeps the villa's file."""
+    villa = Path(str((await _export(hass, aggregate="1h", home=VILLA.id))["path"]))
+    cabin = Path(str((await _export(hass, aggregate="1h", home=CABIN.id))["path"]))
+    both = Path(str((await _export(hass, aggregate="1h"))["path"]))
+    assert villa.name.startswith("powertracker_villa_solsidan_")
+    assert cabin.name.startswith("powertracker_sjovagen_7_")
+    assert len({villa, cabin, both}) == 3
+    for path, homes in ((villa, {VILLA.id}), (cabin, {CABIN.id})):
+        rows = list(csv.DictReader(io.StringIO(path.read_text())))
+        assert {row["home_id"] for row in rows} == homes
+
+
+async def test_the_url_works_on_a_fresh_install(
+    hass: HomeAssistant,
+    config_dir: Path,
+    loaded_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """No `www` when Home Assistant started: the first export creates it, and
+    the URL it returns serves the file at once (not after a restart)."""
+    assert not (config_dir / "www").exists()
+    first = await _export(hass, aggregate="1h", filename="today.csv")
+    second = await _export(hass, output="png", aggregate="1h", directory="www/more")
+    # (The test client freezes the router, which Home Assistant's server does not.)
+    client = await hass_client_no_auth()
+    for response in (first, second):
+        served = await client.get(str(response["url"]))
+        assert served.status == 200, response["url"]
+        assert await served.read() == Path(str(response["path"])).read_bytes()
+    assert (await client.get("/local/powertracker/nothing.csv")).status == 404
 
 
 @pytest.mark.parametrize(

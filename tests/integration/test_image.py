@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import numpy as np
@@ -135,3 +135,40 @@ async def test_the_five_minute_day_of_a_new_home_is_mostly_empty_but_drawn(
     await _select(hass, "select.villa_solsidan_chart_period", "day")
     image = await _fetch(hass_client, VILLA_CHART)
     assert image.size == (800, 400)
+
+
+async def test_the_chart_speaks_home_assistants_language(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
+) -> None:
+    """Changing Home Assistant's language draws the chart again in it (its
+    words only: back in English, it is the same picture)."""
+    english = (await _fetch(hass_client, VILLA_CHART)).tobytes()
+    await hass.config.async_update(language="sv")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    swedish = (await _fetch(hass_client, VILLA_CHART)).tobytes()
+    assert swedish != english
+    await hass.config.async_update(language="en")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert (await _fetch(hass_client, VILLA_CHART)).tobytes() == english
+
+
+async def test_the_twelve_months_end_with_the_current_month(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    clock: Clock,
+    entry: MockConfigEntry,
+) -> None:
+    """A day into December the chart still shows December whole (empty so
+    far), not as a sliver: November's bar ends a month's width before the
+    plot's right edge."""
+    clock.now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    await _select(hass, "select.villa_solsidan_chart_period", "year")
+    image = await _fetch(hass_client, VILLA_CHART)
+    pixels = np.asarray(image.convert("RGB")).astype(int)
+    bars = np.flatnonzero((np.abs(pixels - BAR_BLUE).sum(axis=2) < 30).any(axis=0))
+    # The plot's frame: columns dark from top to bottom of the plot.
+    frame = np.flatnonzero((pixels.sum(axis=2) < 150).sum(axis=0) > 150)
+    assert len(bars) > 0
+    assert len(frame) >= 2
+    # 12 months over about 640 pixels: December is some 54 pixels wide.
+    assert frame.max() - bars.max() > 45

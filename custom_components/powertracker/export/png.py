@@ -21,12 +21,19 @@ buckets (105,120 per home) renders fast and its peaks stay visible:
 - bars: the buckets are split into at most width / (2 x homes) consecutive
   groups and each group becomes one bar spanning the group whose height is the
   group's PEAK bucket energy (not the sum: the y axis keeps meaning "kWh per
-  bucket"). The title then says so, e.g. "Energy usage (peak 5m per bar)".
+  bucket"). The title then says so: "(each bar: the highest of 2 days)".
   A group with no data at all has no bar.
 
 Images narrower than COMPACT_WIDTH or lower than COMPACT_HEIGHT show the data
 alone, without text. Every image is exactly width x height pixels (96 dpi,
 no tight bounding box); fixed margins, sized from the font, fit the labels.
+The title starts at the image's left edge and is fitted to the room it has
+(left of the legend): smaller, down to the labels' size; then, for one home,
+the home on a line of its own above the rest (the plot gives up a line);
+only then shortened with "…". A long y label shrinks to the plot's height.
+
+The words (labels, dates, the decimal mark) are in the chart's language
+(`texts.py`).
 
 Only matplotlib's object API is used (`Figure` + `FigureCanvasAgg`), never
 pyplot or rcParams, which are global state shared by Home Assistant's threads.
@@ -35,8 +42,10 @@ pyplot or rcParams, which are global state shared by Home Assistant's threads.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -45,20 +54,25 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.ticker import ScalarFormatter
 
 from ..sink.models import FloatArray
 from .models import Aggregate, Graph, HomeBuckets, IntArray
+from .texts import SEPARATOR, ChartText, chart_text
 
 MIN_SIZE = 16
 MAX_SIZE = 4096
 DPI = 96
-NO_DATA = "No data for this period"
-DEFAULT_TITLE = "Energy usage"
 COMPACT_WIDTH = 200
 COMPACT_HEIGHT = 100
 """Below either, a chart has no text (title, labels, ticks): only the data."""
 
 _SECONDS_PER_DAY = 86400.0
+_SECOND = 1 / _SECONDS_PER_DAY
+"""A second in matplotlib's date numbers (days)."""
+_TITLE_PAD = 6.0
+"""Points between the plot and the title's baseline (as matplotlib's titles)."""
 
 
 class _Series(NamedTuple):
@@ -79,30 +93,61 @@ def render_png(
     tz: tzinfo,
     title: str | None = None,
     font: float | None = None,
+    language: str | None = None,
 ) -> bytes:
-    """Render `homes` as a PNG of exactly `width` x `height` pixels; `font` in
-    points (default: 10 at the default size, less for smaller images). The
+    """Render `homes` as a PNG of exactly `width` x `height` pixels (`draw`)."""
+    return _png(
+        draw(
+            homes,
+            graph,
+            aggregate,
+            width=width,
+            height=height,
+            tz=tz,
+            title=title,
+            font=font,
+            language=language,
+        )
+    )
+
+
+def draw(
+    homes: Sequence[HomeBuckets],
+    graph: Graph,
+    aggregate: Aggregate,
+    *,
+    width: int,
+    height: int,
+    tz: tzinfo,
+    title: str | None = None,
+    font: float | None = None,
+    language: str | None = None,
+) -> Figure:
+    """The chart of `homes`, `width` x `height` pixels, on an Agg canvas; `font`
+    in points (default: 10 at the default size, less for smaller images), words
+    in `language` (Home Assistant's: "sv"; English if it has none). The
     no-data image shows `title` only when one is given."""
     assert MIN_SIZE <= width <= MAX_SIZE, width
     assert MIN_SIZE <= height <= MAX_SIZE, height
     font = font or _font_size(width, height)
+    text = chart_text(language)
     # A home keeps its color when another one has no data.
     series = [
         _Series(home, values, f"C{index}")
         for index, home in enumerate(homes)
         if not np.isnan(values := _values(home, graph)).all()
     ]
-    size = (width / DPI, height / DPI)
-    if not series:
-        fig = Figure(figsize=size, dpi=DPI)
-        fig.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=font)
-        if title and width >= COMPACT_WIDTH and height >= COMPACT_HEIGHT:
-            fig.text(0.02, 0.96, _literal(title), va="top", fontsize=font * 1.15)
-        return _png(fig)
-    title = title or DEFAULT_TITLE
-
     compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
-    fig = Figure(figsize=size, dpi=DPI)
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)  # Attaches itself to the figure.
+    edge = font * DPI / 72 / 2  # pixels between the title and the image's edges
+    if not series:
+        fig.text(0.5, 0.5, text.no_data, ha="center", va="center", fontsize=font)
+        if title and not compact:
+            label = fig.text(edge / width, 1 - edge / height, "", va="top")
+            _fit_title(fig, label, title, font, right=width - edge)
+        return fig
+
     if compact:
         fig.subplots_adjust(left=0, bottom=0, right=1, top=1)
     else:
@@ -111,12 +156,13 @@ def render_png(
 
     if graph is Graph.HIST:
         per_bar = _draw_bars(ax, series, width)
-        ylabel = "Energy (kWh)"
+        ylabel = text.energy
         if per_bar > 1:
-            title = f"{title} (peak {aggregate.value} per bar)"
+            words = text.highest.format(count=per_bar, buckets=text.buckets[aggregate])
+            title = f"{title} ({words})" if title else f"({words})"
     else:
         _draw_lines(ax, series, width)
-        ylabel = "Average power (W)"
+        ylabel = text.power
     ax.autoscale_view()
     ax.set_xlim(
         _date(min(float(s.home.edges[0]) for s in series)),
@@ -127,30 +173,14 @@ def render_png(
     if compact:
         # Too small for text: the data alone, edge to edge.
         ax.set_axis_off()
-        return _png(fig)
+        return fig
 
-    # matplotlib.dates has no type stubs: hence the ignores.
-    # maxticks >= 5 lets AutoDateLocator find an interval for any range.
-    locator = mdates.AutoDateLocator(  # type: ignore[no-untyped-call]
-        tz=tz, minticks=2, maxticks=max(5, min(11, width // 110))
-    )
-    formatter = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
-        locator, tz=tz
-    )
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(formatter)
-    ax.tick_params(labelsize=font)
-    ax.xaxis.get_offset_text().set_fontsize(font)
-    ax.yaxis.get_offset_text().set_fontsize(font)
-    ax.grid(axis="y", alpha=0.3)
-    ax.set_axisbelow(True)
-    ax.set_title(_literal(title), loc="left", fontsize=font * 1.15)
-    zone = _tz_name(tz, series[0].home.edges[0])
-    ax.set_xlabel(_literal(f"Time ({zone})"), fontsize=font)
+    _label_axes(ax, text, tz=tz, width=width, font=font, first=series[0].home.edges[0])
     ax.set_ylabel(ylabel, fontsize=font)
+    right = width - edge
     if len(homes) > 1:
         # Above the plot, right of the title: never over the data.
-        ax.legend(
+        legend = ax.legend(
             loc="lower right",
             bbox_to_anchor=(1.0, 1.0),
             ncols=len(series),
@@ -159,7 +189,204 @@ def render_png(
             borderaxespad=0.2,
             handlelength=1.2,
         )
-    return _png(fig)
+        renderer = _canvas(fig).get_renderer()  # type: ignore[no-untyped-call]
+        right = legend.get_window_extent(renderer).x0 - font * DPI / 72
+    if title:
+        _draw_title(fig, title, font, edge=edge, right=right, split=len(homes) == 1)
+    _fit_ylabel(fig, ax)
+    return fig
+
+
+def _fit_ylabel(fig: Figure, ax: Axes) -> None:
+    """The y label no longer than the plot is high ("Durchschnittsleistung (W)"
+    on a card): smaller if it must be."""
+    renderer = _canvas(fig).get_renderer()  # type: ignore[no-untyped-call]
+    label = ax.yaxis.label
+    room = ax.get_window_extent(renderer).height
+    long = label.get_window_extent(renderer).height
+    if long > room:
+        label.set_fontsize(float(label.get_fontsize()) * room / long)
+
+
+def _draw_title(
+    fig: Figure, title: str, font: float, *, edge: float, right: float, split: bool
+) -> None:
+    """`title` above the plot, from the image's left edge (not the plot's) to
+    `right` (pixels). If it must be cut and may be `split`, the home (its first
+    part) stands on a line of its own above the rest, and the plot gives up
+    the room."""
+    left, height = edge / fig.bbox.width, fig.bbox.height
+    pad = _TITLE_PAD * DPI / 72 / height
+    label = fig.text(left, fig.subplotpars.top + pad, "", va="baseline")
+    head, separator, rest = title.partition(SEPARATOR)
+    if _fit_title(fig, label, title, font, right=right) or not split or not separator:
+        return
+    line = 1.25 * font * 1.15 * DPI / 72 / height  # a title's line
+    top = fig.subplotpars.top - line
+    fig.subplots_adjust(top=top)
+    label.set_y(top + pad)
+    _fit_title(fig, label, rest, font, right=right)
+    home = fig.text(left, top + pad + line, "", va="baseline")
+    _fit_title(fig, home, head, font, right=right)
+    size = min(home.get_fontsize(), label.get_fontsize())
+    home.set_fontsize(size)  # narrower: still fits
+    label.set_fontsize(size)
+
+
+def _label_axes(
+    ax: Axes, text: ChartText, *, tz: tzinfo, width: int, font: float, first: float
+) -> None:
+    """Dates below, numbers left, in `text`'s words, `font` points; the time
+    axis named by its zone at the `first` edge."""
+    # matplotlib.dates has no type stubs: hence the ignores.
+    # maxticks >= 5 lets AutoDateLocator find an interval for any range.
+    locator = _Ticks(  # type: ignore[no-untyped-call]
+        tz=tz, minticks=2, maxticks=max(5, min(11, width // 110))
+    )
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(_Dates(locator, tz, text))
+    ax.yaxis.set_major_formatter(_Decimals(text.decimal))
+    ax.tick_params(labelsize=font)
+    ax.xaxis.get_offset_text().set_fontsize(font)
+    ax.yaxis.get_offset_text().set_fontsize(font)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    zone = _tz_name(tz, first)
+    ax.set_xlabel(_literal(text.time.format(zone=zone)), fontsize=font)
+
+
+class _Ticks(mdates.AutoDateLocator):
+    """matplotlib's date ticks, none at the axis' right end: its label would
+    stand half outside the image (the 12 months end on a new year)."""
+
+    def __call__(self) -> list[float]:
+        """The ticks left of the end."""
+        ticks = super().__call__()  # type: ignore[no-untyped-call]
+        assert self.axis is not None  # set by set_major_locator
+        end = float(self.axis.get_view_interval()[1])
+        return [float(tick) for tick in ticks if tick < end - _SECOND]
+
+
+class _Dates(mdates.ConciseDateFormatter):
+    """matplotlib's concise dates with the months and date order of `text`.
+
+    strftime fills stand-ins for the day and the month (`{D06}`, `{M12}`),
+    which become words afterwards: its own names follow the process locale.
+    """
+
+    _MONTH, _DAY = "{M%m}", "{D%d}"
+    _STAND_IN = re.compile(r"\{([DM])(\d\d)\}")
+
+    def __init__(self, locator: object, tz: tzinfo, text: ChartText) -> None:
+        """matplotlib's default formats, with the names and order of `text`."""
+        day = text.day_month.format(day=self._DAY, month=self._MONTH)
+        super().__init__(  # type: ignore[no-untyped-call]
+            locator,
+            tz=tz,
+            formats=["%Y", self._MONTH, "%d", "%H:%M", "%H:%M", "%S.%f"],
+            zero_formats=["", "%Y", self._MONTH, day, "%H:%M", "%H:%M"],
+            offset_formats=[
+                "",
+                "%Y",
+                f"{self._MONTH} %Y",
+                f"{day} %Y",
+                f"{day} %Y",
+                f"{day} %Y %H:%M",
+            ],
+        )
+        self._text = text
+
+    def format_ticks(self, values: list[float]) -> list[str]:
+        """The tick labels, in words."""
+        labels = super().format_ticks(values)  # type: ignore[no-untyped-call]
+        return [self._words(label) for label in labels]
+
+    def get_offset(self) -> str:
+        """The date under the last tick, in words."""
+        return self._words(super().get_offset())  # type: ignore[no-untyped-call]
+
+    def _words(self, label: str) -> str:
+        return self._STAND_IN.sub(
+            lambda found: (
+                self._text.month(int(found[2]))
+                if found[1] == "M"
+                else str(int(found[2]))
+            ),
+            label,
+        )
+
+
+class _Decimals(ScalarFormatter):
+    """matplotlib's numbers with the language's decimal mark."""
+
+    def __init__(self, mark: str) -> None:
+        """`mark` instead of the point."""
+        super().__init__()
+        self._mark = mark
+
+    def format_ticks(self, values: list[float]) -> list[str]:
+        """The tick labels, with the mark."""
+        labels = super().format_ticks(values)
+        return [label.replace(".", self._mark) for label in labels]
+
+
+def _fit_title(
+    fig: Figure, label: Text, title: str, font: float, *, right: float
+) -> bool:
+    """`title` in `label`, ending left of `right` (pixels): 1.15 x `font`
+    points, smaller down to `font` if it must, then shortened with "…": its
+    first part (the home, before " · ") as far as it must, else its end.
+    Whether it is whole."""
+    renderer = _canvas(fig).get_renderer()  # type: ignore[no-untyped-call]
+
+    def fits(words: str) -> bool:
+        label.set_text(_literal(words))
+        return bool(label.get_window_extent(renderer).x1 <= right)
+
+    size = font * 1.15
+    label.set_fontsize(size)
+    while not fits(title):
+        if size <= font:
+            break
+        extent = label.get_window_extent(renderer)
+        size = max(font, size * 0.99 * max(0.0, right - extent.x0) / extent.width)
+        label.set_fontsize(size)
+    else:
+        return True
+    head, separator, tail = title.partition(SEPARATOR)
+    cuts = [(head, separator + tail)] if separator else []
+    for cut, rest in [*cuts, (title, "")]:
+        shortened = partial(_shortened, cut, rest)
+        keep = _longest(_composed(fits, shortened), len(cut))
+        if keep is not None:
+            label.set_text(_literal(shortened(keep)))
+            return False
+    return False
+
+
+def _composed(
+    fits: Callable[[str], bool], text: Callable[[int], str]
+) -> Callable[[int], bool]:
+    """Whether `text(keep)` fits."""
+    return lambda keep: fits(text(keep))
+
+
+def _shortened(cut: str, rest: str, keep: int) -> str:
+    """`cut` cut to `keep` characters, "…", then `rest`."""
+    return f"{cut[:keep].rstrip()}…{rest}"
+
+
+def _longest(fits: Callable[[int], bool], most: int) -> int | None:
+    """The largest `keep` in 0..`most` that `fits` (which holds up to some
+    value and not beyond it); None if none does."""
+    low, high, best = 0, most, None
+    while low <= high:
+        middle = (low + high) // 2
+        if fits(middle):
+            best, low = middle, middle + 1
+        else:
+            high = middle - 1
+    return best
 
 
 def _draw_bars(ax: Axes, series: list[_Series], width: int) -> int:
@@ -341,9 +568,15 @@ def _literal(text: str) -> str:
     return text.replace("$", r"\$")
 
 
+def _canvas(fig: Figure) -> FigureCanvasAgg:
+    """The Agg canvas `draw` attached to `fig`."""
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    return canvas
+
+
 def _png(fig: Figure) -> bytes:
     """The figure as PNG bytes, at its exact size."""
-    FigureCanvasAgg(fig)  # Attaches itself to the figure.
     buffer = io.BytesIO()
     # zlib level 1: a few KB larger, and the encoder (which holds the GIL) 3x faster.
     fig.savefig(buffer, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
+from functools import partial
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
-from homeassistant.util import dt as dt_util
+from homeassistant.util import dt as dt_util, slugify
 
 from ..const import CONF_HOMES, DOMAIN
 from ..data import PowertrackerConfigEntry
@@ -23,6 +24,7 @@ from .models import ExportHome, HomeBuckets, Output, Series
 from .params import ExportError, ExportParams
 from .source import home_sensor
 from .stores import read_series
+from .texts import chart_title
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,8 @@ def render_chart(
     params: ExportParams,
     tz: tzinfo,
     *,
-    title: str | None = None,
+    title: str,
+    language: str,
     font: float | None = None,
 ) -> bytes:
     """The PNG of `buckets` (CPU work for Home Assistant's executor)."""
@@ -123,6 +126,7 @@ def render_chart(
         tz=tz,
         title=title,
         font=font,
+        language=language,
     )
 
 
@@ -143,13 +147,33 @@ async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
     if params.output is Output.CSV:
         chunks = csv_chunks(buckets, tz)
     else:
-        png = await hass.async_add_executor_job(render_chart, buckets, params, tz)
+        language = hass.config.language
+        title = chart_title(
+            [home.home_name for home in buckets],
+            params.graph,
+            params.aggregate,
+            params.start,
+            params.end,
+            tz=tz,
+            language=language,
+            now=dt_util.utcnow(),
+        )
+        png = await hass.async_add_executor_job(
+            partial(render_chart, buckets, params, tz, title=title, language=language)
+        )
         chunks = iter((png,))
-    local = params.start.astimezone(tz).strftime("%Y%m%dT%H%M")
-    name = f"powertracker_{local}_{params.aggregate.value}.{params.output.value}"
     return ExportResult(
         chunks=chunks,
         content_type="text/csv" if params.output is Output.CSV else "image/png",
-        filename=name,
+        filename=_filename(params, buckets, tz),
         rows=sum(len(home) for home in buckets),
     )
+
+
+def _filename(params: ExportParams, buckets: list[HomeBuckets], tz: tzinfo) -> str:
+    """`powertracker_<home>_<start>_<aggregate>.<output>`: the home (when one
+    was asked for) keeps one home's file from replacing another's."""
+    local = params.start.astimezone(tz).strftime("%Y%m%dT%H%M")
+    homes = [slugify(home.home_name) for home in buckets] if params.home else []
+    parts = ["powertracker", *homes, local]
+    return f"{'_'.join(parts)}_{params.aggregate.value}.{params.output.value}"

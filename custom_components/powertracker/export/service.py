@@ -7,6 +7,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+# Defined in http/server.py since 2026.x, re-exported here on every release
+# (2026.x does not declare the re-export, hence the ignore).
+from homeassistant.components.http import (  # type: ignore[attr-defined,unused-ignore]
+    StaticPathConfig,
+)
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -31,6 +36,8 @@ from .stores import StoreError
 
 SERVICE_EXPORT = "export"
 FILE_FIELDS = ("filename", "directory")
+LOCAL = "/local"
+"""Where Home Assistant serves `<config>/www`."""
 _NAME_MAX = 255
 """Bytes in a file name (ext4, most others)."""
 SCHEMA = vol.Schema(
@@ -69,11 +76,28 @@ def _store(
         ) from err
     www = Path(hass.config.path("www")).resolve()
     url = (
-        f"/local/{quote(path.relative_to(www).as_posix())}"
+        f"{LOCAL}/{quote(path.relative_to(www).as_posix())}"
         if path.is_relative_to(www)
         else None
     )
     return path, url, size
+
+
+async def _async_serve_www(hass: HomeAssistant) -> None:
+    """Serve `www` at `/local` now, if Home Assistant does not yet.
+
+    Home Assistant serves it only when `www` existed when it started: on a
+    fresh install the first export creates it, and its URL would be a 404
+    until a restart. The same static path then, without cache headers (an
+    export of the same name is a new file).
+    """
+    if any(
+        resource.canonical == LOCAL for resource in hass.http.app.router.resources()
+    ):
+        return
+    await hass.http.async_register_static_paths(
+        [StaticPathConfig(LOCAL, hass.config.path("www"), cache_headers=False)]
+    )
 
 
 def _plain_name(filename: str, suffix: str) -> bool:
@@ -125,6 +149,8 @@ async def _async_export(call: ServiceCall) -> ServiceResponse:
     path, url, size = await hass.async_add_executor_job(
         _store, hass, directory, filename or result.filename, result.chunks
     )
+    if url is not None:
+        await _async_serve_www(hass)
     response: dict[str, Any] = {
         "path": str(path),
         "url": url,
