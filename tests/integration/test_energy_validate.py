@@ -10,15 +10,19 @@ preferences are saved through the Energy panel's own websocket command and
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from homeassistant.components.energy import data as energy_data
+from homeassistant.components.recorder.statistics import get_metadata
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -171,3 +175,34 @@ async def test_home_assistant_validates_what_the_readme_says_to_pick(
         villa_grid = manager.data["energy_sources"][0]
         power = _power_sensor(hass, "power", "Power")
         assert (villa_grid.get("stat_rate") == power) is not solar
+
+
+async def test_the_pickers_name_the_statistics_in_home_assistants_language(
+    hass: HomeAssistant, setup_entry: SetupEntry
+) -> None:
+    """The Energy settings show a statistic's name as written: Powertracker
+    writes it in the server's language, from the translation files."""
+    await hass.config.async_update(language="sv")
+    await setup_entry()
+    swedish = json.loads(
+        (
+            Path(__file__).parents[2]
+            / "custom_components"
+            / DOMAIN
+            / "translations"
+            / "sv.json"
+        ).read_text("utf-8")
+    )["entity"]["sensor"]
+    ids = {kind: statistic_id(VILLA.id, kind) for kind in ("consumption", "cost")}
+    metadata = await get_instance(hass).async_add_executor_job(
+        lambda: get_metadata(hass, statistic_ids=set(ids.values()))
+    )
+    for kind, stat_id in ids.items():
+        template = swedish[f"{kind}_statistic"]["name"]
+        assert metadata[stat_id][1]["name"] == template.replace(
+            "{home}", str(VILLA.nickname)
+        )
+    assert (
+        metadata[ids["consumption"]][1]["name"]
+        == "Villa Solsidan förbrukning per timme"
+    )
