@@ -204,5 +204,5 @@ async def test_the_pickers_name_the_statistics_in_home_assistants_language(
         )
     assert (
         metadata[ids["consumption"]][1]["name"]
-        == "Villa Solsidan förbrukning per timme"
+        == "Villa Solsidan timförbrukning"
     )
