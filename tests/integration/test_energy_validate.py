@@ -202,7 +202,4 @@ async def test_the_pickers_name_the_statistics_in_home_assistants_language(
         assert metadata[stat_id][1]["name"] == template.replace(
             "{home}", str(VILLA.nickname)
         )
-    assert (
-        metadata[ids["consumption"]][1]["name"]
-        == "Villa Solsidan timförbrukning"
-    )
+    assert metadata[ids["consumption"]][1]["name"] == "Villa Solsidan timförbrukning"
