@@ -1,9 +1,20 @@
 // Driven by scripts/screenshots: onboard over REST, then walk the UI in Chromium.
-// Usage: node scripts/screenshots.js BASE_URL OUT_DIR
+// Usage: node scripts/screenshots.js BASE_URL OUT_DIR [LANGUAGE]
+// LANGUAGE (default en) is Home Assistant's language and the user's profile
+// language; the texts the walk waits for are read from that translation.
 'use strict';
+const path = require('path');
 const { chromium } = require('playwright-core');
 
-const [base, out] = process.argv.slice(2);
+const [base, out, language = 'en'] = process.argv.slice(2);
+const strings = require(path.join(__dirname, '..', 'custom_components', 'powertracker',
+  'translations', `${language}.json`));
+// The frontend's own words the walk clicks, per language (Home Assistant's translations).
+const ui = {
+  en: { submit: /^submit$/i, addGrid: /add (consumption|grid)/i, year: /^year$/i, thisYear: /this year/i },
+  sv: { submit: /^bekräfta$/i, addGrid: /lägg till (förbrukning|elnät|nät)/i, year: /^år$/i, thisYear: /(i år|detta år|det här året)/i },
+}[language] || {};
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const token = 'powertracker-simulator-token';
 const clientId = `${base}/`;
 
@@ -23,7 +34,7 @@ async function post(path, body, headers = {}, form = false) {
 async function onboard() {
   const user = await post('/api/onboarding/users', {
     client_id: clientId, name: 'Screenshots', username: 'shots',
-    password: 'screenshots-password', language: 'en',
+    password: 'screenshots-password', language,
   });
   const tokens = await post('/auth/token', {
     grant_type: 'authorization_code', code: user.auth_code, client_id: clientId,
@@ -55,7 +66,7 @@ function wsCommand(page, accessToken, message) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: language });
   const shot = async (name) => {
     await page.screenshot({ path: `${out}/${name}.png` });
     console.log(`screenshots: ${name}.png`);
@@ -63,21 +74,31 @@ function wsCommand(page, accessToken, message) {
   await page.goto(`${base}/robots.txt`);
   await page.evaluate(([t, b, c]) => localStorage.setItem('hassTokens', JSON.stringify(
     { ...t, hassUrl: b, clientId: c, expires: Date.now() + t.expires_in * 1000 })), [tokens, base, clientId]);
+  // Home Assistant's language names the entities; the profile's is the frontend's.
+  const core = await wsCommand(page, tokens.access_token, { type: 'config/core/update', language });
+  console.log(`screenshots: config/core/update language ${language}: ${core.success ? 'ok' : JSON.stringify(core.error)}`);
+  await wsCommand(page, tokens.access_token, {
+    type: 'frontend/set_user_data', key: 'language',
+    value: { language, number_format: 'language', time_format: 'language' },
+  });
+  await page.evaluate((l) => localStorage.setItem('selectedLanguage', JSON.stringify(l)), language);
 
   await page.goto(`${base}/config/integrations/dashboard/add?domain=powertracker`);
   await page.getByRole('button', { name: 'OK' }).click({ timeout: 60000 });
   const field = page.locator('input[type=password]');
   await field.waitFor({ timeout: 300000 }); // the first start installs the requirements
+  await page.waitForTimeout(2000);
   await shot('01-token');
   await field.fill('not-a-token');
-  await page.getByRole('button', { name: /submit/i }).click();
-  await page.getByText(/rejected/i).waitFor({ timeout: 30000 });
+  await page.getByRole('button', { name: ui.submit }).click();
+  await page.getByText(strings.config.error.invalid_auth).waitFor({ timeout: 30000 });
   await shot('02-wrong-token');
   await field.fill(token);
-  await page.getByRole('button', { name: /submit/i }).click();
-  await page.getByText(/Homes to track/i).waitFor({ timeout: 30000 });
+  await page.getByRole('button', { name: ui.submit }).click();
+  await page.getByText(new RegExp(escape(strings.config.step.homes.title))).first().waitFor({ timeout: 30000 });
+  await page.getByText(strings.config.step.homes.data_description.homes).waitFor({ timeout: 30000 });
   await shot('03-homes');
-  await page.getByRole('button', { name: /submit/i }).click();
+  await page.getByRole('button', { name: ui.submit }).click();
   await page.waitForTimeout(8000);
   await shot('04-created');
   await page.keyboard.press('Escape');
@@ -91,17 +112,22 @@ function wsCommand(page, accessToken, message) {
   await shot('06-device-villa');
   // A dashboard of its own with both homes' usage charts, as a user would make it
   // (the default one is a generated overview in 2026.x).
+  // The image entities' ids follow the language their names were made in.
+  const registry = await wsCommand(page, tokens.access_token, { type: 'config/entity_registry/list' });
+  const chartIds = registry.result
+    .filter((e) => e.platform === 'powertracker' && e.unique_id.endsWith('_usage_chart'))
+    .map((e) => e.entity_id)
+    .sort()
+    .reverse(); // the villa first, as before
   await wsCommand(page, tokens.access_token, {
-    type: 'lovelace/dashboards/create', url_path: 'power-charts', title: 'Charts',
+    type: 'lovelace/dashboards/create', url_path: 'power-charts', title: 'Powertracker',
     icon: 'mdi:chart-bar', mode: 'storage', require_admin: false, show_in_sidebar: true,
   });
   const charts = await wsCommand(page, tokens.access_token, {
     type: 'lovelace/config/save',
     url_path: 'power-charts',
-    config: { views: [{ title: 'Home', cards: [
-      { type: 'picture-entity', entity: 'image.villa_solsidan_usage_chart', show_state: false, show_name: false },
-      { type: 'picture-entity', entity: 'image.sjovagen_7_usage_chart', show_state: false, show_name: false },
-    ] }] },
+    config: { views: [{ title: 'Powertracker', cards: chartIds.map((entity) => (
+      { type: 'picture-entity', entity, show_state: false, show_name: false })) }] },
   });
   console.log(`screenshots: lovelace/config/save: ${charts.success ? 'ok' : JSON.stringify(charts.error)}`);
   // The charts show the imported year once it has landed: wait for the
@@ -125,7 +151,7 @@ function wsCommand(page, accessToken, message) {
   // The Energy dashboard's consumption picker: what the README says to pick.
   await page.goto(`${base}/config/energy`);
   try {
-    await page.getByRole('button', { name: /add (consumption|grid)/i }).first().click({ timeout: 20000 });
+    await page.getByRole('button', { name: ui.addGrid }).first().click({ timeout: 20000 });
     await page.waitForTimeout(2000);
     const picker = page.locator('ha-statistic-picker').first();
     await picker.click({ timeout: 10000 });
@@ -189,13 +215,13 @@ function wsCommand(page, accessToken, message) {
   await shot('09-energy-today');
   // A year: the toggle buttons of 2025.x, or the date picker's preset in 2026.x.
   try {
-    const year = page.getByRole('button', { name: /^year$/i });
+    const year = page.getByRole('button', { name: ui.year });
     if (await year.count()) {
       await year.first().click({ timeout: 10000 });
     } else {
-      const today = new Date().toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
+      const today = new Date().toLocaleDateString(language, { month: 'short', day: 'numeric' });
       await page.getByText(today, { exact: true }).first().click({ timeout: 10000 });
-      await page.getByText(/this year/i).first().click({ timeout: 10000 });
+      await page.getByText(ui.thisYear).first().click({ timeout: 10000 });
     }
     await page.waitForTimeout(8000);
     await shot('10-energy-year');

@@ -34,8 +34,8 @@ class PowertrackerEntity(CoordinatorEntity[PowertrackerCoordinator]):
             identifiers={(DOMAIN, home.id)},
             name=home.name,
             manufacturer="Tibber",
-            model="Pulse / Watty" if home.real_time_consumption else "Tibber home",
-            model_id="real-time meter" if home.real_time_consumption else "hourly data",
+            # Product names only: Home Assistant cannot translate a device's model.
+            model="Pulse / Watty" if home.real_time_consumption else None,
             configuration_url="https://app.tibber.com",
         )
 

@@ -57,6 +57,7 @@ from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.storage import Store
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
@@ -86,13 +87,17 @@ def span_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
 type Fetch = Callable[[str, int], Awaitable[list[EnergyHour]]]
 KINDS: dict[str, str] = {"consumption": "cost", "production": "profit"}
 """Each energy statistic's kind, and the kind of its money statistic."""
-_NAMES = {
-    "consumption": "hourly consumption",
-    "cost": "hourly cost",
-    "production": "hourly production",
-    "profit": "hourly compensation",
-}
-"""How the Energy dashboard's pickers name a home's statistics."""
+
+
+async def statistic_names(hass: HomeAssistant) -> dict[str, str]:
+    """How the Energy dashboard's pickers name a home's statistics, in Home
+    Assistant's language (`{home}` stands for the home's name). A statistic's
+    name is not translated where it is shown, so it is written translated."""
+    found = await async_get_translations(hass, hass.config.language, "entity", [DOMAIN])
+    return {
+        kind: found[f"component.{DOMAIN}.entity.sensor.{kind}_statistic.name"]
+        for kind in (*KINDS, *KINDS.values())
+    }
 
 
 class HourlyStatistics(HomeListeners):
@@ -127,9 +132,12 @@ class HourlyStatistics(HomeListeners):
         """The hour last added per home and kind (a poll repeats Tibber's last hour)."""
         self._changed: set[str] = set()
         """Homes with rows written since listeners last heard."""
+        self._names: dict[str, str] = {}
+        """The statistics' names by kind (`statistic_names`)."""
 
     async def async_load(self) -> None:
-        """Learn the span imported so far."""
+        """Learn the span imported so far, and the statistics' names."""
+        self._names = await statistic_names(self._hass)
         stored = await self._store.async_load()
         self._saved = stored
         self._imported_days = stored["days"] if stored else None
@@ -288,7 +296,7 @@ class HourlyStatistics(HomeListeners):
             StatisticMetaData(
                 mean_type=StatisticMeanType.NONE,
                 has_sum=True,
-                name=f"{home.name} {_NAMES[kind]}",
+                name=self._names[kind].replace("{home}", home.name),
                 source=DOMAIN,
                 statistic_id=statistic_id(home.id, kind),
                 unit_class="energy" if kind in KINDS else None,
