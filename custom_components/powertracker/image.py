@@ -28,8 +28,8 @@ from .data import PowertrackerConfigEntry, RuntimeData
 from .entity import PowertrackerEntity
 from .export.models import HomeBuckets, Output
 from .export.params import ExportError, ExportParams
+from .export.read import StoreError
 from .export.run import read_buckets, render_chart
-from .export.stores import StoreError
 from .tibber import Home
 
 _LOGGER = logging.getLogger(__name__)

@@ -37,6 +37,7 @@ from .const import (
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_POLL_MINUTES,
 )
+from .record.stores import SinkKind, create_sink, sink_settings
 from .sink.models import SettingsError, SinkError
 from .sink.settings import (
     DEFAULT_AWS_REGION,
@@ -47,7 +48,6 @@ from .sink.settings import (
     MEMORY_RETENTION_HOURS_RANGE,
     SECRETS,
 )
-from .sinks import SinkKind, create_sink, sink_settings
 
 _LOGGER = logging.getLogger(__name__)
 

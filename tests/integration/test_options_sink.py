@@ -31,6 +31,7 @@ from custom_components.powertracker.const import (
     DOMAIN,
 )
 from custom_components.powertracker.options_flow import SECTION_ADVANCED
+from custom_components.powertracker.record.stores import SinkKind
 from custom_components.powertracker.sink.models import (
     SinkAuthError,
     SinkError,
@@ -38,7 +39,6 @@ from custom_components.powertracker.sink.models import (
     SinkPermissionError,
     SinkUnreachableError,
 )
-from custom_components.powertracker.sinks import SinkKind
 from loopback.influxd import (
     INFLUX_ADMIN,
     INFLUX_ADMIN_PASSWORD,

@@ -1,0 +1,1 @@
+"""A home's energy, modelled without Home Assistant: state, totals, hours, tariffs."""
