@@ -76,13 +76,12 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_test_home_assistant
 from sqlalchemy import insert
 
-from custom_components.powertracker.const import DOMAIN
+from custom_components.powertracker.const import DOMAIN, statistic_id
 from custom_components.powertracker.export import run as export_run
 from custom_components.powertracker.export.csv import csv_chunks
 from custom_components.powertracker.export.models import ExportHome
 from custom_components.powertracker.export.params import ExportParams, parse
-from custom_components.powertracker.export.stores import read_series
-from custom_components.powertracker.forwarder import Forwarder
+from custom_components.powertracker.export.read import read_series
 from custom_components.powertracker.meter.tariff import (
     PRESETS,
     Capacity,
@@ -92,10 +91,10 @@ from custom_components.powertracker.meter.tariff import (
     meter_rows,
     month_of,
 )
+from custom_components.powertracker.record.forwarder import Forwarder
 from custom_components.powertracker.sink.archive import SampleArchive
 from custom_components.powertracker.sink.influx import InfluxSink
 from custom_components.powertracker.sink.models import Sample
-from custom_components.powertracker.statistics import statistic_id
 from custom_components.powertracker.tibber.models import Address, Home
 from loopback.influxd import INFLUX_DATABASE, INFLUXD, InfluxdServers
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_HOMES, CONF_OFFERED_HOMES
-from .data import PowertrackerConfigEntry
 from .tibber import Home, TibberClient, TibberError
 
 _LOGGER = logging.getLogger(__name__)
@@ -18,7 +18,7 @@ class AccountHomes:
     """The selected homes still on the account, learnt at setup, checked hourly."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: PowertrackerConfigEntry, client: TibberClient
+        self, hass: HomeAssistant, entry: ConfigEntry, client: TibberClient
     ) -> None:
         """Follow the homes of `entry`'s account."""
         self.hass = hass

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from .export.models import Aggregate, Graph
-from .listeners import HomeListeners
+from .meter.listeners import HomeListeners
 
 
 class ChartPeriod(StrEnum):

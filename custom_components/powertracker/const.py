@@ -36,3 +36,9 @@ CONF_ARCHIVE: Final = "archive"
 CONF_ARCHIVE_DAYS: Final = "archive_days"
 """Option: days the archive keeps (0: everything)."""
 DEFAULT_ARCHIVE_DAYS: Final = 730
+
+
+def statistic_id(home_id: str, kind: str) -> str:
+    """`powertracker:<home id>_<kind>` (consumption, cost, production, profit): the
+    hourly statistics' ids, written by `record/statistics.py`, read by the export."""
+    return f"{DOMAIN}:{home_id.lower().replace('-', '_')}_{kind}"

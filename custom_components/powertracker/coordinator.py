@@ -1,15 +1,23 @@
-"""The poll: one live snapshot for all homes of an entry, every few minutes."""
+"""The poll: one live snapshot for all homes of an entry, every few minutes.
+
+Tibber's answers become Home Assistant's here, by the one policy of
+`meter/answers.py`; the homes the entry follows are checked once an hour.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -21,20 +29,21 @@ from .const import (
     ISSUE_TOO_MANY_CONNECTIONS,
     SNAPSHOT_TIMEOUT,
 )
-from .data import HomeState, PowertrackerConfigEntry
-from .last_hour import LastHours
-from .silence import SilenceLog
-from .tibber import (
-    Home,
-    InvalidTokenError,
-    RateLimitedError,
-    TibberClient,
-    TibberError,
-    TooManyConnectionsError,
-)
-from .totals import EnergyTotals
+from .meter.answers import Answer, HistoryRound, answer_of
+from .meter.last_hour import LastHours
+from .meter.silence import SilenceLog
+from .meter.state import HomeState
+from .meter.totals import EnergyTotals
+from .tibber import Home, RateLimitedError, TibberClient, TibberError
 
 _LOGGER = logging.getLogger(__name__)
+HOMES_INTERVAL = timedelta(hours=1)
+"""How often the homes on the account are checked."""
+
+
+def totals_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry's energy totals live (`.storage/powertracker.<entry id>`)."""
+    return Store(hass, 1, f"{DOMAIN}.{entry_id}")
 
 
 def connections_issue_id(entry_id: str) -> str:
@@ -45,12 +54,12 @@ def connections_issue_id(entry_id: str) -> str:
 class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
     """Polls Tibber for the selected homes of one account."""
 
-    config_entry: PowertrackerConfigEntry
+    config_entry: ConfigEntry
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: PowertrackerConfigEntry,
+        entry: ConfigEntry,
         client: TibberClient,
     ) -> None:
         """Poll the entry's homes every `poll_minutes` (option) minutes."""
@@ -66,7 +75,8 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         self.account = AccountHomes(hass, entry, client)
         self.zones: dict[str, tzinfo] = {}
         """Each home's time zone, resolved once (the lookup may read files)."""
-        self.totals = EnergyTotals(hass, entry.entry_id, client, self.zones)
+        self.totals = EnergyTotals(client, self.zones)
+        self._totals_store = totals_store(hass, entry.entry_id)
         self._last_hours = LastHours(client)
         self._silence = SilenceLog()
 
@@ -89,23 +99,45 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 )
                 zone = dt_util.get_default_time_zone()
             self.zones[home.id] = zone
-        await self.totals.async_load()
+        self.totals.restore(await self._totals_store.async_load() or {})
+
+    @callback
+    def async_follow_homes(self) -> None:
+        """Check the homes on the account once an hour (until the entry unloads)."""
+
+        @callback
+        def _check(_now: datetime) -> None:
+            self.config_entry.async_create_background_task(
+                self.hass,
+                self.account.async_follow(),
+                f"{DOMAIN} homes {self.config_entry.title}",
+            )
+
+        self.config_entry.async_on_unload(
+            async_track_time_interval(self.hass, _check, HOMES_INTERVAL)
+        )
 
     async def _async_update_data(self) -> dict[str, HomeState]:
         live = [home.id for home in self.homes.values() if home.real_time_consumption]
+        history = HistoryRound()
         with self._translated_errors():
             snapshot = await self.client.live_snapshot(live, timeout=SNAPSHOT_TIMEOUT)
             completed = {
                 home.id: await self.totals.async_update(
-                    home, snapshot.measurements.get(home.id)
+                    home,
+                    snapshot.measurements.get(home.id),
+                    dt_util.utcnow(),
+                    history,
                 )
                 for home in self.homes.values()
             }
-            await self._last_hours.async_refresh(self.homes.values(), dt_util.utcnow())
+            await self._last_hours.async_refresh(
+                self.homes.values(), dt_util.utcnow(), history
+            )
         ir.async_delete_issue(
             self.hass, DOMAIN, connections_issue_id(self.config_entry.entry_id)
         )
-        await self.totals.async_save()
+        await self._totals_store.async_save(self.totals.as_dict())
         silent = {
             home_id: snapshot.errors.get(home_id, f"silent for {SNAPSHOT_TIMEOUT:g} s")
             for home_id in live
@@ -127,18 +159,25 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
 
     @contextmanager
     def _translated_errors(self) -> Iterator[None]:
-        """Tibber's errors as Home Assistant's: reauth, or a failed update.
+        """Tibber's answers as Home Assistant's (`meter/answers.py`): reauth, a
+        repair issue, or a failed update.
 
         During the first refresh Home Assistant turns a failed update into a
         setup retry.
         """
         try:
             yield
-        except InvalidTokenError as err:
-            raise ConfigEntryAuthFailed(
+        except TibberError as err:
+            raise self._failure(err) from err
+
+    def _failure(self, err: TibberError) -> Exception:
+        """What the poll raises for `err`."""
+        answer = answer_of(err)
+        if answer is Answer.REJECTED_TOKEN:
+            return ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except TooManyConnectionsError as err:
+            )
+        if answer is Answer.TOO_MANY_CONNECTIONS:
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
@@ -148,18 +187,18 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 translation_key=ISSUE_TOO_MANY_CONNECTIONS,
                 translation_placeholders={"account": self.config_entry.title},
             )
-            raise UpdateFailed(
+            return UpdateFailed(
                 translation_domain=DOMAIN, translation_key="too_many_connections"
-            ) from err
-        except RateLimitedError as err:
-            raise UpdateFailed(
+            )
+        if isinstance(err, RateLimitedError):
+            return UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="rate_limited",
                 translation_placeholders={"seconds": f"{err.retry_after or 0:.0f}"},
-            ) from err
-        except TibberError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            )
+        # A server error, no answer, or an unknown home: asked again next poll.
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        )

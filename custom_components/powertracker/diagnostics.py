@@ -12,7 +12,7 @@ from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
 from .data import PowertrackerConfigEntry
-from .forwarder import Forwarder
+from .record.forwarder import Forwarder
 from .sink.archive import SampleArchive
 from .sink.models import SinkError
 from .sink.settings import SECRETS

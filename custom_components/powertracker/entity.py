@@ -9,7 +9,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import PowertrackerCoordinator
-from .data import HomeState
+from .meter.state import HomeState
 from .tibber import Home
 
 

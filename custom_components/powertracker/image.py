@@ -29,8 +29,8 @@ from .data import PowertrackerConfigEntry, RuntimeData
 from .entity import PowertrackerEntity
 from .export.models import HomeBuckets, Output
 from .export.params import ExportError, ExportParams
+from .export.read import StoreError
 from .export.run import read_buckets, render_chart
-from .export.stores import StoreError
 from .export.texts import chart_title
 from .tibber import Home
 

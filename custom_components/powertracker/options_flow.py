@@ -43,6 +43,7 @@ from .const import (
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_POLL_MINUTES,
 )
+from .record.stores import SinkKind, create_sink, sink_settings
 from .sink.models import SettingsError, SinkError
 from .sink.settings import (
     DEFAULT_AWS_REGION,
@@ -52,7 +53,6 @@ from .sink.settings import (
     SECRETS,
     whole_number,
 )
-from .sinks import SinkKind, create_sink, sink_settings
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -24,9 +24,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import PowertrackerCoordinator
-from .data import HomeState, PowertrackerConfigEntry
+from .data import PowertrackerConfigEntry
 from .entity import PowertrackerEntity
-from .forwarder import Forwarder
+from .meter.state import HomeState
+from .record.forwarder import Forwarder
 from .sink.models import Sink
 from .tibber import Home, LiveMeasurement
 

@@ -20,11 +20,18 @@ from custom_components.powertracker.const import (
     CONF_ARCHIVE_DAYS,
     DOMAIN,
 )
-from custom_components.powertracker.forwarder import ARCHIVE, Forwarder, samples_of
+from custom_components.powertracker.record.forwarder import (
+    ARCHIVE,
+    Forwarder,
+    samples_of,
+)
+from custom_components.powertracker.record.stores import (
+    archive_path,
+    set_aside_issue_id,
+)
 from custom_components.powertracker.sink import archive as archive_module
 from custom_components.powertracker.sink.archive import SampleArchive
 from custom_components.powertracker.sink.models import Sample
-from custom_components.powertracker.sinks import archive_path, set_aside_issue_id
 from loopback.tibber import HOMES
 from tests.integration.conftest import Clock, SetupEntry
 from tests.integration.export_http import export_rows

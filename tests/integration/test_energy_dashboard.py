@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.powertracker.statistics import statistic_id
+from custom_components.powertracker.const import statistic_id
 from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
 

@@ -30,8 +30,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.powertracker.const import DOMAIN
-from custom_components.powertracker.statistics import statistic_id
+from custom_components.powertracker.const import DOMAIN, statistic_id
 from loopback.tibber import HOMES
 from tests.integration.conftest import Clock, SetupEntry
 

@@ -13,12 +13,12 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_ARCHIVE, CONF_SINK, DOMAIN
-from custom_components.powertracker.forwarder import Forwarder
+from custom_components.powertracker.record.forwarder import Forwarder
 from custom_components.powertracker.sink.models import Sink
 from loopback.influxd import INFLUX_DATABASE, Influxd, free_loopback_port
 from tests.integration.conftest import SetupEntry
 from tests.integration.export_http import URL, csv_rows
-from tests.integration.test_export_stores import POLL, VILLA, _samples, _slot
+from tests.integration.test_export_read import POLL, VILLA, _samples, _slot
 
 SECRET = "influx-Token-never-shown"
 

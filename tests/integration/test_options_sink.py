@@ -31,14 +31,16 @@ from custom_components.powertracker.const import (
     DOMAIN,
 )
 from custom_components.powertracker.options_flow import SECTION_ADVANCED
+from custom_components.powertracker.record.stores import SinkKind
 from custom_components.powertracker.sink.archive import ArchiveError
 from custom_components.powertracker.sink.aws import (
     AwsConfigError,
     AwsNoCredentialsError,
 )
 from custom_components.powertracker.sink.influx_http import InfluxRequestError
-from custom_components.powertracker.sink.models import SinkError
-from custom_components.powertracker.sinks import SinkKind
+from custom_components.powertracker.sink.models import (
+    SinkError,
+)
 from loopback.influxd import (
     INFLUX_ADMIN,
     INFLUX_ADMIN_PASSWORD,

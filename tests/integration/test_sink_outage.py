@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_SINK, DOMAIN, ENV_API_URL
-from custom_components.powertracker.forwarder import SINK, samples_of
+from custom_components.powertracker.record.forwarder import SINK, samples_of
 from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
@@ -16,7 +17,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.powertracker.const import CONF_BACKFILL_DAYS
+from custom_components.powertracker.const import CONF_BACKFILL_DAYS, DOMAIN
 from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetOptions, SetupEntry
 
@@ -142,6 +143,21 @@ async def test_an_unreachable_tibber_skips_the_import_without_failing(
     tibber_sim.faults.http_status = None
     await clock.advance(hass, timedelta(hours=1))
     assert len(await _rows(hass, VILLA_CONSUMPTION)) == count + 2
+
+
+async def test_a_rejected_token_on_the_import_starts_reauth(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The same answer as the poll's: reauthentication, not a warning and a retry."""
+    tibber_sim.faults.http_status = 401
+    await clock.advance(hass, timedelta(hours=1))
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert "Cannot import the" not in caplog.text
 
 
 async def test_a_longer_span_is_imported_in_full_once(

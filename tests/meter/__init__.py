@@ -1,0 +1,1 @@
+"""Tests of the home's energy model, without Home Assistant."""

@@ -16,14 +16,12 @@ from homeassistant.util import dt as dt_util, slugify
 from ..const import CONF_HOMES, DOMAIN
 from ..data import PowertrackerConfigEntry
 from ..entity import device_home_id
-from ..sink.models import SampleReader
-from ..sinks import sink_name, sink_settings
 from .aggregate import aggregate
 from .csv import csv_chunks
 from .models import ExportHome, HomeBuckets, Output, Series
 from .params import ExportError, ExportParams
-from .source import home_sensor
-from .stores import read_series
+from .read import read_series
+from .recorder import home_sensor
 from .texts import chart_title
 
 
@@ -61,15 +59,18 @@ def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
 
 
 def _polled(entry: PowertrackerConfigEntry) -> list[ExportHome]:
-    """The homes of a loaded entry as the last poll saw them, with its stores."""
+    """The homes of a loaded entry as the last poll saw them, with the stores
+    its runtime data hands over."""
     data = entry.runtime_data
-    archive = data.archive.sink if data.archive else None
-    sink = data.forwarder.sink if data.forwarder else None
-    readable = sink if isinstance(sink, SampleReader) else None
-    name = sink_name(sink_settings(entry.options))
+    stores = data.readers
     return [
         ExportHome(
-            state.home.id, state.home.name, state.currency, archive, readable, name
+            state.home.id,
+            state.home.name,
+            state.currency,
+            stores.archive,
+            stores.sink,
+            stores.sink_name,
         )
         for state in data.coordinator.data.values()
     ]

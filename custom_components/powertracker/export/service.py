@@ -31,8 +31,8 @@ from ..compat import vol
 from ..const import DOMAIN
 from ..entity import device_home_id
 from .params import PARAMETERS, ExportError, parse
+from .read import StoreError
 from .run import run_export
-from .stores import StoreError
 
 SERVICE_EXPORT = "export"
 FILE_FIELDS = ("filename", "directory")

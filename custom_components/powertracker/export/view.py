@@ -9,8 +9,8 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util import dt as dt_util
 
 from .params import ExportError, parse
+from .read import StoreError
 from .run import run_export
-from .stores import StoreError
 
 
 class ExportView(HomeAssistantView):

@@ -1,1 +1,1 @@
-"""The home's energy model; imports nothing from Home Assistant."""
+"""A home's energy, modelled without Home Assistant: state, totals, hours, tariffs."""

@@ -1,1 +1,1 @@
-"""Sinks: external time-series stores Powertracker writes samples to."""
+"""The stores of samples: the local five-minute archive and the external sinks."""

@@ -1,7 +1,7 @@
 """What the sinks' settings are, and which values can work, in one place.
 
 Defaults, ranges, secrets and the checks of a whole set of settings. The options
-flow's forms, the factory (`sinks.py`) and the sinks themselves read these.
+flow's forms, the factory (`record/stores.py`) and the sinks themselves read these.
 Pure, and free of botocore, so the forms can show the Timestream defaults
 without importing it. A check raises `SettingsError`, which names the field at
 fault and the translation of its sentence, and holds no secret.

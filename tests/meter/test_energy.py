@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.powertracker.energy import Bridge, EnergyTotal
+from custom_components.powertracker.meter.energy import Bridge, EnergyTotal
 
 TZ = ZoneInfo("Europe/Stockholm")
 T0 = datetime(2026, 3, 1, 20, 12, tzinfo=TZ)

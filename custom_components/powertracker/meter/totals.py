@@ -8,45 +8,32 @@ meter reset and then as a huge jump). Other homes get a running total
 history once the hours up to midnight are published. Each direction also
 keeps the mark from which the next hour is told (`live_hours`), so an hour
 that ends while Home Assistant restarts is still told by the live data.
-Everything is stored in `.storage/powertracker.<entry id>` and survives
-restarts.
+The coordinator keeps the state (`as_dict`) in `.storage/powertracker.<entry
+id>`, so it survives restarts. Tibber's history is read under the one policy
+for Tibber's answers (`answers.py`).
+
+Pure Python: no Home Assistant imports.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from typing import Any, Literal
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
-from homeassistant.util import dt as dt_util
-
-from .const import DOMAIN
+from ..tibber import EnergyHour, Home, LiveMeasurement, TibberClient, TibberError
+from .answers import HistoryRound
 from .energy import EnergyTotal
 from .live_hours import CompletedHour, HourMark, Reading, advance
-from .tibber import (
-    EnergyHour,
-    Home,
-    InvalidTokenError,
-    LiveMeasurement,
-    TibberClient,
-    TibberError,
-)
 
 _LOGGER = logging.getLogger(__name__)
 
 type Kind = Literal["consumption", "production"]
 KINDS: tuple[Kind, ...] = ("consumption", "production")
-STORAGE_VERSION = 1
 BRIDGE_PATIENCE = timedelta(hours=48)
 """How long a bridge waits for missing history hours, then settles for what is there."""
-
-
-def store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Where an entry's totals live."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
 
 
 def _reading(
@@ -71,24 +58,16 @@ def _reading(
 class EnergyTotals:
     """The counters of one entry's homes."""
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry_id: str,
-        client: TibberClient,
-        zones: dict[str, tzinfo],
-    ) -> None:
+    def __init__(self, client: TibberClient, zones: dict[str, tzinfo]) -> None:
         """`zones`: each home's time zone (its midnight resets the daily values)."""
-        self._store = store(hass, entry_id)
         self._client = client
         self._zones = zones
         self._registers: dict[str, float] = {}
         self._totals: dict[str, EnergyTotal] = {}
         self._marks: dict[str, HourMark] = {}
 
-    async def async_load(self) -> None:
-        """Restore what the last run stored."""
-        stored = await self._store.async_load() or {}
+    def restore(self, stored: dict[str, Any]) -> None:
+        """Take up what the last run stored (`as_dict`)."""
         self._registers = {
             key: float(value) for key, value in stored.get("registers", {}).items()
         }
@@ -101,15 +80,13 @@ class EnergyTotals:
             for key, value in stored.get("marks", {}).items()
         }
 
-    async def async_save(self) -> None:
-        """Persist (the recorder's executor writes the file)."""
-        await self._store.async_save(
-            {
-                "registers": self._registers,
-                "totals": {key: total.as_dict() for key, total in self._totals.items()},
-                "marks": {key: mark.as_dict() for key, mark in self._marks.items()},
-            }
-        )
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able state, to be kept across restarts."""
+        return {
+            "registers": self._registers,
+            "totals": {key: total.as_dict() for key, total in self._totals.items()},
+            "marks": {key: mark.as_dict() for key, mark in self._marks.items()},
+        }
 
     def value(self, home_id: str, kind: Kind) -> float | None:
         """The counter, or None before the first reading."""
@@ -120,10 +97,14 @@ class EnergyTotals:
         return total.total if total else None
 
     async def async_update(
-        self, home: Home, measurement: LiveMeasurement | None
+        self,
+        home: Home,
+        measurement: LiveMeasurement | None,
+        now: datetime,
+        history: HistoryRound,
     ) -> dict[str, CompletedHour]:
         """Take this poll's measurement (None: the home was silent); return the
-        hours it completed."""
+        hours it completed. `history`: the poll's round of history reads."""
         completed: dict[str, CompletedHour] = {}
         for kind in KINDS:
             key = f"{home.id}_{kind}"
@@ -149,12 +130,18 @@ class EnergyTotals:
                     )
             total = self._totals.get(key)
             if key not in self._registers and total is not None and total.bridges:
-                await self._settle(home, kind, total)
+                await self._settle(home, kind, total, now, history)
         return completed
 
-    async def _settle(self, home: Home, kind: Kind, total: EnergyTotal) -> None:
+    async def _settle(
+        self,
+        home: Home,
+        kind: Kind,
+        total: EnergyTotal,
+        now: datetime,
+        history: HistoryRound,
+    ) -> None:
         """Add the bridges whose hours Tibber's history now has."""
-        now = dt_util.utcnow()
         oldest = min(bridge.start for bridge in total.bridges)
         hours = math.ceil((now - oldest).total_seconds() / 3600) + 1
         fetch = (
@@ -162,12 +149,9 @@ class EnergyTotals:
             if kind == "consumption"
             else self._client.production
         )
-        try:
-            nodes = await fetch(home.id, hours)
-        except InvalidTokenError:
-            raise
-        except TibberError as err:
-            _LOGGER.debug("Midnight of %s waits for history: %s", home.name, err)
+        nodes = await history.ask(partial(fetch, home.id, hours))
+        if isinstance(nodes, TibberError):
+            _LOGGER.debug("Midnight of %s waits for history: %s", home.name, nodes)
             return
         for bridge in list(total.bridges):
             inside = [node for node in nodes if bridge.start <= node.start < bridge.end]

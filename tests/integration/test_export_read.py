@@ -15,9 +15,9 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_ARCHIVE, DOMAIN
 from custom_components.powertracker.export.csv import CHUNK_ROWS
+from custom_components.powertracker.record.stores import archive_path
 from custom_components.powertracker.sink import archive as archive_module
 from custom_components.powertracker.sink.models import Sample
-from custom_components.powertracker.sinks import archive_path
 from loopback.tibber import HOMES
 from tests.integration.conftest import SetupEntry
 from tests.integration.export_http import URL, csv_rows

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from custom_components.powertracker.live_hours import (
+from custom_components.powertracker.meter.live_hours import (
     CompletedHour,
     HourMark,
     Reading,

@@ -8,15 +8,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
-from .tibber import (
-    EnergyHour,
-    Home,
-    InvalidTokenError,
-    RateLimitedError,
-    TibberClient,
-    TibberError,
-)
+from ..tibber import EnergyHour, Home, TibberClient, TibberError
+from .answers import HistoryRound
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,30 +28,26 @@ class LastHours:
         """The latest complete hour known of `home_id`."""
         return self._hours.get(home_id)
 
-    async def async_refresh(self, homes: Iterable[Home], now: datetime) -> None:
+    async def async_refresh(
+        self, homes: Iterable[Home], now: datetime, history: HistoryRound
+    ) -> None:
         """Ask for the hour that ended last before `now` (Home Assistant's clock)
         of each home that does not know it yet.
 
         Asked for on each poll until the hour that ended last is published,
-        then not again before the next hour ends. A failure keeps the previous
-        hour and does not fail the poll: the live measurements already taken
-        are kept. A rate limit also ends the round (the client sends nothing
-        more until Tibber's Retry-After has passed); a rejected token fails it.
+        then not again before the next hour ends. `history` is the poll's
+        round of reads under the one policy (`answers.py`): a failure keeps the
+        previous hour and does not fail the poll (the live measurements already
+        taken are kept), a rate limit ends the round, a rejected token fails it.
         """
         expected_end = now.replace(minute=0, second=0, microsecond=0)
         for home in homes:
             known = self._hours.get(home.id)
             if home.real_time_consumption or (known and known.end >= expected_end):
                 continue
-            try:
-                nodes = await self.client.consumption(home.id, 3)
-            except InvalidTokenError:
-                raise
-            except RateLimitedError as err:
-                _LOGGER.debug("Latest hours not read: %s", err)
-                return
-            except TibberError as err:
-                _LOGGER.debug("Latest hour of %s not read: %s", home.name, err)
+            nodes = await history.ask(partial(self.client.consumption, home.id, 3))
+            if isinstance(nodes, TibberError):
+                _LOGGER.debug("Latest hour of %s not read: %s", home.name, nodes)
                 continue
             done = [node for node in nodes if node.energy is not None]
             if done:

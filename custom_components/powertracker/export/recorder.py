@@ -1,7 +1,7 @@
 """Read a home's usage from the recorder's statistics (in the recorder's executor).
 
 - `5m`: the 5-minute statistics of Powertracker's own sensors (kept for the
-  recorder's `purge_keep_days`, 10 days by default); `stores.py` puts the
+  recorder's `purge_keep_days`, 10 days by default); `read.py` puts the
   archive's and the sink's rows before the first of them.
 - everything else: hourly statistics; Powertracker's hourly statistics
   `powertracker:<home>_consumption` (and cost, production: Tibber's history
@@ -36,15 +36,15 @@ from homeassistant.util.unit_conversion import EnergyConverter
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ..const import DOMAIN
+from ..const import DOMAIN, statistic_id
 from ..sink.models import FloatArray
-from ..statistics import statistic_id
 from .models import Aggregate, ExportHome, Series
 from .params import ROW_SECONDS, ExportParams
 
 type Column = Literal["energy", "cost", "production"]
-type Source = dict[Column, str | None]
-"""One source's statistic id per column (None: that source has no such column)."""
+type Origin = dict[Column, str | None]
+"""One origin of rows (Tibber's imported history, the sensors): its statistic
+id per column (None: that origin has no such column)."""
 
 _SENSOR_KEYS: dict[Column, tuple[str, str]] = {  # sensor key, imported kind
     "energy": ("energy_consumption", "consumption"),
@@ -59,16 +59,16 @@ def home_sensor(registry: er.EntityRegistry, home_id: str, key: str) -> str | No
     return registry.async_get_entity_id(Platform.SENSOR, DOMAIN, f"{home_id}_{key}")
 
 
-def _sources(hass: HomeAssistant, home_id: str, hourly: bool) -> list[Source]:
-    """The sources of a home's rows, the preferred one first."""
+def _origins(hass: HomeAssistant, home_id: str, hourly: bool) -> list[Origin]:
+    """The origins of a home's rows, the preferred one first."""
     registry = er.async_get(hass)
-    sensors: Source = {
+    sensors: Origin = {
         column: home_sensor(registry, home_id, sensor_key)
         for column, (sensor_key, _) in _SENSOR_KEYS.items()
     }
     if not hourly:
         return [sensors]
-    imported: Source = {
+    imported: Origin = {
         column: statistic_id(home_id, kind)
         for column, (_, kind) in _SENSOR_KEYS.items()
     }
@@ -184,24 +184,24 @@ def _pick(found: Changes | None, at: FloatArray) -> FloatArray:
 
 
 def _merge(
-    changes: dict[str, Changes], home: ExportHome, sources: list[Source], step: float
+    changes: dict[str, Changes], home: ExportHome, origins: list[Origin], step: float
 ) -> Series:
-    """One series from the rows; each row takes all columns from one source.
+    """One series from the rows; each row takes all columns from one origin.
 
-    The preferred source (Tibber's imported history) is used for every hour
+    The preferred origin (Tibber's imported history) is used for every hour
     it has; the sensors' statistics fill the other hours, so a row never
-    pairs one source's energy with another's cost.
+    pairs one origin's energy with another's cost.
     """
     parts: list[tuple[FloatArray, FloatArray, FloatArray, FloatArray]] = []
     taken: FloatArray = _EMPTY
-    for source in sources:
-        energy_id = source["energy"]
+    for origin in origins:
+        energy_id = origin["energy"]
         if energy_id is None or energy_id not in changes:
             continue
         starts, energy = changes[energy_id]
         fresh = ~np.isin(starts, taken)
         starts, energy = starts[fresh], energy[fresh]
-        cost_id, production_id = source["cost"], source["production"]
+        cost_id, production_id = origin["cost"], origin["production"]
         parts.append(
             (
                 starts,
@@ -231,7 +231,7 @@ def _merge(
 def _read(
     hass: HomeAssistant,
     homes: list[ExportHome],
-    sources: dict[str, list[Source]],
+    origins: dict[str, list[Origin]],
     params: ExportParams,
     hourly: bool,
 ) -> list[Series]:
@@ -249,12 +249,12 @@ def _read(
             recorder,
             session,
             table,
-            _ids(sources.values()),
+            _ids(origins.values()),
             start=params.start,
             end=params.end,
             step=step,
         )
-        series = [_merge(changes, home, sources[home.home_id], step) for home in homes]
+        series = [_merge(changes, home, origins[home.home_id], step) for home in homes]
         if not hourly:
             return series
         newest = [
@@ -267,7 +267,7 @@ def _read(
         if min(newest, default=np.inf) >= params.end.timestamp():
             return series
         sensors = {
-            home_id: home_sources[-1:] for home_id, home_sources in sources.items()
+            home_id: home_origins[-1:] for home_id, home_origins in origins.items()
         }
         five = float(ROW_SECONDS[Aggregate.FIVE_MINUTES])
         recent = _changes(
@@ -286,13 +286,13 @@ def _read(
     ]
 
 
-def _ids(sources: Iterable[list[Source]]) -> set[str]:
-    """Every statistic id the sources name."""
+def _ids(origins: Iterable[list[Origin]]) -> set[str]:
+    """Every statistic id the origins name."""
     return {
         stat_id
-        for home_sources in sources
-        for source in home_sources
-        for stat_id in source.values()
+        for home_origins in origins
+        for origin in home_origins
+        for stat_id in origin.values()
         if stat_id is not None
     }
 
@@ -300,8 +300,8 @@ def _ids(sources: Iterable[list[Source]]) -> set[str]:
 def recorder_reader(
     hass: HomeAssistant, homes: list[ExportHome], params: ExportParams
 ) -> Callable[[], list[Series]]:
-    """Look the sources up (event loop); return the read, for the recorder's
+    """Look the origins up (event loop); return the read, for the recorder's
     executor: 5-minute rows if `params` read samples, else hourly ones."""
     hourly = not params.reads_samples
-    sources = {home.home_id: _sources(hass, home.home_id, hourly) for home in homes}
-    return partial(_read, hass, homes, sources, params, hourly)
+    origins = {home.home_id: _origins(hass, home.home_id, hourly) for home in homes}
+    return partial(_read, hass, homes, origins, params, hourly)

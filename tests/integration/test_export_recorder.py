@@ -21,9 +21,8 @@ from homeassistant.helpers.recorder import get_instance
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.powertracker.const import DOMAIN
-from custom_components.powertracker.export import source
-from custom_components.powertracker.statistics import statistic_id
+from custom_components.powertracker.const import DOMAIN, statistic_id
+from custom_components.powertracker.export import recorder
 from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
 from tests.integration.export_http import URL, export_rows
@@ -60,7 +59,7 @@ async def test_five_minute_export_reads_short_term_statistics_in_kwh(
 ) -> None:
     """Changes of the sum, from the last row before the range, converted from Wh;
     the same whether the rows come in one batch or in many."""
-    monkeypatch.setattr(source, "_BATCH", batch)
+    monkeypatch.setattr(recorder, "_BATCH", batch)
     sensor = _sensor(hass, "energy_consumption")
     start = datetime(2026, 11, 28, 8, tzinfo=UTC)  # 09:00 in Stockholm
     await import_hourly(hass, sensor, "Wh", [(start - 2 * HOUR, 1000.0)])

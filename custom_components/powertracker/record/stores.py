@@ -19,7 +19,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import (
+from ..const import (
     CONF_ARCHIVE,
     CONF_ARCHIVE_DAYS,
     CONF_SINK,
@@ -27,8 +27,8 @@ from .const import (
     DOMAIN,
     ISSUE_ARCHIVE_SET_ASIDE,
 )
-from .sink.archive import SampleArchive
-from .sink.models import Sink
+from ..sink.archive import SampleArchive
+from ..sink.models import Sink
 
 
 class SinkKind(StrEnum):
@@ -67,14 +67,14 @@ def create_sink(hass: HomeAssistant, settings: Mapping[str, Any]) -> Sink | None
     values = {key: value for key, value in settings.items() if key != "kind"}
     kind = SinkKind(settings["kind"])
     if kind is SinkKind.INFLUXDB:
-        from .sink.influx import InfluxSink  # noqa: PLC0415 - only when configured
+        from ..sink.influx import InfluxSink  # noqa: PLC0415 - only when configured
 
         session = async_get_clientsession(
             hass, verify_ssl=values.get("verify_ssl", True)
         )
         return InfluxSink(session, **values)
     if kind is SinkKind.TIMESTREAM:
-        from .sink.timestream import TimestreamSink  # noqa: PLC0415 - imports botocore
+        from ..sink.timestream import TimestreamSink  # noqa: PLC0415 - imports botocore
 
         return TimestreamSink(**values)
     return None

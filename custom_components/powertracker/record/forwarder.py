@@ -37,10 +37,10 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, ISSUE_ARCHIVE_FAILING, ISSUE_SINK_FAILING
-from .data import HomeState
-from .sink.models import Sample, Sink, SinkError
-from .sink.outbox import Outbox
+from ..const import DOMAIN, ISSUE_ARCHIVE_FAILING, ISSUE_SINK_FAILING
+from ..meter.state import HomeState
+from ..sink.models import Sample, Sink, SinkError
+from ..sink.outbox import Outbox
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -38,6 +38,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import accumulate
 from typing import Any
 
@@ -60,11 +61,12 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
-from .data import HomeState
-from .listeners import HomeListeners
-from .live_hours import CompletedHour
-from .tibber import EnergyHour, Home, TibberClient, TibberError
+from ..const import DOMAIN, statistic_id
+from ..meter.answers import HistoryRound
+from ..meter.listeners import HomeListeners
+from ..meter.live_hours import CompletedHour
+from ..meter.state import HomeState
+from ..tibber import EnergyHour, Home, InvalidTokenError, TibberClient, TibberError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,17 +76,27 @@ BARRIER_TIMEOUT = 60.0
 """Seconds to wait for the recorder to commit earlier writes before reading."""
 
 
-def statistic_id(home_id: str, kind: str) -> str:
-    """`powertracker:<home id>_<kind>` (consumption, cost, production, profit)."""
-    return f"{DOMAIN}:{home_id.lower().replace('-', '_')}_{kind}"
-
-
 def span_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where an entry remembers how many days of history it imported."""
     return Store(hass, 1, f"{DOMAIN}.{entry_id}.history")
 
 
 type Fetch = Callable[[str, int], Awaitable[list[EnergyHour]]]
+
+
+def _asked(history: HistoryRound, fetch: Fetch) -> Fetch:
+    """`fetch` within a round of history reads (an error that leaves a read
+    for later is raised, for the caller to log)."""
+
+    async def asked(home_id: str, hours: int) -> list[EnergyHour]:
+        answer = await history.ask(partial(fetch, home_id, hours))
+        if isinstance(answer, TibberError):
+            raise answer
+        return answer
+
+    return asked
+
+
 KINDS: dict[str, str] = {"consumption": "cost", "production": "profit"}
 """Each energy statistic's kind, and the kind of its money statistic."""
 
@@ -152,27 +164,40 @@ class HourlyStatistics(HomeListeners):
         When the configured span is longer than the one imported so far (the
         option was raised), each statistic imports the whole span once. Entries
         from before the span was recorded record the option as it is now.
+
+        Tibber's answers follow the one policy (`meter/answers.py`): a rate
+        limit ends the round, a server error or an unknown home waits for the
+        next hour, a rejected token is raised once what was imported is saved.
         """
         widen = self._imported_days is not None and self._days > self._imported_days
         complete = True
-        for home in self._homes:
+        history = HistoryRound()
+        rejected: InvalidTokenError | None = None
+        reads = [
+            (home, kind, _asked(history, fetch))
+            for home in self._homes
             for kind, fetch in (
                 ("consumption", self._client.consumption),
                 ("production", self._client.production),
-            ):
-                if self._hass.is_stopping:
-                    return  # the recorder is going away
-                try:
-                    async with self._lock:
-                        await self._import(home, kind, fetch, widen=widen)
-                except TibberError as err:
-                    complete = False
-                    _LOGGER.warning(
-                        "Cannot import the %s history of %s, will retry in an hour: %s",
-                        kind,
-                        home.name,
-                        err,
-                    )
+            )
+        ]
+        for home, kind, fetch in reads:
+            if self._hass.is_stopping:
+                return  # the recorder is going away
+            try:
+                async with self._lock:
+                    await self._import(home, kind, fetch, widen=widen)
+            except InvalidTokenError as err:
+                complete, rejected = False, err
+                break
+            except TibberError as err:
+                complete = False
+                _LOGGER.warning(
+                    "Cannot import the %s history of %s, will retry in an hour: %s",
+                    kind,
+                    home.name,
+                    err,
+                )
         await self._notify()
         # A lowered option keeps the record: the longer span's rows stay.
         if complete:
@@ -184,6 +209,8 @@ class HourlyStatistics(HomeListeners):
         if record != self._saved:
             self._saved = record
             await self._store.async_save(record)
+        if rejected is not None:
+            raise rejected
 
     async def async_add_poll(self, states: dict[str, HomeState]) -> None:
         """Add the hours a poll saw end: told by the live measurements, or

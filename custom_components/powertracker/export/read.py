@@ -8,7 +8,7 @@ and each row comes from the most exact store that has it (the recorder's rows
 are the sensors' own). `recorder`, `archive` and `sink` read that store only;
 the archive and the sink can be read at any aggregate (their five-minute rows
 are bucketed like the recorder's). Hourly and coarser aggregates otherwise
-read the hourly statistics (`source.py`).
+read the hourly statistics (`recorder.py`).
 
 A store that fails to answer is a `StoreError` naming it (the endpoint says
 503 or 502): never a partial answer.
@@ -27,8 +27,8 @@ from homeassistant.util import dt as dt_util
 from ..sink.models import FloatArray, SampleReader, SinkError
 from .models import Aggregate, ExportHome, ReadFrom, Series
 from .params import ROW_SECONDS, ExportError, ExportParams
+from .recorder import recorder_reader
 from .sample_rows import COLUMNS, five_minute_rows
-from .source import recorder_reader
 
 ARCHIVE_NAME = "five-minute archive"
 FIVE = float(ROW_SECONDS[Aggregate.FIVE_MINUTES])

@@ -1,0 +1,1 @@
+"""What each poll feeds: the hourly statistics, the archive and the sink."""
