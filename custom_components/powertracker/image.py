@@ -1,20 +1,23 @@
 """A usage chart per home, for a Lovelace picture-entity card.
 
 The chart follows the home's chart settings (`chart.py`, set on the device)
-and is drawn again only when what it shows may have changed: the settings,
+and is read again only when what it shows may have changed: the settings,
 new hourly rows of the home (`HourlyStatistics` tells), Home Assistant's
 language (its words, `export/texts.py`), or for the 5-minute day each poll.
 It then reads the buckets (one small SELECT), and only different buckets, or
-another title, are rendered (in the executor) and change the entity's state.
-So the chart changes once an hour, not at every poll. It is sized for a card:
-800 x 400 pixels with text that stays readable when a dashboard column
-shrinks it to half.
+another title, change the entity's state. So the chart changes once an hour,
+not at every poll. It is drawn (matplotlib, in the executor) only when its
+bytes are asked for (`async_image`: someone looks at it), and that PNG is kept
+until the content changes: a Home Assistant where nobody looks at a chart
+never loads matplotlib. It is sized for a card: 800 x 400 pixels with text
+that stays readable when a dashboard column shrinks it to half.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from functools import partial
 
 from homeassistant.components.image import ImageEntity
@@ -71,12 +74,15 @@ class UsageChart(PowertrackerEntity, ImageEntity):
         self._charts = runtime.charts
         self._statistics = runtime.statistics
         self._png: bytes | None = None
-        self._drawn: tuple[object, ...] | None = None
-        """What the current PNG shows (its title and buckets)."""
+        """The chart of `_shown`, once asked for; None until then."""
+        self._shown: tuple[object, ...] | None = None
+        """What the chart shows (its title and buckets)."""
+        self._draw: Callable[[], bytes] | None = None
+        """How to draw `_shown` (its buckets are kept until it is drawn)."""
         self._lock = asyncio.Lock()
 
     async def async_added_to_hass(self) -> None:
-        """Draw now, and again when the settings change, new hours arrive or
+        """Read now, and again when the settings change, new hours arrive or
         Home Assistant's language (or time zone) changes."""
         await super().async_added_to_hass()
         self.async_on_remove(self._charts.listen(self.home_id, self._schedule))
@@ -102,13 +108,18 @@ class UsageChart(PowertrackerEntity, ImageEntity):
         )
 
     async def async_image(self) -> bytes | None:
-        """The chart as last drawn (drawn now if it never was)."""
-        if self._png is None:
+        """The chart of the current content, drawn now if it was not yet."""
+        if self._shown is None:
             await self._async_refresh()
-        return self._png
+        async with self._lock:
+            if self._png is None and self._draw is not None:
+                self._png = await self.hass.async_add_executor_job(self._draw)
+                self._draw = None  # the buckets are not needed any more
+            return self._png
 
     async def _async_refresh(self) -> None:
-        """Read the chart's buckets; render and update the state if they changed."""
+        """Read the chart's buckets; if they changed, update the state (the
+        chart is drawn when asked for)."""
         async with self._lock:
             settings = self._charts.get(self.home_id)
             tz = dt_util.get_default_time_zone()
@@ -142,20 +153,19 @@ class UsageChart(PowertrackerEntity, ImageEntity):
                 now=now,
             )
             content = (title, language, *_content(buckets))
-            if content == self._drawn and self._png is not None:
+            if content == self._shown:
                 return
-            self._png = await self.hass.async_add_executor_job(
-                partial(
-                    render_chart,
-                    buckets,
-                    params,
-                    tz,
-                    title=title,
-                    language=language,
-                    font=CHART_FONT,
-                )
+            self._shown = content
+            self._png = None
+            self._draw = partial(
+                render_chart,
+                buckets,
+                params,
+                tz,
+                title=title,
+                language=language,
+                font=CHART_FONT,
             )
-            self._drawn = content
             self._attr_image_last_updated = dt_util.utcnow()
             if self.hass is not None and self.entity_id:
                 self.async_write_ha_state()

@@ -72,6 +72,10 @@ _LOGGER = logging.getLogger(__name__)
 
 TRAILING_WINDOW = timedelta(hours=48)
 """Hours re-imported every hour: Tibber corrects recent hours after the fact."""
+WRITE_BATCH = 24 * 7
+"""Rows per recorder task: the recorder holds a task's rows as ORM objects until
+it commits, and a year of them at once (tens of MiB) stayed in Home Assistant's
+memory after the first import."""
 BARRIER_TIMEOUT = 60.0
 """Seconds to wait for the recorder to commit earlier writes before reading."""
 
@@ -318,22 +322,23 @@ class HourlyStatistics(HomeListeners):
         self._changed.add(home.id)
         sums = accumulate((value for _, value in hours), initial=base)
         next(sums)
-        async_add_external_statistics(
-            self._hass,
-            StatisticMetaData(
-                mean_type=StatisticMeanType.NONE,
-                has_sum=True,
-                name=self._names[kind].replace("{home}", home.name),
-                source=DOMAIN,
-                statistic_id=statistic_id(home.id, kind),
-                unit_class="energy" if kind in KINDS else None,
-                unit_of_measurement=unit,
-            ),
-            [
-                StatisticData(start=start, state=value, sum=total)
-                for (start, value), total in zip(hours, sums, strict=True)
-            ],
+        rows = [
+            StatisticData(start=start, state=value, sum=total)
+            for (start, value), total in zip(hours, sums, strict=True)
+        ]
+        metadata = StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name=self._names[kind].replace("{home}", home.name),
+            source=DOMAIN,
+            statistic_id=statistic_id(home.id, kind),
+            unit_class="energy" if kind in KINDS else None,
+            unit_of_measurement=unit,
         )
+        for first in range(0, len(rows), WRITE_BATCH):
+            async_add_external_statistics(
+                self._hass, metadata, rows[first : first + WRITE_BATCH]
+            )
 
     async def _hours(
         self,

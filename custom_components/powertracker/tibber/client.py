@@ -238,7 +238,7 @@ class TibberClient:
             {"Authorization": f"Bearer {self._token}", "User-Agent": self._user_agent},
             self._session,
         )
-        request = GraphQLRequest(document, variable_values=variables)
+        request = GraphQLRequest(queries.request(document), variable_values=variables)
         try:
             async with (
                 asyncio.timeout(self._timeout),

@@ -131,7 +131,7 @@ async def _first_measurement(
 ) -> LiveMeasurement | None:
     """The home's first measurement; None if Tibber completes the stream empty."""
     request = GraphQLRequest(
-        queries.LIVE_MEASUREMENT, variable_values={"homeId": home_id}
+        queries.request(queries.LIVE_MEASUREMENT), variable_values={"homeId": home_id}
     )
     async with aclosing(session.subscribe(request)) as stream:
         async for data in stream:

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from gql import GraphQLRequest
+
 from .models import LiveMeasurement
+
+
+@cache
+def request(document: str) -> GraphQLRequest:
+    """`document` parsed once: gql parses a string again at every request."""
+    return GraphQLRequest(document)
+
 
 ACCOUNT = """
 query Account {
