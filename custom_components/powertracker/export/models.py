@@ -19,6 +19,9 @@ class Aggregate(StrEnum):
     """Bucket sizes (the original exporter's names, plus a week)."""
 
     FIVE_MINUTES = "5m"
+    QUARTER_HOUR = "15m"
+    """The EU's settlement period since 2025; what quarter-hour capacity
+    tariffs count (Flanders)."""
     HOUR = "1h"
     DAY = "1d"
     WEEK = "1w"
@@ -161,3 +164,19 @@ class ExportHome:
     """The entry's sink, if it can be read back."""
     sink_name: str = "sink"
     """What errors call the sink ("InfluxDB database 'home'"); no secrets."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Time at the edge of a home's rows that an export could not fill.
+
+    Either a store did not answer (`store` names it by kind and database):
+    its rows, if it holds any, are missing; or no store holds rows there
+    (`store` None): the home's five-minute data begins at `end`.
+    """
+
+    home_name: str
+    start: float
+    """UTC timestamp (seconds)."""
+    end: float
+    store: str | None = None
