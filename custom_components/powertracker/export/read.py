@@ -156,8 +156,9 @@ async def _fill(
     for name, reader in stores:
         until = series.start[0] if len(series.start) else params.end.timestamp()
         after = series.start[-1] + FIVE if len(series.start) else completed
+        unknown = len(series.start) > 0 and np.isnan(series.energy[0])
         try:
-            if until > since:
+            if until > since or unknown:
                 # Five minutes more: the store's row at `until` may replace
                 # an unknown one.
                 end = min(until + FIVE, params.end.timestamp())
