@@ -31,7 +31,7 @@ from custom_components.powertracker.record.forwarder import Forwarder
 from custom_components.powertracker.record.stores import archive_path
 from custom_components.powertracker.sink import archive as archive_module
 from custom_components.powertracker.sink.models import Sink
-from loopback.influxd import INFLUX_DATABASE, Influxd, InfluxdServers
+from loopback.influxd import INFLUX_ADMIN, INFLUX_DATABASE, Influxd, InfluxdServers
 from tests.integration.conftest import SetupEntry
 from tests.integration.export_http import URL, csv_rows
 from tests.integration.test_archive import _recorder_rows, archive_of
@@ -53,7 +53,13 @@ def _local(moment: datetime) -> str:
 
 
 def _gap(start: datetime, end: datetime, store: str | None) -> dict[str, Any]:
-    return {"home": HOME, "from": _local(start), "to": _local(end), "store": store}
+    return {
+        "home": HOME,
+        "from": _local(start),
+        "to": _local(end),
+        "store": store,
+        "reason": "no_answer" if store else "no_data",
+    }
 
 
 def _header(gaps: list[dict[str, Any]]) -> str:
@@ -111,6 +117,50 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
         for record in caplog.records
         if record.name == READ_LOGGER and record.levelno == logging.WARNING
     ]
+
+
+async def _the_chart_draws(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The usage chart of today's five minutes (the archive's, the sink asked
+    for the time before them) is drawn all the same."""
+    chart = "image.villa_solsidan_usage_chart"
+    drawn = hass.states.get(chart)
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {"entity_id": "select.villa_solsidan_chart_period", "option": "day"},
+        blocking=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(chart) != drawn
+    client = await hass_client()
+    image = await client.get(f"/api/image_proxy/{chart}")
+    assert image.status == HTTPStatus.OK
+    assert (await image.read()).startswith(b"\x89PNG")
+    assert len(_warnings(caplog)) == 1  # still the one
+    # Not drawn as "no data" for want of the sink (it says why when it is).
+    assert not [r for r in caplog.records if r.name.endswith("powertracker.image")]
+
+
+async def _alone_the_sink_is_a_503(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, window: dict[str, str]
+) -> None:
+    """Read on its own, the sink is a 503 that names it, not its address."""
+    status, text, _ = await _get(hass_client, source="sink", **window)
+    assert status == HTTPStatus.SERVICE_UNAVAILABLE, text
+    body = json.loads(text)
+    assert body == {
+        "error": f"The {SINK} did not answer. Try again later",
+        "parameter": "source",
+        "store": SINK,
+    }
+    with pytest.raises(HomeAssistantError) as caught:
+        await _action(hass, source="sink", **window)
+    assert caught.value.translation_key == "store_unreachable"
+    assert caught.value.translation_placeholders == {"store": SINK}
 
 
 @pytest.fixture
@@ -186,19 +236,8 @@ async def test_a_stopped_sink_costs_only_its_rows(
         if r.name == READ_LOGGER and r.levelno >= logging.ERROR
     ]
 
-    # Read on its own, the sink is a 503 that names it, not its address.
-    status, text, _ = await _get(hass_client, source="sink", **window)
-    assert status == HTTPStatus.SERVICE_UNAVAILABLE, text
-    body = json.loads(text)
-    assert body == {
-        "error": f"The {SINK} did not answer. Try again later",
-        "parameter": "source",
-        "store": SINK,
-    }
-    with pytest.raises(HomeAssistantError) as caught:
-        await _action(hass, source="sink", **window)
-    assert caught.value.translation_key == "store_unreachable"
-    assert caught.value.translation_placeholders == {"store": SINK}
+    await _the_chart_draws(hass, hass_client, caplog)
+    await _alone_the_sink_is_a_503(hass, hass_client, window)
 
 
 async def test_a_locked_archive_costs_only_its_rows(
@@ -349,3 +388,38 @@ async def test_quarter_hours_in_csv_png_and_the_action(
     response = await _action(hass, **window)
     assert response["rows"] == 4
     assert response["path"].endswith("_15m.csv")
+
+
+async def test_a_sink_that_refuses_costs_only_its_rows(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    setup_entry: SetupEntry,
+    influxdb_auth: Influxd,
+) -> None:
+    """A wrong password: `auto` answers the archive's rows and says the sink
+    refused; read alone, the sink is a 502 naming it, not its address."""
+    sink = _sink(influxdb_auth.url) | {
+        "username": INFLUX_ADMIN,
+        "password": "not-the-Password",
+    }
+    entry = await setup_entry(**{CONF_SINK: sink})
+    old = _slot(dt_util.utcnow() - timedelta(days=40)).replace(minute=0)
+    await archive_of(entry).write(_samples(old - POLL, 13))
+    early = old - timedelta(hours=1)
+    end = old + timedelta(hours=1)
+    window = {"aggregate": "5m", "from": early.isoformat(), "to": end.isoformat()}
+
+    status, text, headers = await _get(hass_client, **window)
+    assert status == HTTPStatus.OK, text
+    assert _energy(csv_rows(text))[12:] == pytest.approx([0.1] * 12)
+    assert headers[HEADER] == (
+        f"{HOME}: {_local(early)}/{_local(old)} {SINK} refused; "
+        f"{HOME}: {_local(early)}/{_local(old)} no data"
+    )
+
+    status, text, _ = await _get(hass_client, source="sink", **window)
+    assert status == HTTPStatus.BAD_GATEWAY, text
+    error = json.loads(text)["error"]
+    assert error.startswith(f"The {SINK} refused the export's read: HTTP 401")
+    assert "127.0.0.1" not in text
+    assert "not-the-Password" not in text

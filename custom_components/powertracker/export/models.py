@@ -39,8 +39,10 @@ class ReadFrom(StrEnum):
     """Where an export reads its five-minute detail (`source`).
 
     `auto`: the recorder's 5-minute statistics where they reach, the archive
-    before them, the sink before the archive's oldest sample; hourly and
-    coarser aggregates read the hourly statistics. `recorder` reads only Home
+    before them (and after them: five minutes not compiled yet), the sink
+    before the archive's oldest sample; a store that does not answer is left
+    out and said (`Gap`); hourly and coarser aggregates read the hourly
+    statistics. `recorder` reads only Home
     Assistant's statistics; `archive` and `sink` read only that store's
     samples, at any aggregate.
     """
@@ -180,3 +182,5 @@ class Gap:
     """UTC timestamp (seconds)."""
     end: float
     store: str | None = None
+    refused: bool = False
+    """The store answered with a refusal (credentials, a missing database)."""

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 import numpy as np
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from ..sink.models import FloatArray, SampleReader, SinkError
@@ -152,7 +153,8 @@ async def _fill(
     """
     since = params.start.timestamp()
     # Only five minutes that have ended: the one running is still counting.
-    completed = min(params.end.timestamp(), time.time()) // FIVE * FIVE
+    now = dt_util.utcnow().timestamp()
+    completed = min(params.end.timestamp(), now) // FIVE * FIVE
     for name, reader in stores:
         until = series.start[0] if len(series.start) else params.end.timestamp()
         after = series.start[-1] + FIVE if len(series.start) else completed
@@ -178,11 +180,12 @@ async def _fill(
         except StoreError as err:
             if params.source is not ReadFrom.AUTO:
                 raise
-            _warn(hass, err, params)
+            _warn(hass, err)
+            refused = not err.unreachable
             if until > since:
-                gaps.append(Gap(series.home_name, since, until, name))
+                gaps.append(Gap(series.home_name, since, until, name, refused))
             if after < completed:
-                gaps.append(Gap(series.home_name, after, completed, name))
+                gaps.append(Gap(series.home_name, after, completed, name, refused))
     return series
 
 
@@ -190,7 +193,7 @@ def _utc(stamp: float) -> datetime:
     return datetime.fromtimestamp(stamp, UTC)
 
 
-def _warn(hass: HomeAssistant, err: StoreError, params: ExportParams) -> None:
+def _warn(hass: HomeAssistant, err: StoreError) -> None:
     """One warning per store and hour (an export may be asked for every minute)."""
     warned = hass.data.setdefault(_WARNED, {})
     now = time.monotonic()
@@ -198,9 +201,10 @@ def _warn(hass: HomeAssistant, err: StoreError, params: ExportParams) -> None:
         return
     warned[err.store] = now
     _LOGGER.warning(
-        "The %s did not answer an export (%s); exports leave out the rows only "
-        "it holds, and say so (not repeated for an hour)",
+        "The %s %s an export (%s); exports leave out the rows only it holds, "
+        "and say so (not repeated for an hour)",
         err.store,
+        "did not answer" if err.unreachable else "refused",
         err.error,
     )
 

@@ -45,26 +45,37 @@ MISSING_HEADER = "X-Powertracker-Missing"
 
 
 def missing(gaps: list[Gap], tz: tzinfo) -> list[dict[str, str | None]]:
-    """The gaps as the action returns them: home, from, to (local ISO times)
-    and the store that did not answer (None: no store holds rows there)."""
+    """The gaps as the action returns them: home, from, to (local ISO times),
+    the store that did not answer or refused (None: no store holds rows
+    there) and `reason`: `no_answer`, `refused` or `no_data`."""
     return [
         {
             "home": gap.home_name,
             "from": _local(gap.start, tz),
             "to": _local(gap.end, tz),
             "store": gap.store,
+            "reason": _reason(gap),
         }
         for gap in gaps
     ]
 
 
+def _reason(gap: Gap) -> str:
+    if gap.store is None:
+        return "no_data"
+    return "refused" if gap.refused else "no_answer"
+
+
+_SAID = {"no_answer": "did not answer", "refused": "refused", "no_data": "no data"}
+
+
 def missing_header(gaps: list[Gap], tz: tzinfo) -> str:
     """The gaps as one header line, ASCII (a database may be named in any
-    script): `<home>: <from>/<to> <store> did not answer`, or `... no data`
-    for the time before a home's data begins; `; ` between gaps."""
+    script): `<home>: <from>/<to> <store> did not answer` (or `refused`), or
+    `... no data` for the time before a home's data begins; `; ` between gaps."""
     line = "; ".join(
         f"{gap['home']}: {gap['from']}/{gap['to']} "
-        + (f"{gap['store']} did not answer" if gap["store"] else "no data")
+        + " ".join(filter(None, (gap["store"], _SAID[str(gap["reason"])])))
         for gap in missing(gaps, tz)
     )
     return line.encode("ascii", "backslashreplace").decode("ascii")
