@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -177,3 +177,44 @@ def test_rows_outside_the_range_are_left_out() -> None:
     result = aggregate(series, Aggregate.DAY, start, start + 2 * hour, TZ)
     assert result.energy.tolist() == [3.0]
     assert result.complete.tolist() == [True]
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "quarters"),
+    [
+        ("Europe/Stockholm", "2026-03-29", 92),
+        ("Europe/Stockholm", "2026-10-25", 100),
+        ("Europe/Stockholm", "2026-06-01", 96),
+        ("Asia/Kolkata", "2026-06-01", 96),  # UTC+5:30: local quarters
+        ("Asia/Kathmandu", "2026-06-01", 96),  # UTC+5:45
+    ],
+)
+def test_quarter_hours_are_local_and_count_dst_days(
+    zone: str, day: str, quarters: int
+) -> None:
+    """15m: a local day's quarter-hours (92/100 when the clocks change), each the
+    sum of its three five-minute rows, computed here from local wall times."""
+    tz = ZoneInfo(zone)
+    start = datetime.combine(date.fromisoformat(day), time(), tz)
+    end = datetime.combine(start.date() + timedelta(days=1), time(), tz)
+    rows = round((end.timestamp() - start.timestamp()) / 300)
+    values = [0.001 * (i % 37) + 0.01 for i in range(rows)]
+    series = _series(start.astimezone(UTC), timedelta(minutes=5), list(values))
+
+    buckets = aggregate(series, Aggregate.QUARTER_HOUR, start, end, tz)
+
+    expected: dict[datetime, float] = {}
+    for i, value in enumerate(values):
+        local = datetime.fromtimestamp(start.timestamp() + 300 * i, tz)
+        assert local.minute % 5 == 0
+        key = local.replace(minute=local.minute // 15 * 15).astimezone(UTC)
+        expected[key] = expected.get(key, 0.0) + value
+    assert len(buckets) == len(expected) == quarters
+    assert [datetime.fromtimestamp(edge, UTC) for edge in buckets.edges[:-1]] == sorted(
+        expected
+    )
+    assert buckets.energy == pytest.approx([expected[k] for k in sorted(expected)])
+    assert buckets.average_power == pytest.approx(
+        [expected[k] * 3.6e6 / 900 for k in sorted(expected)]
+    )
+    assert buckets.complete.all()

@@ -101,21 +101,31 @@ async def test_a_big_csv_is_streamed_whole(
     assert starts == [old + i * POLL for i in range(count)]
 
 
-async def test_recorder_alone_refuses_what_it_purged(
+async def test_recorder_alone_answers_without_what_it_purged(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, setup_entry: SetupEntry
 ) -> None:
-    """The archive has the day, but source=recorder reads only the recorder."""
+    """The archive has the hour, but source=recorder reads only the recorder:
+    a 200 without rows that says the data begins after the range."""
     entry = await setup_entry()
     old = _slot(dt_util.utcnow() - timedelta(days=40))
     await archive_of(entry).write(_samples(old, 13))
-    window = {"from": old.isoformat(), "to": (old + timedelta(hours=1)).isoformat()}
+    end = old + timedelta(hours=1)
+    window = {"from": old.isoformat(), "to": end.isoformat()}
 
-    status, text, _ = await _get(hass_client, source="recorder", **window)
-    assert status == HTTPStatus.BAD_REQUEST
-    assert "10 days" in text
-
-    status, text, _ = await _get(hass_client, source="auto", **window)
+    status, text, headers = await _get(hass_client, source="recorder", **window)
     assert status == HTTPStatus.OK, text
+    assert [row["consumption_kwh"] for row in csv_rows(text)] == [""] * 12
+    tz = dt_util.get_default_time_zone()
+    assert headers["X-Powertracker-Missing"] == (
+        f"Villa Solsidan: {old.astimezone(tz).isoformat()}/"
+        f"{end.astimezone(tz).isoformat()} no data"
+    )
+
+    status, text, headers = await _get(hass_client, source="auto", **window)
+    assert status == HTTPStatus.OK, text
+    energy = [row["consumption_kwh"] for row in csv_rows(text)]
+    assert energy[0] == ""  # the first sample only starts the sum
+    assert [float(kwh) for kwh in energy[1:]] == pytest.approx([0.1] * 11)
 
 
 @pytest.mark.parametrize(
@@ -185,7 +195,7 @@ async def test_a_store_that_fails_is_a_503_naming_it(
     body = await _json(text)
     assert body["store"] == "five-minute archive"
     assert body["parameter"] == "source"
-    assert "locked" in body["error"]
+    assert body["error"] == "The five-minute archive did not answer. Try again later"
     assert caught.value.translation_key == "store_unreachable"
     assert (caught.value.translation_placeholders or {})[
         "store"

@@ -25,7 +25,7 @@ from custom_components.powertracker.const import DOMAIN, statistic_id
 from custom_components.powertracker.export import recorder
 from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
-from tests.integration.export_http import URL, export_rows
+from tests.integration.export_http import URL, csv_rows, export_rows
 from tests.integration.statistics_rows import import_hourly, insert_short_term
 
 VILLA, _ = HOMES
@@ -98,20 +98,28 @@ async def test_five_minute_export_reads_short_term_statistics_in_kwh(
     )
 
 
-async def test_five_minute_export_older_than_retention_is_a_clear_error(
+async def test_five_minute_export_older_than_retention_says_where_data_begins(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     entry: MockConfigEntry,
 ) -> None:
+    """Purged by the recorder, in no archive: a 200 of empty rows that says so
+    for each home (issue 23.3), not a 400."""
     client = await hass_client()
     response = await client.get(
         URL, params={"aggregate": "5m", "from": "2026-10-01", "to": "2026-10-02"}
     )
-    assert response.status == HTTPStatus.BAD_REQUEST
-    body = await response.json()
-    assert body["parameter"] == "from"
-    assert "10 days" in body["error"]
-    assert "aggregate=1h" in body["error"]
+    assert response.status == HTTPStatus.OK, await response.text()
+    rows = csv_rows(await response.text())
+    assert len(rows) == 2 * 2 * 24 * 12  # two homes, two days ("to" is a whole day)
+    assert {row["consumption_kwh"] for row in rows} == {""}
+    span = "2026-10-01T00:00:00+02:00/2026-10-03T00:00:00+02:00 no data"
+    assert (
+        response.headers["X-Powertracker-Missing"]
+        == "; ".join(f"{name}: {span}" for name in ("Villa Solsidan", "Sjövägen 7"))
+        .encode("ascii", "backslashreplace")
+        .decode()
+    )
 
 
 async def test_imported_history_wins_and_the_sensor_fills_newer_hours(

@@ -3,8 +3,9 @@
 Days, weeks (from Monday) and months start at local midnight, so a day is 23
 or 25 hours long on the days daylight saving time changes, and the usage of
 the row that spans midnight lands in the day it belongs to (the statistics
-rows never span an hour boundary). 5-minute and hourly buckets start on local
-clock boundaries.
+rows never span an hour boundary). 5-minute, quarter-hour and hourly buckets
+start on local clock boundaries (a day has 92 or 100 quarter-hours when the
+clocks change).
 
 Every bucket says whether it is complete (its rows cover it); a bucket
 without any data has `energy` NaN and is shown as missing, never as 0.
@@ -26,6 +27,7 @@ from .models import Aggregate, HomeBuckets, IntArray, Series
 
 _FIXED = {
     Aggregate.FIVE_MINUTES: 300.0,
+    Aggregate.QUARTER_HOUR: 900.0,
     Aggregate.HOUR: 3600.0,
 }
 
@@ -37,8 +39,9 @@ _FIXED = {
 
 def _local_floor(when: datetime, aggregate: Aggregate, tz: tzinfo) -> datetime:
     local = when.astimezone(tz)
-    if aggregate is Aggregate.FIVE_MINUTES:
-        minute = local.minute - local.minute % 5
+    if aggregate in (Aggregate.FIVE_MINUTES, Aggregate.QUARTER_HOUR):
+        minutes = int(_FIXED[aggregate]) // 60
+        minute = local.minute - local.minute % minutes
         floor = local.replace(minute=minute, second=0, microsecond=0)
     elif aggregate is Aggregate.HOUR:
         floor = local.replace(minute=0, second=0, microsecond=0)

@@ -19,6 +19,9 @@ class Aggregate(StrEnum):
     """Bucket sizes (the original exporter's names, plus a week)."""
 
     FIVE_MINUTES = "5m"
+    QUARTER_HOUR = "15m"
+    """The EU's settlement period since 2025; what quarter-hour capacity
+    tariffs count (Flanders)."""
     HOUR = "1h"
     DAY = "1d"
     WEEK = "1w"
@@ -36,8 +39,10 @@ class ReadFrom(StrEnum):
     """Where an export reads its five-minute detail (`source`).
 
     `auto`: the recorder's 5-minute statistics where they reach, the archive
-    before them, the sink before the archive's oldest sample; hourly and
-    coarser aggregates read the hourly statistics. `recorder` reads only Home
+    before them (and after them: five minutes not compiled yet), the sink
+    before the archive's oldest sample; a store that does not answer is left
+    out and said (`Gap`); hourly and coarser aggregates read the hourly
+    statistics. `recorder` reads only Home
     Assistant's statistics; `archive` and `sink` read only that store's
     samples, at any aggregate.
     """
@@ -161,3 +166,21 @@ class ExportHome:
     """The entry's sink, if it can be read back."""
     sink_name: str = "sink"
     """What errors call the sink ("InfluxDB database 'home'"); no secrets."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Time at the edge of a home's rows that an export could not fill.
+
+    Either a store did not answer (`store` names it by kind and database):
+    its rows, if it holds any, are missing; or no store holds rows there
+    (`store` None): the home's five-minute data begins at `end`.
+    """
+
+    home_name: str
+    start: float
+    """UTC timestamp (seconds)."""
+    end: float
+    store: str | None = None
+    refused: bool = False
+    """The store answered with a refusal (credentials, a missing database)."""

@@ -23,6 +23,7 @@ from .models import DEFAULT_HEIGHT, DEFAULT_WIDTH, Aggregate, Graph, Output, Rea
 MIN_SIZE, MAX_SIZE = 200, 4096
 MAX_RANGE = {
     Aggregate.FIVE_MINUTES: timedelta(days=366),
+    Aggregate.QUARTER_HOUR: timedelta(days=366),
     Aggregate.HOUR: timedelta(days=366 * 2),
     Aggregate.DAY: timedelta(days=366 * 20),
     Aggregate.WEEK: timedelta(days=366 * 20),
@@ -31,7 +32,11 @@ MAX_RANGE = {
 """Longest range per aggregate (a year at 5m: about 105,000 rows per home)."""
 MAX_SAMPLES_RANGE = MAX_RANGE[Aggregate.FIVE_MINUTES]
 """Longest range read from the archive or the sink, whatever the aggregate."""
-ROW_SECONDS = dict.fromkeys(Aggregate, 3600) | {Aggregate.FIVE_MINUTES: 300}
+FIVE_MINUTE_AGGREGATES = frozenset({Aggregate.FIVE_MINUTES, Aggregate.QUARTER_HOUR})
+"""The aggregates made of five-minute rows (a quarter-hour is three)."""
+ROW_SECONDS = dict.fromkeys(Aggregate, 3600) | dict.fromkeys(
+    FIVE_MINUTE_AGGREGATES, 300
+)
 """The statistics rows an aggregate reads: 5-minute, else hourly (on the UTC hour)."""
 IGNORED = frozenset({"authSig"})
 """Parameters that belong to Home Assistant (signed paths), not to the export."""
@@ -67,7 +72,7 @@ class ExportParams:
     @property
     def reads_samples(self) -> bool:
         """Whether the export reads five-minute rows (else hourly statistics)."""
-        return self.aggregate is Aggregate.FIVE_MINUTES or self.source in (
+        return self.aggregate in FIVE_MINUTE_AGGREGATES or self.source in (
             ReadFrom.ARCHIVE,
             ReadFrom.SINK,
         )

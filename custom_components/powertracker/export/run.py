@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from functools import partial
 
 from homeassistant.config_entries import ConfigEntryState
@@ -18,7 +18,7 @@ from ..data import PowertrackerConfigEntry
 from ..entity import device_home_id
 from .aggregate import aggregate
 from .csv import csv_chunks
-from .models import ExportHome, HomeBuckets, Output, Series
+from .models import ExportHome, Gap, HomeBuckets, Output, Series
 from .params import ExportError, ExportParams
 from .read import read_series
 from .recorder import home_sensor
@@ -36,6 +36,53 @@ class ExportResult:
     filename: str
     rows: int
     """Buckets rendered (CSV rows without the header)."""
+    missing: list[Gap]
+    """Time without rows: a store that did not answer, or before the data begins."""
+
+
+MISSING_HEADER = "X-Powertracker-Missing"
+"""The HTTP header that says what an export could not fill."""
+
+
+def missing(gaps: list[Gap], tz: tzinfo) -> list[dict[str, str | None]]:
+    """The gaps as the action returns them: home, from, to (local ISO times),
+    the store that did not answer or refused (None: no store holds rows
+    there) and `reason`: `no_answer`, `refused` or `no_data`."""
+    return [
+        {
+            "home": gap.home_name,
+            "from": _local(gap.start, tz),
+            "to": _local(gap.end, tz),
+            "store": gap.store,
+            "reason": _reason(gap),
+        }
+        for gap in gaps
+    ]
+
+
+def _reason(gap: Gap) -> str:
+    if gap.store is None:
+        return "no_data"
+    return "refused" if gap.refused else "no_answer"
+
+
+_SAID = {"no_answer": "did not answer", "refused": "refused", "no_data": "no data"}
+
+
+def missing_header(gaps: list[Gap], tz: tzinfo) -> str:
+    """The gaps as one header line, ASCII (a database may be named in any
+    script): `<home>: <from>/<to> <store> did not answer` (or `refused`), or
+    `... no data` for the time before a home's data begins; `; ` between gaps."""
+    line = "; ".join(
+        f"{gap['home']}: {gap['from']}/{gap['to']} "
+        + " ".join(filter(None, (gap["store"], _SAID[str(gap["reason"])])))
+        for gap in missing(gaps, tz)
+    )
+    return line.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _local(stamp: float, tz: tzinfo) -> str:
+    return datetime.fromtimestamp(stamp, tz).isoformat()
 
 
 def export_homes(hass: HomeAssistant, home: str | None) -> list[ExportHome]:
@@ -131,20 +178,24 @@ def render_chart(
     )
 
 
-async def read_buckets(hass: HomeAssistant, params: ExportParams) -> list[HomeBuckets]:
-    """The buckets of an export (raises `ExportError` for what the caller got
-    wrong, `StoreError` for a store that did not answer)."""
-    series = await read_series(hass, export_homes(hass, params.home), params)
+async def read_buckets(
+    hass: HomeAssistant, params: ExportParams
+) -> tuple[list[HomeBuckets], list[Gap]]:
+    """The buckets of an export and the time it has no rows for (raises
+    `ExportError` for what the caller got wrong, `StoreError` for a store read
+    on its own that did not answer)."""
+    series, gaps = await read_series(hass, export_homes(hass, params.home), params)
     tz = dt_util.get_default_time_zone()
-    return await get_instance(hass).async_add_executor_job(
+    buckets = await get_instance(hass).async_add_executor_job(
         _aggregate, series, params, tz
     )
+    return buckets, gaps
 
 
 async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
     """Serve an export request (raises as `read_buckets`)."""
     tz = dt_util.get_default_time_zone()
-    buckets = await read_buckets(hass, params)
+    buckets, gaps = await read_buckets(hass, params)
     if params.output is Output.CSV:
         chunks = csv_chunks(buckets, tz)
     else:
@@ -168,6 +219,7 @@ async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
         content_type="text/csv" if params.output is Output.CSV else "image/png",
         filename=_filename(params, buckets, tz),
         rows=sum(len(home) for home in buckets),
+        missing=gaps,
     )
 
 

@@ -32,7 +32,7 @@ from ..const import DOMAIN
 from ..entity import device_home_id
 from .params import PARAMETERS, ExportError, parse
 from .read import StoreError
-from .run import run_export
+from .run import missing, run_export
 
 SERVICE_EXPORT = "export"
 FILE_FIELDS = ("filename", "directory")
@@ -143,7 +143,9 @@ async def _async_export(call: ServiceCall) -> ServiceResponse:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="store_unreachable" if err.unreachable else "store_failed",
-            translation_placeholders={"store": err.store, "error": err.error},
+            translation_placeholders={"store": err.store}
+            if err.unreachable
+            else {"store": err.store, "error": err.reason},
         ) from err
     directory = call.data.get("directory") or hass.config.path("www", DOMAIN)
     path, url, size = await hass.async_add_executor_job(
@@ -156,6 +158,7 @@ async def _async_export(call: ServiceCall) -> ServiceResponse:
         "url": url,
         "rows": result.rows,
         "bytes": size,
+        "missing": missing(result.missing, dt_util.get_default_time_zone()),
     }
     return response
 

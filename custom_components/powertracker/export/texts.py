@@ -62,6 +62,7 @@ _EN = ChartText(
     quantity={Graph.HIST: "kWh", Graph.LINEPLOT: "average W"},
     per={
         Aggregate.FIVE_MINUTES: "per 5 minutes",
+        Aggregate.QUARTER_HOUR: "per 15 minutes",
         Aggregate.HOUR: "per hour",
         Aggregate.DAY: "per day",
         Aggregate.WEEK: "per week",
@@ -69,6 +70,7 @@ _EN = ChartText(
     },
     buckets={
         Aggregate.FIVE_MINUTES: "five-minute periods",
+        Aggregate.QUARTER_HOUR: "quarter-hours",
         Aggregate.HOUR: "hours",
         Aggregate.DAY: "days",
         Aggregate.WEEK: "weeks",
@@ -90,6 +92,7 @@ TEXTS = {
         quantity={Graph.HIST: "kWh", Graph.LINEPLOT: "medeleffekt (W)"},
         per={
             Aggregate.FIVE_MINUTES: "per 5 minuter",
+            Aggregate.QUARTER_HOUR: "per kvart",
             Aggregate.HOUR: "per timme",
             Aggregate.DAY: "per dag",
             Aggregate.WEEK: "per vecka",
@@ -97,6 +100,7 @@ TEXTS = {
         },
         buckets={
             Aggregate.FIVE_MINUTES: "femminutersperioder",
+            Aggregate.QUARTER_HOUR: "kvartar",
             Aggregate.HOUR: "timmar",
             Aggregate.DAY: "dagar",
             Aggregate.WEEK: "veckor",
@@ -116,6 +120,7 @@ TEXTS = {
         quantity={Graph.HIST: "kWh", Graph.LINEPLOT: "gjennomsnittlig effekt (W)"},
         per={
             Aggregate.FIVE_MINUTES: "per 5 minutter",
+            Aggregate.QUARTER_HOUR: "per kvarter",
             Aggregate.HOUR: "per time",
             Aggregate.DAY: "per dag",
             Aggregate.WEEK: "per uke",
@@ -123,6 +128,7 @@ TEXTS = {
         },
         buckets={
             Aggregate.FIVE_MINUTES: "femminuttersperioder",
+            Aggregate.QUARTER_HOUR: "kvarter",
             Aggregate.HOUR: "timer",
             Aggregate.DAY: "dager",
             Aggregate.WEEK: "uker",
@@ -142,6 +148,7 @@ TEXTS = {
         quantity={Graph.HIST: "kWh", Graph.LINEPLOT: "Durchschnittsleistung (W)"},
         per={
             Aggregate.FIVE_MINUTES: "pro 5 Minuten",
+            Aggregate.QUARTER_HOUR: "pro Viertelstunde",
             Aggregate.HOUR: "pro Stunde",
             Aggregate.DAY: "pro Tag",
             Aggregate.WEEK: "pro Woche",
@@ -149,6 +156,7 @@ TEXTS = {
         },
         buckets={
             Aggregate.FIVE_MINUTES: "Fünf-Minuten-Intervallen",
+            Aggregate.QUARTER_HOUR: "Viertelstunden",
             Aggregate.HOUR: "Stunden",
             Aggregate.DAY: "Tagen",
             Aggregate.WEEK: "Wochen",
@@ -168,6 +176,7 @@ TEXTS = {
         quantity={Graph.HIST: "kWh", Graph.LINEPLOT: "gemiddeld vermogen (W)"},
         per={
             Aggregate.FIVE_MINUTES: "per 5 minuten",
+            Aggregate.QUARTER_HOUR: "per kwartier",
             Aggregate.HOUR: "per uur",
             Aggregate.DAY: "per dag",
             Aggregate.WEEK: "per week",
@@ -175,6 +184,7 @@ TEXTS = {
         },
         buckets={
             Aggregate.FIVE_MINUTES: "perioden van vijf minuten",
+            Aggregate.QUARTER_HOUR: "kwartieren",
             Aggregate.HOUR: "uren",
             Aggregate.DAY: "dagen",
             Aggregate.WEEK: "weken",

@@ -10,12 +10,16 @@ from homeassistant.util import dt as dt_util
 
 from .params import ExportError, parse
 from .read import StoreError
-from .run import run_export
+from .run import MISSING_HEADER, missing_header, run_export
 
 
 class ExportView(HomeAssistantView):
-    """CSV or PNG of recorded usage; bad input is a 4xx naming the parameter, a
-    store that does not answer a 503 (refuses: 502) naming the store."""
+    """CSV or PNG of recorded usage; bad input is a 4xx naming the parameter.
+
+    With `source=auto`, a store that does not answer costs only its rows: the
+    answer is a 200 whose `X-Powertracker-Missing` header names the store and
+    the time (and the time before the data begins). A store read on its own
+    that does not answer is a 503 (refuses: 502) naming it."""
 
     url = "/api/powertracker/export"
     name = "api:powertracker:export"
@@ -45,12 +49,14 @@ class ExportView(HomeAssistantView):
                 if err.unreachable
                 else HTTPStatus.BAD_GATEWAY,
             )
-        response = web.StreamResponse(
-            headers={
-                "Content-Disposition": f'attachment; filename="{result.filename}"',
-                "Cache-Control": "no-store",
-            }
-        )
+        headers = {
+            "Content-Disposition": f'attachment; filename="{result.filename}"',
+            "Cache-Control": "no-store",
+        }
+        if result.missing:
+            tz = dt_util.get_default_time_zone()
+            headers[MISSING_HEADER] = missing_header(result.missing, tz)
+        response = web.StreamResponse(headers=headers)
         response.content_type = result.content_type
         await response.prepare(request)
         chunks = result.chunks
