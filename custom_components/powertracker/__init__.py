@@ -12,6 +12,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .api import create_client
+from .capacity import Tariffs
 from .chart import Charts
 from .compat import remove_entry_device
 from .const import DOMAIN
@@ -52,6 +53,7 @@ async def async_setup_entry(
         coordinator=coordinator,
         pipeline=pipeline,
         charts=Charts(),
+        tariffs=Tariffs(),
     )
     _remove_stale_devices(hass, entry, set(coordinator.homes))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
