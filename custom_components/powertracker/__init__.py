@@ -12,7 +12,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .api import create_client
-from .capacity import Tariffs
+from .capacity import CapacityTracker, Tariffs
 from .chart import Charts
 from .compat import remove_entry_device
 from .const import DOMAIN
@@ -49,15 +49,21 @@ async def async_setup_entry(
     pipeline = await Pipeline.async_create(
         hass, entry, client, list(coordinator.homes.values())
     )
+    tariffs = Tariffs()
+    archive = pipeline.archive
     entry.runtime_data = RuntimeData(
         coordinator=coordinator,
         pipeline=pipeline,
         charts=Charts(),
-        tariffs=Tariffs(),
+        tariffs=tariffs,
+        capacity=CapacityTracker(
+            hass, entry, coordinator, tariffs, archive.sink if archive else None
+        ),
     )
     _remove_stale_devices(hass, entry, set(coordinator.homes))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     pipeline.async_start(coordinator)
+    entry.runtime_data.capacity.async_start(pipeline.statistics)
     coordinator.async_follow_homes()
     return True
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
 
+from custom_components.powertracker.const import CONF_BACKFILL_DAYS
+from loopback.tibber import HOMES, HomeSpec, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
+
+VILLA = HOMES[0]
 
 VILLA_TARIFF = "select.villa_solsidan_capacity_tariff"
 CABIN_TARIFF = "select.sjovagen_7_capacity_tariff"
@@ -60,3 +71,169 @@ async def test_quarter_hours_are_offered_only_to_a_home_with_a_real_time_meter(
     assert cabin is not None
     assert villa.attributes["options"] == [*hourly[:4], "flanders", "custom"]
     assert cabin.attributes["options"] == hourly
+
+
+# ------------------------------------------------------------ the sensors
+
+VILLA_PEAK = "sensor.villa_solsidan_capacity_peak"
+VILLA_AVERAGE = "sensor.villa_solsidan_capacity_hour_average"
+VILLA_HEADROOM = "sensor.villa_solsidan_capacity_headroom"
+VILLA_FEE = "sensor.villa_solsidan_capacity_fee"
+CABIN_PEAK = "sensor.sjovagen_7_capacity_peak"
+HOUR = timedelta(hours=1)
+ELVIA_STEPS = [
+    (0, 1440),
+    (2, 2400),
+    (5, 4032),
+    (10, 5616),
+    (15, 7248),
+    (20, 8880),
+    (25, 16896),
+    (50, 24960),
+    (75, 33024),
+    (100, 65280),
+]
+"""Elvia's kapasitetsledd from 2026-07-01, NOK per year (elvia.no)."""
+
+
+def _true_hours(
+    sim: TibberSimulator, home: HomeSpec, now: datetime, corrected: float = 0.0
+) -> list[tuple[datetime, float]]:
+    """(local start, kWh) of every completed hour of the local month of `now`,
+    as the simulator knows them (Tibber's corrections included)."""
+    zone = ZoneInfo(home.time_zone)
+    hour = datetime.combine(now.astimezone(zone).date().replace(day=1), time(), zone)
+    hour = hour.astimezone(UTC)
+    end = now.replace(minute=0, second=0, microsecond=0)
+    found = []
+    while hour < end:
+        energy = sim.energy(home.id, hour, hour + HOUR)
+        energy += sim.corrections.get((home.id, hour), 0.0)
+        found.append((hour.astimezone(zone), energy))
+        hour += HOUR
+    return found
+
+
+def _top3_on_different_days(values: list[tuple[datetime, float]]) -> float:
+    """The mean of the 3 highest days, each day at its highest hour."""
+    best: dict[date, float] = {}
+    for start, kw in values:
+        best[start.date()] = max(best.get(start.date(), 0.0), kw)
+    top = sorted(best.values(), reverse=True)[:3]
+    return sum(top) / len(top)
+
+
+def _truth(sim: TibberSimulator, tariff: str, now: datetime) -> float:
+    """The month's billed kW under a preset, written from its rule."""
+    hours = _true_hours(sim, VILLA, now)
+    if tariff == "ellevio":  # nights 22-06 at half
+        hours = [
+            (start, kwh / 2 if start.hour >= 22 or start.hour < 6 else kwh)
+            for start, kwh in hours
+        ]
+    return _top3_on_different_days(hours)
+
+
+def _number(hass: HomeAssistant, entity_id: str) -> float:
+    return float(_state(hass, entity_id))
+
+
+@pytest.fixture
+async def month(clock: Clock, setup_entry: SetupEntry) -> MockConfigEntry:
+    """The entry with the whole month of November imported."""
+    return await setup_entry(**{CONF_BACKFILL_DAYS: 30})
+
+
+@pytest.mark.parametrize("tariff", ["ellevio", "goteborg_energi", "norway"])
+async def test_the_peak_is_the_rule_applied_to_the_true_hours(
+    hass: HomeAssistant,
+    tibber_sim: TibberSimulator,
+    month: MockConfigEntry,
+    tariff: str,
+) -> None:
+    for entity_id in (VILLA_PEAK, VILLA_HEADROOM, VILLA_FEE):
+        assert _state(hass, entity_id) == "unavailable"  # no tariff yet
+    await _select(hass, VILLA_TARIFF, tariff)
+
+    truth = _truth(tibber_sim, tariff, dt_util.utcnow())
+    assert _number(hass, VILLA_PEAK) == pytest.approx(truth, abs=1e-6)
+    peaks = hass.states.get(VILLA_PEAK).attributes["peaks"]  # type: ignore[union-attr]
+    assert len(peaks) == 3
+    assert [peak["kw"] for peak in peaks] == sorted(
+        (peak["kw"] for peak in peaks), reverse=True
+    )
+    assert len({peak["start"][:10] for peak in peaks}) == 3  # on 3 days
+    if tariff == "norway":
+        fee = next(fee for low, fee in reversed(ELVIA_STEPS) if truth >= low) / 12
+        assert _number(hass, VILLA_FEE) == pytest.approx(fee)
+    else:
+        assert _state(hass, VILLA_FEE) == "unavailable"  # no price set
+
+
+async def test_headroom_drawn_keeps_the_peak_and_one_percent_more_raises_it(
+    hass: HomeAssistant, tibber_sim: TibberSimulator, month: MockConfigEntry
+) -> None:
+    """Drawing exactly the headroom for the rest of the hour ends the hour at
+    the billed value; 1 % more raises the month's value."""
+    await _select(hass, VILLA_TARIFF, "goteborg_energi")
+    now = dt_util.utcnow()
+    running = tibber_sim.measurement(VILLA.id)
+    so_far = float(running["accumulatedConsumptionLastHour"])  # type: ignore[arg-type]
+    stamp = datetime.fromisoformat(str(running["timestamp"]))
+    start = now.replace(minute=0, second=0, microsecond=0)
+    elapsed = (stamp - start) / HOUR
+    assert _number(hass, VILLA_AVERAGE) == pytest.approx(so_far / elapsed, rel=1e-6)
+
+    headroom = _number(hass, VILLA_HEADROOM)
+    billed = _number(hass, VILLA_PEAK)
+    hours = _true_hours(tibber_sim, VILLA, now)
+    zone = ZoneInfo(VILLA.time_zone)
+    for factor, raised in ((1.0, False), (1.01, True)):
+        hour = so_far + headroom * factor * (1 - elapsed)
+        value = _top3_on_different_days([*hours, (start.astimezone(zone), hour)])
+        if raised:
+            assert value > billed + 1e-6
+        else:
+            assert value == pytest.approx(billed, abs=1e-4)
+
+
+async def test_a_restart_mid_month_changes_nothing(
+    hass: HomeAssistant, month: MockConfigEntry
+) -> None:
+    await _select(hass, VILLA_TARIFF, "ellevio")
+    await _select(hass, CABIN_TARIFF, "goteborg_energi")
+    before = {e: hass.states.get(e) for e in (VILLA_PEAK, CABIN_PEAK)}
+
+    assert await hass.config_entries.async_reload(month.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    for entity_id, state in before.items():
+        after = hass.states.get(entity_id)
+        assert state is not None
+        assert after is not None
+        assert after.state == state.state
+        assert after.attributes["peaks"] == state.attributes["peaks"]
+
+
+async def test_a_correction_by_tibber_re_ranks_the_peaks(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    month: MockConfigEntry,
+) -> None:
+    """An hour Tibber corrects upwards becomes a counted peak once re-imported."""
+    await _select(hass, VILLA_TARIFF, "goteborg_energi")
+    peaks = hass.states.get(VILLA_PEAK).attributes["peaks"]  # type: ignore[union-attr]
+    # A quiet hour of a day not among the peaks, a day ago (within the re-import).
+    hour = (clock.now - timedelta(hours=20)).replace(minute=0, second=0, microsecond=0)
+    assert hour.astimezone(ZoneInfo(VILLA.time_zone)).isoformat() not in [
+        peak["start"] for peak in peaks
+    ]
+    tibber_sim.corrections[(VILLA.id, hour)] = 20.0
+
+    await clock.advance(hass, HOUR)  # the hourly re-import
+    await async_wait_recording_done(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    truth = _truth(tibber_sim, "goteborg_energi", clock.now)
+    assert _number(hass, VILLA_PEAK) == pytest.approx(truth, abs=1e-6)
+    first = hass.states.get(VILLA_PEAK).attributes["peaks"][0]  # type: ignore[union-attr]
+    assert first["start"] == hour.astimezone(ZoneInfo(VILLA.time_zone)).isoformat()
