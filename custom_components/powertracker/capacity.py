@@ -36,9 +36,14 @@ from .coordinator import PowertrackerCoordinator
 from .meter.listeners import HomeListeners
 from .meter.state import HomeState
 from .meter.tariff import (
+    MONTHS_AVERAGED_INVALID,
     NONE,
+    PEAKS_OUT_OF_RANGE,
     PRESETS,
+    PRICE_AND_BRACKETS,
     TARIFFS,
+    VALUE_INVALID,
+    Bracket,
     Capacity,
     Row,
     Running,
@@ -56,8 +61,68 @@ from .sink.models import SampleReader, SinkError
 _LOGGER = logging.getLogger(__name__)
 
 CONF_CAPACITY = "capacity"
-"""Options key: {"custom": TariffRule.as_dict(), "price_per_kw_month": float | None,
-"brackets": "kW: fee per year, ..." | None}, for every home of the entry."""
+"""Options key of the capacity settings, as the options form shows them
+(`capacity_settings`): the price per kW and month or the steps ("kW: fee per
+year, ...") that replace a preset's, and the custom rule's parameters."""
+_LISTS = ("weekdays", "hours", "months", "weighted_hours")
+
+
+def capacity_settings(
+    given: Mapping[str, Any], *, check: bool = False
+) -> dict[str, Any]:
+    """The capacity settings in the form's terms, missing ones the defaults;
+    with `check`, TariffError (`meter/tariff.py`'s codes) for settings that
+    cannot be."""
+    default = TariffRule().as_dict()
+    settings: dict[str, Any] = {
+        **{key: default[key] for key in default if key not in ("brackets",)},
+        "price_per_kw_month": None,
+        "brackets": None,
+        **given,
+    }
+    for key in _LISTS:
+        settings[key] = [str(value) for value in settings[key]]
+    settings["months_averaged"] = str(settings["months_averaged"])
+    if not settings["brackets"]:
+        settings["brackets"] = None
+    if check:
+        _parts(settings)
+    return settings
+
+
+def _parts(
+    settings: Mapping[str, Any],
+) -> tuple[dict[str, Any], float | None, tuple[Bracket, ...] | None]:
+    """The custom rule (`TariffRule.as_dict` form, checked), the price and the
+    steps of the settings; TariffError for any that cannot be."""
+    price = settings["price_per_kw_month"]
+    brackets = parse_brackets(settings["brackets"]) if settings["brackets"] else None
+    if price is not None and brackets:
+        raise TariffError("price_per_kw_month", PRICE_AND_BRACKETS)
+    try:
+        custom = {
+            **{key: settings[key] for key in ("one_per_day", "basis")},
+            **{key: [int(value) for value in settings[key]] for key in _LISTS},
+            "peaks": _whole(settings["peaks"], "peaks", PEAKS_OUT_OF_RANGE),
+            "months_averaged": _whole(
+                settings["months_averaged"], "months_averaged", MONTHS_AVERAGED_INVALID
+            ),
+            "weight": float(settings["weight"]),
+            "minimum_kw": float(settings["minimum_kw"]),
+            "price_per_kw_month": None if price is None else float(price),
+            "brackets": [[b.from_kw, b.fee_per_year] for b in brackets or ()],
+        }
+    except (TypeError, ValueError) as err:
+        raise TariffError("capacity", VALUE_INVALID) from err
+    TariffRule.from_dict(custom)
+    return custom, custom["price_per_kw_month"], brackets
+
+
+def _whole(value: Any, field: str, code: str) -> int:
+    number = float(value)
+    if not number.is_integer():
+        raise TariffError(field, code)
+    return int(number)
 
 
 def offered(real_time: bool) -> list[str]:
@@ -71,16 +136,12 @@ def offered(real_time: bool) -> list[str]:
 
 def entry_rule(tariff: str, options: Mapping[str, Any]) -> TariffRule | None:
     """The rule of a home's tariff with the entry's options (None: no tariff,
-    or options that cannot be, which the options flow does not let through)."""
-    settings = options.get(CONF_CAPACITY) or {}
+    or settings that cannot be, which the options flow does not let through)."""
     try:
-        brackets = settings.get("brackets")
-        return rule_for(
-            tariff,
-            settings.get("custom"),
-            price_per_kw_month=settings.get("price_per_kw_month"),
-            brackets=parse_brackets(brackets) if brackets else None,
+        custom, price, brackets = _parts(
+            capacity_settings(options.get(CONF_CAPACITY) or {})
         )
+        return rule_for(tariff, custom, price_per_kw_month=price, brackets=brackets)
     except TariffError as err:
         _LOGGER.warning("The capacity tariff %s cannot be used: %s", tariff, err)
         return None

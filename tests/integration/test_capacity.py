@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components import powertracker
+from custom_components.powertracker.capacity import CONF_CAPACITY, capacity_settings
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
 from loopback.tibber import HOMES, HomeSpec, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
@@ -237,3 +243,78 @@ async def test_a_correction_by_tibber_re_ranks_the_peaks(
     assert _number(hass, VILLA_PEAK) == pytest.approx(truth, abs=1e-6)
     first = hass.states.get(VILLA_PEAK).attributes["peaks"][0]  # type: ignore[union-attr]
     assert first["start"] == hour.astimezone(ZoneInfo(VILLA.time_zone)).isoformat()
+
+
+# ------------------------------------------------------------ the options
+
+
+async def _submit_capacity(
+    hass: HomeAssistant, entry: MockConfigEntry, **changes: Any
+) -> dict[str, Any]:
+    """Submit the options form with `changes` in its capacity section."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    schema = result["data_schema"]
+    assert schema is not None
+    shown = schema({})
+    # What the section shows by default (the price and steps are empty).
+    defaults = {k: v for k, v in capacity_settings({}).items() if v is not None}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**shown, CONF_CAPACITY: {**defaults, **changes}}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return dict(result)
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"weight": 1.5}, "weight_out_of_range"),
+        ({"hours": []}, "window_empty"),
+        ({"brackets": "2: 100, 0: 50"}, "brackets_invalid"),
+        ({"brackets": "0: 100", "price_per_kw_month": 40}, "price_and_brackets"),
+        ({"peaks": 11}, "peaks_out_of_range"),
+    ],
+)
+async def test_settings_that_cannot_be_are_refused_with_the_engine_code(
+    hass: HomeAssistant, entry: MockConfigEntry, changes: dict[str, Any], code: str
+) -> None:
+    result = await _submit_capacity(hass, entry, **changes)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_CAPACITY: code}
+    assert code in _english()["options"]["error"]
+
+
+async def test_a_price_per_kw_gives_the_fee_and_a_custom_rule_counts_its_window(
+    hass: HomeAssistant, tibber_sim: TibberSimulator, month: MockConfigEntry
+) -> None:
+    await _select(hass, VILLA_TARIFF, "goteborg_energi")
+    result = await _submit_capacity(hass, month, price_per_kw_month=40.0)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await async_wait_recording_done(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    billed = _truth(tibber_sim, "goteborg_energi", dt_util.utcnow())
+    assert _number(hass, VILLA_FEE) == pytest.approx(billed * 40.0, rel=1e-6)
+
+    # Sala-Heby's kind: the 3 highest hours (any day), weekdays 07-19.
+    result = await _submit_capacity(
+        hass,
+        month,
+        price_per_kw_month=40.0,
+        one_per_day=False,
+        weekdays=["0", "1", "2", "3", "4"],
+        hours=[str(hour) for hour in range(7, 19)],
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await _select(hass, VILLA_TARIFF, "custom")
+    hours = [
+        kwh
+        for start, kwh in _true_hours(tibber_sim, VILLA, dt_util.utcnow())
+        if start.weekday() < 5 and 7 <= start.hour < 19
+    ]
+    top = sorted(hours, reverse=True)[:3]
+    assert _number(hass, VILLA_PEAK) == pytest.approx(sum(top) / 3, abs=1e-6)
+
+
+def _english() -> dict[str, Any]:
+    path = Path(powertracker.__file__).parent / "strings.json"
+    return dict(json.loads(path.read_text("utf-8")))
