@@ -13,6 +13,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import create_client
 from .capacity import CapacityTracker, Tariffs
+from .capacity_service import async_register_capacity_service
 from .chart import Charts
 from .compat import remove_entry_device
 from .const import DOMAIN
@@ -32,9 +33,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the export endpoint and action (once, for every entry)."""
+    """Register the export endpoint and the actions (once, for every entry)."""
     hass.http.register_view(ExportView())
     async_register_services(hass)
+    async_register_capacity_service(hass)
     return True
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -318,3 +319,36 @@ async def test_a_price_per_kw_gives_the_fee_and_a_custom_rule_counts_its_window(
 def _english() -> dict[str, Any]:
     path = Path(powertracker.__file__).parent / "strings.json"
     return dict(json.loads(path.read_text("utf-8")))
+
+
+# ------------------------------------------------------------ the action
+
+
+async def test_the_action_answers_the_month_the_sensor_shows(
+    hass: HomeAssistant, tibber_sim: TibberSimulator, month: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _capacity_peaks(hass, home=VILLA.id)
+    assert err.value.translation_key == "no_capacity_tariff"
+    await _select(hass, VILLA_TARIFF, "norway")
+    answer = await _capacity_peaks(hass, home=VILLA.id, month="2026-11")
+    truth = _truth(tibber_sim, "norway", dt_util.utcnow())
+    assert answer["tariff"] == "norway"
+    assert answer["month"] == "2026-11"
+    assert answer["billed_kw"] == pytest.approx(truth, abs=1e-6)
+    assert answer["peaks"] == hass.states.get(VILLA_PEAK).attributes["peaks"]  # type: ignore[union-attr]
+    fee = next(fee for low, fee in reversed(ELVIA_STEPS) if truth >= low) / 12
+    assert answer["fee"] == pytest.approx(fee)
+    assert answer["rule"]["brackets"] == [list(step) for step in ELVIA_STEPS]
+    assert answer["rule"]["peaks"] == 3
+    with pytest.raises(ServiceValidationError) as err:
+        await _capacity_peaks(hass, home=VILLA.id, month="November")
+    assert err.value.translation_key == "invalid_month"
+
+
+async def _capacity_peaks(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    answer = await hass.services.async_call(
+        "powertracker", "capacity_peaks", data, blocking=True, return_response=True
+    )
+    assert answer is not None
+    return dict(answer)
