@@ -200,6 +200,7 @@ class CapacityTracker(HomeListeners):
         self._tariffs = tariffs
         self._archive = archive
         self._known: dict[str, _Known] = {}
+        self._rules: dict[str, TariffRule | None] = {}
         self._stale: set[str] = set()
         self._reading: set[str] = set()
 
@@ -217,8 +218,12 @@ class CapacityTracker(HomeListeners):
         self._async_check()
 
     def rule(self, home_id: str) -> TariffRule | None:
-        """The rule a home is billed on (None: no tariff)."""
-        return entry_rule(self._tariffs.get(home_id), self._entry.options)
+        """The rule a home is billed on (None: no tariff). Changed options
+        reload the entry, so each tariff's rule is worked out once."""
+        tariff = self._tariffs.get(home_id)
+        if tariff not in self._rules:
+            self._rules[tariff] = entry_rule(tariff, self._entry.options)
+        return self._rules[tariff]
 
     def get(self, home_id: str) -> Capacity | None:
         """The home's month so far, under its present rule (None: none, or not read)."""

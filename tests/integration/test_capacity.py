@@ -352,3 +352,38 @@ async def _capacity_peaks(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
     )
     assert answer is not None
     return dict(answer)
+
+
+# ------------------------------------------------------------ quarter-hours
+
+QUARTER = timedelta(minutes=15)
+
+
+async def test_quarter_hours_come_from_the_archive_samples(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    setup_entry: SetupEntry,
+) -> None:
+    """The highest quarter-hour of the polls since setup (each poll on a
+    boundary), and the running quarter's average, from the meter's register."""
+    clock.now = datetime(2026, 11, 28, 12, 45, tzinfo=UTC)
+    entry = await setup_entry()
+    result = await _submit_capacity(
+        hass, entry, basis="quarter", peaks=1, one_per_day=False
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await _select(hass, VILLA_TARIFF, "custom")
+    for _ in range(7):  # 12:50 ... 13:20
+        await clock.advance(hass, timedelta(minutes=5))
+    first = datetime(2026, 11, 28, 12, 45, tzinfo=UTC)
+    quarters = [
+        tibber_sim.energy(VILLA.id, first + n * QUARTER, first + (n + 1) * QUARTER)
+        for n in range(2)
+    ]
+    assert min(quarters) > 0.01  # the villa draws something in each
+    # The register has 4 decimals: x 4 per hour, within 1e-3 kW.
+    assert _number(hass, VILLA_PEAK) == pytest.approx(max(quarters) * 4, abs=1e-3)
+    running = first + 2 * QUARTER
+    so_far = tibber_sim.energy(VILLA.id, running, clock.now)
+    assert _number(hass, VILLA_AVERAGE) == pytest.approx(so_far * 12, abs=2e-3)
