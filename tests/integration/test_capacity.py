@@ -387,3 +387,27 @@ async def test_quarter_hours_come_from_the_archive_samples(
     running = first + 2 * QUARTER
     so_far = tibber_sim.energy(VILLA.id, running, clock.now)
     assert _number(hass, VILLA_AVERAGE) == pytest.approx(so_far * 12, abs=2e-3)
+
+
+async def test_the_month_turns_at_local_midnight_of_the_first(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    setup_entry: SetupEntry,
+) -> None:
+    """At 00:00 in Stockholm (23:00 UTC) November's peaks give way to
+    December's, which has no completed hour yet: 0 kW, no peaks."""
+    clock.now = datetime(2026, 11, 30, 22, 50, tzinfo=UTC)
+    await setup_entry(**{CONF_BACKFILL_DAYS: 31})
+    await _select(hass, VILLA_TARIFF, "goteborg_energi")
+    november = _truth(tibber_sim, "goteborg_energi", clock.now)
+    assert _number(hass, VILLA_PEAK) == pytest.approx(november, abs=1e-6)
+
+    for _ in range(3):  # 22:55, 23:00, 23:05 UTC
+        await clock.advance(hass, timedelta(minutes=5))
+    assert _number(hass, VILLA_PEAK) == 0.0
+    state = hass.states.get(VILLA_PEAK)
+    assert state is not None
+    assert state.attributes.get("peaks") == []
+    # Nothing is billed yet, so any draw raises the month: no headroom.
+    assert _number(hass, VILLA_HEADROOM) == 0.0
