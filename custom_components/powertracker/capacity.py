@@ -210,7 +210,7 @@ class CapacityTracker(HomeListeners):
         for home_id in self._coordinator.homes:
             for source in (statistics, self._tariffs):
                 self._entry.async_on_unload(
-                    source.listen(home_id, partial_stale(self, home_id))
+                    source.listen(home_id, _stale_listener(self, home_id))
                 )
         self._entry.async_on_unload(
             self._coordinator.async_add_listener(self._async_check)
@@ -386,7 +386,7 @@ class CapacityTracker(HomeListeners):
         return rows, before, after
 
 
-def partial_stale(tracker: CapacityTracker, home_id: str) -> Callable[[], None]:
+def _stale_listener(tracker: CapacityTracker, home_id: str) -> Callable[[], None]:
     """A listener that marks `home_id`'s month stale."""
     return lambda: tracker.mark_stale(home_id)
 
