@@ -12,6 +12,8 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .api import create_client
+from .capacity import CapacityTracker, Tariffs
+from .capacity_service import async_register_capacity_service
 from .chart import Charts
 from .compat import remove_entry_device
 from .const import DOMAIN
@@ -31,9 +33,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the export endpoint and action (once, for every entry)."""
+    """Register the export endpoint and the actions (once, for every entry)."""
     hass.http.register_view(ExportView())
     async_register_services(hass)
+    async_register_capacity_service(hass)
     return True
 
 
@@ -48,14 +51,21 @@ async def async_setup_entry(
     pipeline = await Pipeline.async_create(
         hass, entry, client, list(coordinator.homes.values())
     )
+    tariffs = Tariffs()
+    archive = pipeline.archive
     entry.runtime_data = RuntimeData(
         coordinator=coordinator,
         pipeline=pipeline,
         charts=Charts(),
+        tariffs=tariffs,
+        capacity=CapacityTracker(
+            hass, entry, coordinator, tariffs, archive.sink if archive else None
+        ),
     )
     _remove_stale_devices(hass, entry, set(coordinator.homes))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     pipeline.async_start(coordinator)
+    entry.runtime_data.capacity.async_start(pipeline.statistics)
     coordinator.async_follow_homes()
     return True
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
 
+from .capacity import CapacityTracker, Tariffs
 from .chart import Charts
 from .coordinator import PowertrackerCoordinator
 from .record.forwarder import Forwarder
@@ -36,6 +37,10 @@ class RuntimeData:
     """What each poll feeds: hourly statistics, archive, sink."""
     charts: Charts
     """Each home's chart settings (the selects set them, the image draws them)."""
+    tariffs: Tariffs
+    """Each home's capacity tariff (a select sets it, the capacity sensors read it)."""
+    capacity: CapacityTracker
+    """Each home's month under its tariff, from stored data."""
 
     @property
     def statistics(self) -> HourlyStatistics:

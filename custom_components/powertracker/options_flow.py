@@ -32,6 +32,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from .capacity import CONF_CAPACITY, capacity_settings
 from .compat import vol
 from .const import (
     CONF_ARCHIVE,
@@ -43,6 +44,7 @@ from .const import (
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_POLL_MINUTES,
 )
+from .meter.tariff import TariffError
 from .record.stores import SinkKind, create_sink, sink_settings
 from .sink.models import SettingsError, SinkError
 from .sink.settings import (
@@ -112,12 +114,67 @@ GENERAL: tuple[tuple[str, Any, Any], ...] = (
 
 def _meaning(options: Mapping[str, Any]) -> dict[str, Any]:
     """What `options` mean: a missing general option is its default, a missing
-    sink is none."""
+    sink is none, missing capacity settings the defaults."""
     return {
         **{key: default for key, default, _ in GENERAL},
         **options,
         CONF_SINK: sink_settings(options),
+        CONF_CAPACITY: capacity_settings(options.get(CONF_CAPACITY) or {}),
     }
+
+
+def _choices(values: range, key: str | None = None) -> SelectSelector:
+    """Several of `values` (weekdays, hours, months), as strings."""
+    config = SelectSelectorConfig(
+        options=[str(value) for value in values], multiple=True
+    )
+    if key is not None:
+        config["translation_key"] = key
+    return SelectSelector(config)
+
+
+def _decimal(unit: str) -> NumberSelector:
+    """A field of any number in `unit` (the rule checks the range)."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            step="any", mode=NumberSelectorMode.BOX, unit_of_measurement=unit
+        )
+    )
+
+
+CAPACITY_FIELDS: dict[str, Any] = {
+    "price_per_kw_month": _decimal("/kW"),
+    "brackets": TextSelector(TextSelectorConfig(multiline=True)),
+    "peaks": _box("n"),
+    "one_per_day": BooleanSelector(),
+    "basis": SelectSelector(
+        SelectSelectorConfig(options=["hour", "quarter"], translation_key="basis")
+    ),
+    "weekdays": _choices(range(7), "weekday"),
+    "hours": _choices(range(24)),
+    "months": _choices(range(1, 13), "month"),
+    "weight": _decimal("x"),
+    "weighted_hours": _choices(range(24)),
+    "months_averaged": SelectSelector(
+        SelectSelectorConfig(options=["1", "12"], translation_key="months_averaged")
+    ),
+    "minimum_kw": _decimal("kW"),
+}
+"""The capacity section: the price or steps of every tariff, the custom rule."""
+
+
+def _capacity_schema(settings: Mapping[str, Any]) -> vol.Schema:
+    """The capacity section's fields, showing `settings` (`capacity_settings`)."""
+    return vol.Schema(
+        {
+            (
+                vol.Optional(key, description={"suggested_value": settings.get(key)})
+                if key in ("price_per_kw_month", "brackets")
+                else vol.Required(key, default=settings[key])
+            ): selector
+            for key, selector in CAPACITY_FIELDS.items()
+        }
+    )
 
 
 class PowertrackerOptionsFlow(OptionsFlowWithReload):
@@ -142,6 +199,16 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             values = dict(user_input)
             kind = values.pop(CONF_SINK, None)
+            entered = values.pop(CONF_CAPACITY, None)
+            if entered is not None:
+                try:
+                    values[CONF_CAPACITY] = capacity_settings(entered, check=True)
+                except TariffError as err:
+                    errors[CONF_CAPACITY] = err.code
+                    shown = user_input
+            elif CONF_CAPACITY in options:
+                values[CONF_CAPACITY] = options[CONF_CAPACITY]
+        if user_input is not None and not errors:
             try:
                 self._options = {
                     key: whole_number(key, value, NUMBERS[key])
@@ -174,6 +241,10 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         # and a submission without the field leaves the sink as it is.
         schema[_optional(CONF_SINK, str(sink_settings(options)["kind"]))] = (
             SINK_KIND_SELECTOR
+        )
+        schema[vol.Optional(CONF_CAPACITY)] = section(
+            _capacity_schema(capacity_settings(options.get(CONF_CAPACITY) or {})),
+            {"collapsed": True},
         )
         return self.async_show_form(
             step_id="init",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -23,10 +24,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .capacity import CapacityTracker
 from .coordinator import PowertrackerCoordinator
 from .data import PowertrackerConfigEntry
 from .entity import PowertrackerEntity
 from .meter.state import HomeState
+from .meter.tariff import Capacity, Running
 from .record.forwarder import Forwarder
 from .sink.models import Sink
 from .tibber import Home, LiveMeasurement
@@ -260,6 +263,12 @@ async def async_setup_entry(
             for description in descriptions
         )
     async_add_entities(entities)
+    async_add_entities(
+        CapacitySensor(coordinator, home, entry.runtime_data.capacity, description)
+        for home in coordinator.homes.values()
+        for description in CAPACITY_SENSORS
+        if home.real_time_consumption or not description.running
+    )
     if (forwarder := entry.runtime_data.forwarder) is not None:
         async_add_entities(  # homes with a live meter: only they send samples
             SinkSensor(coordinator, home, forwarder, description)
@@ -382,3 +391,117 @@ class SinkSensor(PowertrackerEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """The description's value of the outbox."""
         return self.entity_description.value_fn(self._forwarder, self.home_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapacitySensorEntityDescription(SensorEntityDescription):
+    """A sensor of a home's capacity tariff: its month so far, and the running
+    period (`running`: only homes with a real-time meter have one)."""
+
+    value_fn: Callable[[Capacity, Running | None], float | None]
+    attributes_fn: Callable[[Capacity, Running | None], dict[str, Any]] = (
+        lambda _capacity, _running: {}
+    )
+    running: bool = False
+
+
+def _kw(**kwargs: Any) -> CapacitySensorEntityDescription:
+    return CapacitySensorEntityDescription(
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        **kwargs,
+    )
+
+
+CAPACITY_SENSORS = (
+    _kw(
+        key="capacity_peak",
+        translation_key="capacity_peak",
+        value_fn=lambda capacity, _: capacity.billed_kw,
+        attributes_fn=lambda capacity, _: {
+            "peaks": [{"start": peak.start, "kw": peak.kw} for peak in capacity.peaks]
+        },
+    ),
+    _kw(
+        key="capacity_hour_average",
+        translation_key="capacity_hour_average",
+        running=True,
+        value_fn=lambda _, running: running.average_kw if running else None,
+        attributes_fn=lambda _, running: {
+            "projected_kw": running.projected_kw if running else None
+        },
+    ),
+    _kw(
+        key="capacity_headroom",
+        translation_key="capacity_headroom",
+        running=True,
+        value_fn=lambda _, running: running.headroom_kw if running else None,
+    ),
+    CapacitySensorEntityDescription(
+        key="capacity_fee",
+        translation_key="capacity_fee",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        value_fn=lambda capacity, _: capacity.fee,
+    ),
+)
+
+
+class CapacitySensor(PowertrackerEntity, SensorEntity):
+    """A home's capacity-tariff value: unavailable without a tariff (or a price)."""
+
+    entity_description: CapacitySensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: PowertrackerCoordinator,
+        home: Home,
+        tracker: CapacityTracker,
+        description: CapacitySensorEntityDescription,
+    ) -> None:
+        """Describe the capacity sensor of `home`."""
+        super().__init__(coordinator, home, description.key)
+        self.entity_description = description
+        self._tracker = tracker
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the home's month as it is read, besides the polls."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self._tracker.listen(self.home_id, self.async_write_ha_state)
+        )
+
+    def _values(self) -> tuple[Capacity, Running | None] | None:
+        capacity = self._tracker.get(self.home_id)
+        if capacity is None:
+            return None
+        return capacity, self._tracker.running(self.home_id)
+
+    @property
+    def available(self) -> bool:
+        """There while the home has a tariff and the value is known."""
+        return self.native_value is not None
+
+    @property
+    def native_value(self) -> float | None:
+        """The description's value of the month and the running period."""
+        values = self._values()
+        return None if values is None else self.entity_description.value_fn(*values)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The counted peaks, or the running period's projection."""
+        values = self._values()
+        if values is None:
+            return None
+        return self.entity_description.attributes_fn(*values) or None
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The currency Tibber reports for the fee; kW otherwise."""
+        if self.entity_description.device_class is not SensorDeviceClass.MONETARY:
+            return self.entity_description.native_unit_of_measurement
+        state = self.home_state
+        return None if state is None else state.currency
