@@ -235,9 +235,9 @@ async def test_an_older_install_keeps_every_row_under_the_new_ids(
         # The import went on from the old rows: the sums run on across the seam.
         after = [row for row in rows[stat] if row["start"] >= end.timestamp()]
         assert after, key
-        assert after[0]["sum"] == pytest.approx(
-            old_rows[key][-1][2] + after[0]["state"]
-        )
+        first_state = after[0]["state"]
+        assert first_state is not None
+        assert after[0]["sum"] == pytest.approx(old_rows[key][-1][2] + first_state)
     # The Energy preferences name the new ids, and the newest hour Tibber
     # published is kept under the new id.
     assert manager.data is not None
