@@ -198,7 +198,9 @@ def build_database(instance: Any, end_ts: float) -> dict[str, Any]:
                 name=None,
             )
             external_meta = StatisticsMeta(
-                statistic_id=statistic_id(bench.home.id, "consumption"),
+                statistic_id=statistic_id(
+                    bench.home.id, bench.home.name, "consumption"
+                ),
                 source=DOMAIN,
                 unit_of_measurement="kWh",
                 has_mean=False,
@@ -796,7 +798,11 @@ async def time_breakdown(bench: Bench, case: Case) -> tuple[float, float, float,
         for bench_home in HOMES
         for kind in ("consumption", "cost", "production")
         for stat in (
-            ([statistic_id(bench_home.home.id, kind)] if hourly else [])
+            (
+                [statistic_id(bench_home.home.id, bench_home.home.name, kind)]
+                if hourly
+                else []
+            )
             + ([bench_home.entity_id] if kind == "consumption" else [])
         )
     }

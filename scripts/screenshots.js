@@ -136,7 +136,7 @@ function wsCommand(page, accessToken, message) {
     const reply = await wsCommand(page, tokens.access_token, {
       type: 'recorder/statistics_during_period',
       start_time: new Date(Date.now() - 400 * 86400e3).toISOString(),
-      statistic_ids: ['powertracker:68e6938b_91a6_4199_a0d4_f24c22be87bb_consumption'],
+      statistic_ids: ['powertracker:sjovagen_7_hourly_consumption_68e6938b'],
       period: 'month',
       types: ['change'],
     });
@@ -156,6 +156,9 @@ function wsCommand(page, accessToken, message) {
     const picker = page.locator('ha-statistic-picker').first();
     await picker.click({ timeout: 10000 });
     await page.waitForTimeout(3000); // the list of every energy statistic
+    // What the README says to type: the home's name finds its statistics.
+    await page.keyboard.type('Villa Solsidan', { delay: 50 });
+    await page.waitForTimeout(2000);
 
     await shot('08-energy-picker');
     await page.keyboard.press('Escape');
@@ -164,9 +167,10 @@ function wsCommand(page, accessToken, message) {
     console.log(`screenshots: energy picker not reached: ${err.message.split('\n')[0]}`);
   }
 
-  const stat = (home, kind) => `powertracker:${home}_${kind}`;
-  const villa = 'c70dcbe5_4485_4821_933d_a8a86452737b';
-  const cabin = '68e6938b_91a6_4199_a0d4_f24c22be87bb';
+  // The ids of the README: the home's name, hourly, the kind, Tibber's id's first 8.
+  const stat = (home, kind) => `powertracker:${home[0]}_hourly_${kind}_${home[1]}`;
+  const villa = ['villa_solsidan', 'c70dcbe5'];
+  const cabin = ['sjovagen_7', '68e6938b'];
   const grid = (home, production) => ({
     type: 'grid',
     stat_energy_from: stat(home, 'consumption'),
@@ -174,7 +178,7 @@ function wsCommand(page, accessToken, message) {
     stat_cost: stat(home, 'cost'),
     entity_energy_price: null,
     number_energy_price: null,
-    stat_compensation: production ? stat(home, 'profit') : null,
+    stat_compensation: production ? stat(home, 'compensation') : null,
     entity_energy_price_export: null,
     number_energy_price_export: null,
     cost_adjustment_day: 0,
@@ -190,7 +194,7 @@ function wsCommand(page, accessToken, message) {
     })),
     flow_to: [{
       stat_energy_to: stat(villa, 'production'),
-      stat_compensation: stat(villa, 'profit'),
+      stat_compensation: stat(villa, 'compensation'),
       entity_energy_price: null,
       number_energy_price: null,
     }],

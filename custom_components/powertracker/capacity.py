@@ -336,7 +336,8 @@ class CapacityTracker(HomeListeners):
         self, home_id: str, start: datetime, end: datetime
     ) -> list[Row]:
         """(start, kWh) of the home's hourly statistics in [start, end)."""
-        stat_id = statistic_id(home_id, "consumption")
+        home = self._coordinator.homes[home_id]
+        stat_id = statistic_id(home.id, home.name, "consumption")
         found = await get_instance(self._hass).async_add_executor_job(
             statistics_during_period,
             self._hass,

@@ -22,6 +22,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.translation import async_get_translations
 
 from .api import create_client
 from .compat import vol
@@ -47,11 +48,16 @@ _LOGGER = logging.getLogger(__name__)
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
-def _home_label(home: Home) -> str:
+def _home_label(home: Home, no_real_time: str) -> str:
+    """The home's name (with its address when it has a nickname), marked with
+    `no_real_time` ("{home} (no real-time meter)") without a Pulse or Watty."""
     address = ", ".join(
         part for part in (home.address.address1, home.address.city) if part
     )
-    return f"{home.name} ({address})" if address and home.nickname else home.name
+    label = f"{home.name} ({address})" if address and home.nickname else home.name
+    return (
+        label if home.real_time_consumption else no_real_time.replace("{home}", label)
+    )
 
 
 class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -136,6 +142,12 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=self._account.name, data={CONF_TOKEN: self._token, **homes}
                 )
+        # An option's label is not translated where it is shown: written in
+        # the server's language, as the statistics' names are.
+        marks = await async_get_translations(
+            self.hass, self.hass.config.language, "selector", [DOMAIN]
+        )
+        no_real_time = marks[f"component.{DOMAIN}.selector.home.options.no_real_time"]
         return self.async_show_form(
             # Reconfiguring, the form warns that unticking deletes a device.
             step_id="reconfigure_homes" if self.source == "reconfigure" else "homes",
@@ -144,7 +156,9 @@ class PowertrackerConfigFlow(ConfigFlow, domain=DOMAIN):
                     vol.Required(CONF_HOMES, default=sorted(default)): SelectSelector(
                         SelectSelectorConfig(
                             options=[
-                                SelectOptionDict(value=home.id, label=_home_label(home))
+                                SelectOptionDict(
+                                    value=home.id, label=_home_label(home, no_real_time)
+                                )
                                 for home in self._account.homes
                             ],
                             multiple=True,

@@ -48,6 +48,11 @@ class HomeSpec:
         """The home's time zone."""
         return ZoneInfo(self.time_zone)
 
+    @property
+    def name(self) -> str:
+        """What Tibber's app calls the home: its nickname, else its street."""
+        return self.nickname or self.address1
+
 
 def _rng(seed: int, home_id: str, day: date, salt: str) -> np.random.Generator:
     digest = hashlib.sha256(f"{seed}|{home_id}|{day.isoformat()}|{salt}".encode())

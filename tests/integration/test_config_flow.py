@@ -43,7 +43,7 @@ async def test_user_flow_creates_an_entry_per_account(
     options = schema.schema[CONF_HOMES].config["options"]
     assert [option["label"] for option in options] == [
         "Villa Solsidan (Storgatan 1, Stockholm)",
-        "Sjövägen 7",
+        "Sjövägen 7 (no real-time meter)",  # marked, as the README says
     ]
     # Which homes get hourly data only is said in the translated description.
     assert result["description_placeholders"] == {

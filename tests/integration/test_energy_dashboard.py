@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.powertracker.const import statistic_id
-from loopback.tibber import HOMES, TibberSimulator
+from loopback.tibber import HOMES, HomeSpec, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry
 
 VILLA, CABIN = HOMES
@@ -33,12 +33,16 @@ POLL = timedelta(minutes=5)
 
 
 async def _rows(
-    hass: HomeAssistant, home_id: str, kind: str, start: datetime, period: str = "hour"
+    hass: HomeAssistant,
+    home: HomeSpec,
+    kind: str,
+    start: datetime,
+    period: str = "hour",
 ) -> list[dict[str, Any]]:
     """The statistic's rows from `start`, as the Energy dashboard asks for them."""
     await hass.async_block_till_done(wait_background_tasks=True)
     await async_wait_recording_done(hass)
-    stat_id = statistic_id(home_id, kind)
+    stat_id = statistic_id(home.id, home.name, kind)
     stats = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
@@ -95,7 +99,7 @@ async def test_today_is_told_hour_by_hour_then_corrected_by_tibber(
     midnight = _local_midnight(clock.now)
     await _poll_until(hass, clock, datetime(2026, 11, 28, 13, 27, tzinfo=UTC))
 
-    rows = await _rows(hass, VILLA.id, "consumption", midnight - timedelta(days=2))
+    rows = await _rows(hass, VILLA, "consumption", midnight - timedelta(days=2))
     _assert_chained(rows)
     # Imported up to 08:00 (published at 09:20), told live from 09:00 to 12:00.
     assert _start(rows[-1]) == datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -103,7 +107,7 @@ async def test_today_is_told_hour_by_hour_then_corrected_by_tibber(
         start = _start(row)
         truth = tibber_sim.energy(VILLA.id, start, start + HOUR)
         assert row["state"] == pytest.approx(truth, abs=1e-5), start
-    cost = await _rows(hass, VILLA.id, "cost", midnight)
+    cost = await _rows(hass, VILLA, "cost", midnight)
     _assert_chained(cost)
     assert _start(cost[-1]) == _start(rows[-1])
     for row in cost:
@@ -111,13 +115,13 @@ async def test_today_is_told_hour_by_hour_then_corrected_by_tibber(
         truth = tibber_sim.cost(VILLA.id, start, start + HOUR)
         assert row["state"] == pytest.approx(truth, rel=1e-4), start
     # The Energy dashboard's day: today through the last completed hour.
-    (today,) = await _rows(hass, VILLA.id, "consumption", midnight, "day")
+    (today,) = await _rows(hass, VILLA, "consumption", midnight, "day")
     end = datetime(2026, 11, 28, 13, tzinfo=UTC)
     assert today["change"] == pytest.approx(
         tibber_sim.energy(VILLA.id, midnight, end), abs=1e-4
     )
     # The cabin has no live meter: its hours are Tibber's, as soon as published.
-    cabin = await _rows(hass, CABIN.id, "consumption", midnight)
+    cabin = await _rows(hass, CABIN, "consumption", midnight)
     _assert_chained(cabin)
     assert _start(cabin[-1]) == datetime(2026, 11, 28, 12, tzinfo=UTC)
 
@@ -127,7 +131,7 @@ async def test_today_is_told_hour_by_hour_then_corrected_by_tibber(
     tibber_sim.corrections[(VILLA.id, corrected)] = 0.25
     before = {_start(row): row for row in rows}
     await clock.advance(hass, HOUR)
-    after = await _rows(hass, VILLA.id, "consumption", midnight - timedelta(days=2))
+    after = await _rows(hass, VILLA, "consumption", midnight - timedelta(days=2))
     _assert_chained(after)
     assert _start(after[-1]) == datetime(2026, 11, 28, 13, tzinfo=UTC)
     for row in after[:-1]:
@@ -150,7 +154,7 @@ async def test_local_midnight_extrapolates_the_last_hour_until_tibber_has_it(
     midnight = datetime(2026, 11, 28, 23, tzinfo=UTC)
     await _poll_until(hass, clock, datetime(2026, 11, 29, 0, 15, tzinfo=UTC))
 
-    rows = await _rows(hass, VILLA.id, "consumption", midnight - timedelta(days=1))
+    rows = await _rows(hass, VILLA, "consumption", midnight - timedelta(days=1))
     _assert_chained(rows)
     last_of_day, first_of_day = rows[-2:]
     assert _start(first_of_day) == midnight
@@ -164,16 +168,14 @@ async def test_local_midnight_extrapolates_the_last_hour_until_tibber_has_it(
     assert last_of_day["state"] != pytest.approx(truth, abs=1e-6)
 
     await clock.advance(hass, HOUR)  # Tibber has published 23:00 and 00:00
-    rows = await _rows(hass, VILLA.id, "consumption", midnight - timedelta(days=1))
+    rows = await _rows(hass, VILLA, "consumption", midnight - timedelta(days=1))
     _assert_chained(rows)
     for row in rows:
         start = _start(row)
         assert row["state"] == pytest.approx(
             tibber_sim.energy(VILLA.id, start, start + HOUR), abs=1e-5
         ), start
-    days = await _rows(
-        hass, VILLA.id, "consumption", midnight - timedelta(days=1), "day"
-    )
+    days = await _rows(hass, VILLA, "consumption", midnight - timedelta(days=1), "day")
     assert [_start(day) for day in days] == [midnight - timedelta(days=1), midnight]
     assert days[0]["change"] == pytest.approx(
         tibber_sim.energy(VILLA.id, midnight - timedelta(days=1), midnight), abs=1e-4
@@ -197,7 +199,7 @@ async def test_an_hour_that_ends_during_a_restart_is_told_after_it(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await _poll_until(hass, clock, datetime(2026, 11, 28, 11, 15, tzinfo=UTC))
 
-    rows = await _rows(hass, VILLA.id, "consumption", _local_midnight(clock.now))
+    rows = await _rows(hass, VILLA, "consumption", _local_midnight(clock.now))
     _assert_chained(rows)
     assert _start(rows[-1]) == datetime(2026, 11, 28, 10, tzinfo=UTC)
     for row in rows:
@@ -225,7 +227,7 @@ async def test_hours_tibber_publishes_days_late_still_replace_the_live_ones(
     tibber_sim.history_delay = timedelta(minutes=20)
     await clock.advance(hass, HOUR)
 
-    rows = await _rows(hass, VILLA.id, "consumption", corrected - timedelta(days=1))
+    rows = await _rows(hass, VILLA, "consumption", corrected - timedelta(days=1))
     _assert_chained(rows)
     for row in rows:
         start = _start(row)

@@ -57,13 +57,13 @@ def _readme_preferences(hass: HomeAssistant, solar: bool) -> list[dict[str, Any]
     """The grid sources the README tells people to pick, in this release's shape
     (`solar`: the villa's production and power returned are picked too)."""
     villa = {
-        "consumption": statistic_id(VILLA.id, "consumption"),
-        "cost": statistic_id(VILLA.id, "cost"),
-        "production": statistic_id(VILLA.id, "production"),
-        "compensation": statistic_id(VILLA.id, "profit"),
+        "consumption": statistic_id(VILLA.id, VILLA.name, "consumption"),
+        "cost": statistic_id(VILLA.id, VILLA.name, "cost"),
+        "production": statistic_id(VILLA.id, VILLA.name, "production"),
+        "compensation": statistic_id(VILLA.id, VILLA.name, "compensation"),
     }
-    cabin_consumption = statistic_id(CABIN.id, "consumption")
-    cabin_cost = statistic_id(CABIN.id, "cost")
+    cabin_consumption = statistic_id(CABIN.id, CABIN.name, "consumption")
+    cabin_cost = statistic_id(CABIN.id, CABIN.name, "cost")
     if not UNIFIED_GRID:
         return [
             {
@@ -192,7 +192,10 @@ async def test_the_pickers_name_the_statistics_in_home_assistants_language(
             / "sv.json"
         ).read_text("utf-8")
     )["entity"]["sensor"]
-    ids = {kind: statistic_id(VILLA.id, kind) for kind in ("consumption", "cost")}
+    ids = {
+        kind: statistic_id(VILLA.id, VILLA.name, kind)
+        for kind in ("consumption", "cost")
+    }
     metadata = await get_instance(hass).async_add_executor_job(
         lambda: get_metadata(hass, statistic_ids=set(ids.values()))
     )

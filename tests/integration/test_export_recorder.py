@@ -145,17 +145,21 @@ async def test_imported_history_wins_and_the_sensor_fills_newer_hours(
         hass,
         first,
         first + 7 * HOUR,
-        {statistic_id(villa.id, "consumption"), statistic_id(villa.id, "cost")},
+        {
+            statistic_id(villa.id, villa.name, "consumption"),
+            statistic_id(villa.id, villa.name, "cost"),
+        },
         "hour",
         None,
         {"change"},
     )
     tibber_kwh = {
         row["start"]: row["change"]
-        for row in imported[statistic_id(villa.id, "consumption")]
+        for row in imported[statistic_id(villa.id, villa.name, "consumption")]
     }
     tibber_cost = {
-        row["start"]: row["change"] for row in imported[statistic_id(villa.id, "cost")]
+        row["start"]: row["change"]
+        for row in imported[statistic_id(villa.id, villa.name, "cost")]
     }
     assert 0 < len(tibber_kwh) < 7  # Tibber has published some of these hours
 

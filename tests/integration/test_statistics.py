@@ -22,10 +22,12 @@ from loopback.tibber import HOMES, TibberSimulator
 from tests.integration.conftest import Clock, SetOptions, SetupEntry
 
 VILLA, CABIN = HOMES
-VILLA_CONSUMPTION = "powertracker:c70dcbe5_4485_4821_933d_a8a86452737b_consumption"
-VILLA_COST = "powertracker:c70dcbe5_4485_4821_933d_a8a86452737b_cost"
-VILLA_PRODUCTION = "powertracker:c70dcbe5_4485_4821_933d_a8a86452737b_production"
-CABIN_PRODUCTION = "powertracker:68e6938b_91a6_4199_a0d4_f24c22be87bb_production"
+# The ids the README documents: the home's name, "hourly" and the kind, as the
+# statistics' names say, then the first 8 characters of Tibber's home id.
+VILLA_CONSUMPTION = "powertracker:villa_solsidan_hourly_consumption_c70dcbe5"
+VILLA_COST = "powertracker:villa_solsidan_hourly_cost_c70dcbe5"
+VILLA_PRODUCTION = "powertracker:villa_solsidan_hourly_production_c70dcbe5"
+CABIN_PRODUCTION = "powertracker:sjovagen_7_hourly_production_68e6938b"
 
 
 async def _rows(hass: HomeAssistant, stat_id: str) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@
   recorder's `purge_keep_days`, 10 days by default); `read.py` puts the
   archive's and the sink's rows before the first of them.
 - everything else: hourly statistics; Powertracker's hourly statistics
-  `powertracker:<home>_consumption` (and cost, production: Tibber's history
+  `powertracker:<home>_hourly_consumption_<id>` (and cost, production: Tibber's history
   and the live hours) first, the sensors' own hourly statistics for the hours
   they do not have yet, then the sensors' 5-minute statistics for the time
   after the newest hourly row (the current hour, so far).
@@ -59,17 +59,17 @@ def home_sensor(registry: er.EntityRegistry, home_id: str, key: str) -> str | No
     return registry.async_get_entity_id(Platform.SENSOR, DOMAIN, f"{home_id}_{key}")
 
 
-def _origins(hass: HomeAssistant, home_id: str, hourly: bool) -> list[Origin]:
+def _origins(hass: HomeAssistant, home: ExportHome, hourly: bool) -> list[Origin]:
     """The origins of a home's rows, the preferred one first."""
     registry = er.async_get(hass)
     sensors: Origin = {
-        column: home_sensor(registry, home_id, sensor_key)
+        column: home_sensor(registry, home.home_id, sensor_key)
         for column, (sensor_key, _) in _SENSOR_KEYS.items()
     }
     if not hourly:
         return [sensors]
     imported: Origin = {
-        column: statistic_id(home_id, kind)
+        column: statistic_id(home.home_id, home.name, kind)
         for column, (_, kind) in _SENSOR_KEYS.items()
     }
     return [imported, sensors]
@@ -303,5 +303,5 @@ def recorder_reader(
     """Look the origins up (event loop); return the read, for the recorder's
     executor: 5-minute rows if `params` read samples, else hourly ones."""
     hourly = not params.reads_samples
-    origins = {home.home_id: _origins(hass, home.home_id, hourly) for home in homes}
+    origins = {home.home_id: _origins(hass, home, hourly) for home in homes}
     return partial(_read, hass, homes, origins, params, hourly)

@@ -1,9 +1,11 @@
 """The hourly external statistics the Energy dashboard reads, one writer for all.
 
-Each home has `powertracker:<home>_consumption` and `_cost` (and
-`_production`, `_profit` where it produces): one row per hour, its `state` the
-hour's kWh (or money), its `sum` the running total. They hold both the past
-and today, so one pick in the Energy dashboard shows both:
+Each home has *<home> hourly consumption* and *cost* (and *production*,
+*compensation* where it produces), ids of the same words
+(`powertracker:<home>_hourly_consumption_<home id's first 8>`, `const.py`): one
+row per hour, its `state` the hour's kWh (or money), its `sum` the running
+total. They hold both the past and today, so one pick in the Energy dashboard
+shows both:
 
 - At setup the configured span of Tibber's hourly history is imported, so the
   past is there before the first poll. Every hour a trailing window (48 h, or
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.models import (
@@ -56,7 +58,7 @@ from homeassistant.components.recorder.statistics import (
 from homeassistant.components.recorder.tasks import RecorderTask
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.recorder import get_instance, session_scope
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
@@ -67,6 +69,9 @@ from ..meter.listeners import HomeListeners
 from ..meter.live_hours import CompletedHour
 from ..meter.state import HomeState
 from ..tibber import EnergyHour, Home, InvalidTokenError, TibberClient, TibberError
+
+if TYPE_CHECKING:
+    from homeassistant.components.energy.data import EnergyPreferencesUpdate
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -101,7 +106,7 @@ def _asked(history: HistoryRound, fetch: Fetch) -> Fetch:
     return asked
 
 
-KINDS: dict[str, str] = {"consumption": "cost", "production": "profit"}
+KINDS: dict[str, str] = {"consumption": "cost", "production": "compensation"}
 """Each energy statistic's kind, and the kind of its money statistic."""
 
 
@@ -114,6 +119,71 @@ async def statistic_names(hass: HomeAssistant) -> dict[str, str]:
         kind: found[f"component.{DOMAIN}.entity.sensor.{kind}_statistic.name"]
         for kind in (*KINDS, *KINDS.values())
     }
+
+
+def _id(home: Home, kind: str) -> str:
+    """The id of `home`'s `kind` statistic (`const.statistic_id`)."""
+    return statistic_id(home.id, home.name, kind)
+
+
+def _renames(homes: list[Home]) -> dict[str, tuple[str, str]]:
+    """Per statistic id of `homes`, how an older id of it reads: the id earlier
+    versions wrote (`powertracker:<home id>_<kind>`, `profit` for the
+    compensation), and the end of its id under another home name."""
+    return {
+        _id(home, kind): (
+            f"{DOMAIN}:{home.id.lower().replace('-', '_')}_"
+            + ("profit" if kind == "compensation" else kind),
+            _id(home, kind).rsplit("_hourly_", 1)[1],
+        )
+        for home in homes
+        for kind in (*KINDS, *KINDS.values())
+    }
+
+
+async def _rename(hass: HomeAssistant, homes: list[Home]) -> dict[str, str]:
+    """Give every statistic of `homes` found under an older id its id (the
+    recorder keeps its rows under the same metadata), and point the Energy
+    preferences at it. Returns the old ids renamed, with their new ids.
+
+    Home Assistant's `async_update_statistics_metadata(new_statistic_id=...)`
+    renames only statistics of the source `recorder` (2026.3 - 2026.11), so
+    the rename runs as a task of Powertracker's own in the recorder's queue:
+    before any write queued after it.
+    """
+    future: asyncio.Future[dict[str, str]] = hass.loop.create_future()
+    get_instance(hass).queue_task(_Rename(future, _renames(homes)))
+    renamed = await future
+    if renamed:
+        for old, new in renamed.items():
+            _LOGGER.info("Statistic %s renamed to %s, its rows kept", old, new)
+        await _repoint_energy(hass, renamed)
+    return renamed
+
+
+async def _repoint_energy(hass: HomeAssistant, renamed: dict[str, str]) -> None:
+    """Replace the renamed ids wherever the Energy preferences name them."""
+    from homeassistant.components.energy.data import (  # noqa: PLC0415 - only to migrate
+        async_get_manager,
+    )
+
+    def repointed(value: Any) -> Any:
+        if isinstance(value, str):
+            return renamed.get(value, value)
+        if isinstance(value, list):
+            return [repointed(item) for item in value]
+        if isinstance(value, dict):
+            return {key: repointed(item) for key, item in value.items()}
+        return value
+
+    manager = await async_get_manager(hass)
+    if manager.data is None:
+        return  # no preferences saved yet
+    update: dict[str, Any] = {
+        key: new for key, old in manager.data.items() if (new := repointed(old)) != old
+    }
+    if update:
+        await manager.async_update(cast("EnergyPreferencesUpdate", update))
 
 
 class HourlyStatistics(HomeListeners):
@@ -152,13 +222,15 @@ class HourlyStatistics(HomeListeners):
         """The statistics' names by kind (`statistic_names`)."""
 
     async def async_load(self) -> None:
-        """Learn the span imported so far, and the statistics' names."""
+        """Learn the span imported so far, and the statistics' names; give
+        statistics of an older id (`_renames`) their id, rows kept."""
         self._names = await statistic_names(self._hass)
+        renamed = await _rename(self._hass, self._homes)
         stored = await self._store.async_load()
         self._saved = stored
         self._imported_days = stored["days"] if stored else None
         self._published = {
-            stat_id: datetime.fromisoformat(start)
+            renamed.get(stat_id, stat_id): datetime.fromisoformat(start)
             for stat_id, start in (stored or {}).get("published", {}).items()
         }
 
@@ -256,7 +328,7 @@ class HourlyStatistics(HomeListeners):
             ):
                 if value is None or unit is None:
                     continue
-                last = await self._last_row(statistic_id(home.id, row_kind))
+                last = await self._last_row(_id(home, row_kind))
                 if last is None:
                     if row_kind == kind:
                         return False
@@ -269,7 +341,7 @@ class HourlyStatistics(HomeListeners):
         self, home: Home, kind: str, fetch: Fetch, *, widen: bool
     ) -> None:
         now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
-        energy_id = statistic_id(home.id, kind)
+        energy_id = _id(home, kind)
         last = await self._last_row(energy_id)
         # Live rows are newer than what Tibber has published: reach back to
         # Tibber's newest hour (entries from before it was kept: the last row).
@@ -299,7 +371,7 @@ class HourlyStatistics(HomeListeners):
         ):
             if unit is None:
                 continue  # no price known: no money rows
-            base, kept = await self._rows_from(statistic_id(home.id, row_kind), window)
+            base, kept = await self._rows_from(_id(home, row_kind), window)
             # Tibber's value where it has one (an hour Tibber has no price for
             # gets no row, not a made-up 0), else the row already there.
             tibber = {
@@ -331,7 +403,7 @@ class HourlyStatistics(HomeListeners):
             has_sum=True,
             name=self._names[kind].replace("{home}", home.name),
             source=DOMAIN,
-            statistic_id=statistic_id(home.id, kind),
+            statistic_id=_id(home, kind),
             unit_class="energy" if kind in KINDS else None,
             unit_of_measurement=unit,
         )
@@ -421,6 +493,52 @@ class _Barrier(RecorderTask):
     def _done(self) -> None:
         if not self.future.done():
             self.future.set_result(None)
+
+
+@dataclass(slots=True)
+class _Rename(RecorderTask):
+    """Renames Powertracker's statistics found under an older id (in the
+    recorder's thread, in turn with the writes); resolves its future with the
+    ids renamed, old to new.
+
+    `renames`: per id, the older id it had, and the end of an id under another
+    home name. An id already in use is left as it is (never two of one home).
+    """
+
+    future: asyncio.Future[dict[str, str]]
+    renames: dict[str, tuple[str, str]]
+
+    def run(self, instance: Recorder) -> None:
+        """Rename in one transaction; hand the outcome to the event loop."""
+        renamed: dict[str, str] = {}
+        try:
+            meta = instance.statistics_meta_manager
+            with session_scope(session=instance.get_session()) as session:
+                taken = set(meta.get_many(session, statistic_source=DOMAIN))
+                for new, (legacy, end) in self.renames.items():
+                    if new in taken:
+                        continue
+                    old = legacy if legacy in taken else None
+                    for stat_id in sorted(taken):
+                        if old is None and stat_id.endswith(f"_hourly_{end}"):
+                            old = stat_id
+                    if old is None or old in renamed:
+                        continue
+                    meta.update_statistic_id(session, DOMAIN, old, new)
+                    renamed[old] = new
+                    taken = (taken - {old}) | {new}
+        except Exception as err:  # handed to the waiter (run logs nothing)
+            instance.hass.loop.call_soon_threadsafe(self._fail, err)
+            return
+        instance.hass.loop.call_soon_threadsafe(self._done, renamed)
+
+    def _done(self, renamed: dict[str, str]) -> None:
+        if not self.future.done():
+            self.future.set_result(renamed)
+
+    def _fail(self, err: Exception) -> None:
+        if not self.future.done():
+            self.future.set_exception(err)
 
 
 async def _written(hass: HomeAssistant) -> Recorder:
