@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -23,7 +22,7 @@ from homeassistant.util import dt as dt_util
 
 from .compat import vol
 from .const import DOMAIN
-from .data import PowertrackerConfigEntry
+from .data import PowertrackerConfigEntry, loaded_entry
 from .entity import device_home_id
 
 SERVICE_CAPACITY_PEAKS = "capacity_peaks"
@@ -42,14 +41,10 @@ def _entry_of(hass: HomeAssistant, home: str) -> tuple[PowertrackerConfigEntry, 
     """The loaded entry of a home given as a device id or a Tibber home id."""
     device = dr.async_get(hass).async_get(home)
     home_id = (device_home_id(device.identifiers) if device else None) or home
-    entry: PowertrackerConfigEntry
-    for entry in hass.config_entries.async_entries(DOMAIN, include_disabled=False):
-        if (
-            entry.state is ConfigEntryState.LOADED
-            and home_id in entry.runtime_data.coordinator.homes
-        ):
-            return entry, home_id
-    raise _error("unknown_home", home=home_id)
+    entry = loaded_entry(hass, home_id)
+    if entry is None:
+        raise _error("unknown_home", home=home_id)
+    return entry, home_id
 
 
 async def _async_capacity_peaks(call: ServiceCall) -> ServiceResponse:

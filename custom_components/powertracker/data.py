@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant
 
 from .capacity import CapacityTracker, Tariffs
 from .chart import Charts
+from .const import DOMAIN
 from .coordinator import PowertrackerCoordinator
 from .record.forwarder import Forwarder
 from .record.pipeline import Pipeline
@@ -69,3 +71,15 @@ class RuntimeData:
 
 
 type PowertrackerConfigEntry = ConfigEntry[RuntimeData]
+
+
+def loaded_entry(hass: HomeAssistant, home_id: str) -> PowertrackerConfigEntry | None:
+    """The loaded entry that polls a Tibber home (None: none does)."""
+    entry: PowertrackerConfigEntry
+    for entry in hass.config_entries.async_entries(DOMAIN, include_disabled=False):
+        if (
+            entry.state is ConfigEntryState.LOADED
+            and home_id in entry.runtime_data.coordinator.homes
+        ):
+            return entry
+    return None

@@ -18,6 +18,7 @@ from custom_components.powertracker.export.models import (
     DEFAULT_HEIGHT,
     DEFAULT_WIDTH,
     Aggregate,
+    CapacityMarks,
     Graph,
     HomeBuckets,
 )
@@ -30,6 +31,7 @@ from custom_components.powertracker.export.png import (
 )
 from custom_components.powertracker.export.texts import chart_title
 from custom_components.powertracker.image import CHART_FONT, CHART_HEIGHT, CHART_WIDTH
+from tests.export.marks import billed_level, legend_words, marked, peak_labels
 
 OSLO = ZoneInfo("Europe/Oslo")
 LONG_NAME = "Sommarstugan vid Sjön Långträsket Norr 7"
@@ -609,3 +611,144 @@ def test_a_bar_for_several_days_says_so_in_words(language: str, note: str) -> No
     title = _drawn(fig).get_text()
     assert title.endswith(f" {note}")
     assert "1d" not in title
+
+
+# ------------------------------------------------------------ capacity marks
+
+HOUR = 3600.0
+S = START.timestamp()
+
+
+def _two_days(step: timedelta = timedelta(hours=1)) -> HomeBuckets:
+    """48 buckets of 500 + 50 x (index mod 24) W; bucket 40 missing."""
+    power: list[float | None] = [500.0 + 50 * (n % 24) for n in range(48)]
+    power[40] = None
+    return _home("Villa", power, step)
+
+
+def _marks(seconds: int = 3600) -> CapacityMarks:
+    """Peaks at buckets 23 and 47, one on the missing bucket 40, one before
+    the chart and one after it."""
+    return CapacityMarks(
+        peaks=(
+            (S - seconds, 2.0),
+            (S + 23 * seconds, 1.65),
+            (S + 40 * seconds, 9.0),
+            (S + 47 * seconds, 0.8),
+            (S + 48 * seconds, 3.0),
+        ),
+        billed_kw=1.2,
+        period_seconds=seconds,
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "labels"),
+    [
+        ("en", ["Counted peaks (kW)", "Billed level 1.20 kW"], ["1.65", "0.80"]),
+        (
+            "sv",
+            ["Effekttoppar som räknas (kW)", "Debiterad effekt 1,20 kW"],
+            ["1,65", "0,80"],
+        ),
+        (
+            "nb",
+            ["Effekttopper som teller (kW)", "Fakturert effekt 1,20 kW"],
+            ["1,65", "0,80"],
+        ),
+        (
+            "de",
+            ["Gezählte Lastspitzen (kW)", "Abgerechnete Leistung 1,20 kW"],
+            ["1,65", "0,80"],
+        ),
+        (
+            "nl",
+            ["Meetellende pieken (kW)", "Aangerekend vermogen 1,20 kW"],
+            ["1,65", "0,80"],
+        ),
+    ],
+)
+def test_capacity_marks_stand_on_their_buckets_with_the_billed_level(
+    language: str, words: list[str], labels: list[str]
+) -> None:
+    """The peaks in the range on their own bars, labelled with their
+    (weighted) kW inside the plot; none on a missing bucket or outside; the
+    billed level at the kWh of an hour at 1.2 kW; the legend in words."""
+    fig = draw(
+        [_two_days()],
+        Graph.HIST,
+        Aggregate.HOUR,
+        width=DEFAULT_WIDTH,
+        height=DEFAULT_HEIGHT,
+        tz=UTC,
+        title="Villa · kWh per hour · 1 - 2 Jan 2025",
+        language=language,
+        marks=_marks(),
+    )
+    fig.canvas.draw()
+    boxes = marked(fig)
+    assert [box[:3] for box in boxes] == [
+        (S + 23 * HOUR, S + 24 * HOUR, 0.0),
+        (S + 47 * HOUR, S + 48 * HOUR, 0.0),
+    ]
+    assert [box[3] for box in boxes] == pytest.approx([1.65, 1.65])
+    assert billed_level(fig) == pytest.approx(1.2)
+    assert peak_labels(fig) == labels
+    assert legend_words(fig) == words
+    ax = fig.axes[0]
+    for label in ax.texts:
+        assert label.get_window_extent().y1 <= ax.bbox.y1  # room above the bars
+
+
+@pytest.mark.parametrize(
+    ("graph", "step", "marks", "tops", "level"),
+    [
+        # A quarter-hour at 1.2 kW is 0.3 kWh.
+        (Graph.HIST, timedelta(minutes=15), _marks(900), (0.0, 0.4125), 0.3),
+        (Graph.LINEPLOT, timedelta(hours=1), _marks(), (1650.0, 1650.0), 1200.0),
+    ],
+    ids=["15m", "lineplot"],
+)
+def test_capacity_marks_are_in_the_charts_unit(
+    graph: Graph,
+    step: timedelta,
+    marks: CapacityMarks,
+    tops: tuple[float, float],
+    level: float,
+) -> None:
+    """Bars of quarter-hours show kWh per quarter; a line shows W (the peak
+    a thick step on it)."""
+    fig = draw(
+        [_two_days(step)],
+        graph,
+        Aggregate.QUARTER_HOUR if step.seconds == 900 else Aggregate.HOUR,
+        width=DEFAULT_WIDTH,
+        height=DEFAULT_HEIGHT,
+        tz=UTC,
+        marks=marks,
+    )
+    seconds = step.total_seconds()
+    bottom, top = tops
+    boxes = marked(fig)
+    assert [box[:2] for box in boxes] == [
+        (S + n * seconds, S + (n + 1) * seconds) for n in (23, 47)
+    ]
+    assert [value for box in boxes for value in box[2:]] == pytest.approx(
+        [bottom, top] * 2
+    )
+    assert billed_level(fig) == pytest.approx(level)
+
+
+def test_no_marks_no_capacity_artists() -> None:
+    fig = draw(
+        [_two_days()],
+        Graph.HIST,
+        Aggregate.HOUR,
+        width=DEFAULT_WIDTH,
+        height=DEFAULT_HEIGHT,
+        tz=UTC,
+    )
+    assert marked(fig) == []
+    assert billed_level(fig) is None
+    assert peak_labels(fig) == []
+    assert legend_words(fig) == []

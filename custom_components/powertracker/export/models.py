@@ -153,6 +153,19 @@ class HomeBuckets:
 
 
 @dataclass(frozen=True, slots=True)
+class CapacityMarks:
+    """A home's month under its capacity tariff, drawn over a chart of it at the
+    tariff's period (`Capacity` of `capacity.py`: what the *Capacity peak*
+    sensor shows)."""
+
+    peaks: tuple[tuple[float, float], ...]
+    """The counted periods: (UTC start, weighted kW), highest first."""
+    billed_kw: float
+    period_seconds: int
+    """3600 (hours) or 900 (quarter-hours)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ExportHome:
     """A home the export can read, and the stores that hold its samples."""
 

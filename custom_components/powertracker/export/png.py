@@ -32,6 +32,13 @@ The title starts at the image's left edge and is fitted to the room it has
 the home on a line of its own above the rest (the plot gives up a line);
 only then shortened with "…". A long y label shrinks to the plot's height.
 
+A chart of one home may carry its capacity tariff's month (`CapacityMarks`,
+at the tariff's period: 1h or 15m): the counted peaks in the range are drawn
+over their own buckets in red (a bar, or a thick step on the line) with their
+weighted kW above them, and the billed level is a dashed line at what a
+period at that level shows (kWh per bucket, or W), named with its value in
+the legend.
+
 The words (labels, dates, the decimal mark) are in the chart's language
 (`texts.py`).
 
@@ -50,15 +57,16 @@ from typing import NamedTuple
 
 import numpy as np
 from matplotlib import dates as mdates
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.text import Text
+from matplotlib.text import Annotation, Text
 from matplotlib.ticker import ScalarFormatter
 
 from ..sink.models import FloatArray
-from .models import Aggregate, Graph, HomeBuckets, IntArray
+from .models import Aggregate, CapacityMarks, Graph, HomeBuckets, IntArray
 from .texts import SEPARATOR, ChartText, chart_text
 
 MIN_SIZE = 16
@@ -73,6 +81,15 @@ _SECOND = 1 / _SECONDS_PER_DAY
 """A second in matplotlib's date numbers (days)."""
 _TITLE_PAD = 6.0
 """Points between the plot and the title's baseline (as matplotlib's titles)."""
+PEAKS_GID = "capacity_peaks"
+BILLED_GID = "capacity_billed"
+"""The ids of the capacity tariff's artists (the counted peaks, the billed level)."""
+_PEAK_COLOR = "C3"
+_BILLED_COLOR = "0.15"
+_PEAK_LABEL = 0.85
+"""A peak's kW label, in parts of the font."""
+_LABEL_PAD = 2.0
+"""Points between a peak and its label."""
 
 
 class _Series(NamedTuple):
@@ -94,6 +111,7 @@ def render_png(
     title: str | None = None,
     font: float | None = None,
     language: str | None = None,
+    marks: CapacityMarks | None = None,
 ) -> bytes:
     """Render `homes` as a PNG of exactly `width` x `height` pixels (`draw`)."""
     return _png(
@@ -107,6 +125,7 @@ def render_png(
             title=title,
             font=font,
             language=language,
+            marks=marks,
         )
     )
 
@@ -122,11 +141,13 @@ def draw(
     title: str | None = None,
     font: float | None = None,
     language: str | None = None,
+    marks: CapacityMarks | None = None,
 ) -> Figure:
     """The chart of `homes`, `width` x `height` pixels, on an Agg canvas; `font`
     in points (default: 10 at the default size, less for smaller images), words
-    in `language` (Home Assistant's: "sv"; English if it has none). The
-    no-data image shows `title` only when one is given."""
+    in `language` (Home Assistant's: "sv"; English if it has none); `marks`
+    over a chart of one home. The no-data image shows `title` only when one is
+    given."""
     assert MIN_SIZE <= width <= MAX_SIZE, width
     assert MIN_SIZE <= height <= MAX_SIZE, height
     font = font or _font_size(width, height)
@@ -163,6 +184,10 @@ def draw(
     else:
         _draw_lines(ax, series, width)
         ylabel = text.power
+    handles: list[Artist] = []
+    labels: list[Annotation] = []
+    if marks is not None and len(series) == 1:
+        handles, labels = _draw_marks(ax, series[0], marks, graph, text=text, font=font)
     ax.autoscale_view()
     ax.set_xlim(
         _date(min(float(s.home.edges[0]) for s in series)),
@@ -178,23 +203,133 @@ def draw(
     _label_axes(ax, text, tz=tz, width=width, font=font, first=series[0].home.edges[0])
     ax.set_ylabel(ylabel, fontsize=font)
     right = width - edge
-    if len(homes) > 1:
-        # Above the plot, right of the title: never over the data.
-        legend = ax.legend(
-            loc="lower right",
-            bbox_to_anchor=(1.0, 1.0),
-            ncols=len(series),
-            fontsize=font,
-            frameon=False,
-            borderaxespad=0.2,
-            handlelength=1.2,
-        )
-        renderer = _canvas(fig).get_renderer()  # type: ignore[no-untyped-call]
-        right = legend.get_window_extent(renderer).x0 - font * DPI / 72
+    if len(homes) > 1 or handles:
+        right = _legend(fig, ax, handles or None, len(handles or series), font)
     if title:
         _draw_title(fig, title, font, edge=edge, right=right, split=len(homes) == 1)
     _fit_ylabel(fig, ax)
+    if labels:
+        _place_labels(fig, ax, labels, font)
     return fig
+
+
+def _legend(
+    fig: Figure, ax: Axes, handles: list[Artist] | None, columns: int, font: float
+) -> float:
+    """The legend above the plot, right of the title (never over the data):
+    of `handles`, else of every home. Where the title must end (pixels)."""
+    legend = ax.legend(
+        handles=handles,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncols=columns,
+        fontsize=font,
+        frameon=False,
+        borderaxespad=0.2,
+        handlelength=1.2,
+    )
+    renderer = _canvas(fig).get_renderer()  # type: ignore[no-untyped-call]
+    return float(legend.get_window_extent(renderer).x0 - font * DPI / 72)
+
+
+def _draw_marks(
+    ax: Axes,
+    one: _Series,
+    marks: CapacityMarks,
+    graph: Graph,
+    *,
+    text: ChartText,
+    font: float,
+) -> tuple[list[Artist], list[Annotation]]:
+    """The counted peaks that fall in the chart's buckets, over their buckets
+    with their kW above; the billed level as a line. The artists for the
+    legend, and the peaks' labels."""
+    edges, values = one.home.edges, one.values
+    starts = np.array([start for start, _kw in marks.peaks], dtype=float)
+    index = np.searchsorted(edges, starts, side="right") - 1
+    inside = (index >= 0) & (index < len(values))
+    inside[inside] &= ~np.isnan(values[index[inside]])
+    index = index[inside]
+    kws = [kw for (_start, kw), shown in zip(marks.peaks, inside, strict=True) if shown]
+    top = values[index]
+    hist = graph is Graph.HIST
+    handles: list[Artist] = []
+    labels: list[Annotation] = []
+    if len(index):
+        x0, x1 = _dates(edges[index]), _dates(edges[index + 1])
+        peaks = _add_boxes(
+            ax,
+            _PEAK_COLOR,
+            text.peaks,
+            (x0, x1),
+            (np.zeros_like(top) if hist else top, top),
+            outline=1.0 if hist else 3.0,  # a quarter of a month is under a pixel
+        )
+        peaks.set_gid(PEAKS_GID)
+        peaks.set_zorder(2.5)  # over a step line
+        handles.append(peaks)
+        middle = (x0 + x1) / 2
+        if not hist:  # an hour of a month's line is a pixel wide: a dot
+            ax.plot(
+                middle,
+                top,
+                linestyle="none",
+                marker="o",
+                markersize=font * 0.5,
+                color=_PEAK_COLOR,
+                zorder=2.5,
+            )
+        labels = [
+            ax.annotate(
+                text.number(kw),
+                (x, y),
+                xytext=(0, _LABEL_PAD),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=font * _PEAK_LABEL,
+                color=_PEAK_COLOR,
+            )
+            for x, y, kw in zip(middle, top, kws, strict=True)
+        ]
+    # A period at the billed level: its kWh (bars) or its W (line).
+    per_kw = marks.period_seconds / 3600 if hist else 1000.0
+    billed = ax.axhline(
+        marks.billed_kw * per_kw,
+        color=_BILLED_COLOR,
+        linestyle="--",
+        linewidth=1.2,
+        label=_literal(text.billed.format(kw=text.number(marks.billed_kw))),
+        gid=BILLED_GID,
+    )
+    handles.append(billed)
+    return handles, labels
+
+
+def _place_labels(fig: Figure, ax: Axes, labels: list[Annotation], font: float) -> None:
+    """The peaks' labels in rows above their peaks, a label that would touch
+    the one before it in a row higher up; the plot's top raised so that every
+    row fits above the highest peak."""
+    renderer = _canvas(fig).get_renderer()  # type: ignore[no-untyped-call]
+    row_height = font * _PEAK_LABEL * 1.25  # points
+    ends: list[float] = []  # the right end of each row's last label (pixels)
+    for label in sorted(labels, key=lambda each: float(each.xy[0])):
+        box = label.get_window_extent(renderer)
+        row = next(
+            (row for row, end in enumerate(ends) if box.x0 > end + font),
+            len(ends),
+        )
+        if row == len(ends):
+            ends.append(box.x1)
+        else:
+            ends[row] = box.x1
+        label.xyann = (0.0, _LABEL_PAD + row * row_height)
+    pixels = (2 * _LABEL_PAD + len(ends) * row_height) * DPI / 72
+    low, high = ax.get_ylim()
+    highest = max(float(label.xy[1]) for label in labels)
+    size = ax.bbox.height
+    if size > pixels:
+        ax.set_ylim(top=max(high, low + (highest - low) * size / (size - pixels)))
 
 
 def _fit_ylabel(fig: Figure, ax: Axes) -> None:
@@ -400,7 +535,13 @@ def _draw_bars(ax: Axes, series: list[_Series], width: int) -> int:
         right = _dates(one.home.edges[last + 1])
         slot = (right - left) / len(series)
         x0 = left + index * slot
-        _add_boxes(ax, one, (x0, x0 + slot * 0.9), (np.zeros_like(peak), peak))
+        _add_boxes(
+            ax,
+            one.color,
+            one.home.home_name,
+            (x0, x0 + slot * 0.9),
+            (np.zeros_like(peak), peak),
+        )
     return per_bar
 
 
@@ -433,31 +574,33 @@ def _draw_band(ax: Axes, one: _Series, groups: int) -> None:
     """
     first, after, low, high = _band(one.values, groups)
     x = (_dates(one.home.edges[first]), _dates(one.home.edges[after]))
-    _add_boxes(ax, one, x, (low, high), outline=0.6)  # a flat group is still a line
+    # outline: a flat group is still a line
+    _add_boxes(ax, one.color, one.home.home_name, x, (low, high), outline=0.6)
 
 
 def _add_boxes(
     ax: Axes,
-    one: _Series,
+    color: str,
+    label: str,
     x: tuple[FloatArray, FloatArray],
     y: tuple[FloatArray, FloatArray],
     *,
     outline: float = 0.0,
-) -> None:
+) -> PolyCollection:
     """Rectangles from x[0] to x[1] and y[0] to y[1], in one PolyCollection
     (`Axes.bar` makes an artist per bar, far slower)."""
     (x0, x1), (y0, y1) = x, y
     corners = [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]
     rectangles = np.stack([np.stack(c, axis=-1) for c in corners], axis=1)
-    ax.add_collection(
-        PolyCollection(
-            list(rectangles),
-            facecolors=one.color,
-            edgecolors=one.color,
-            linewidths=outline,
-            label=_literal(one.home.home_name),
-        )
+    boxes = PolyCollection(
+        list(rectangles),
+        facecolors=color,
+        edgecolors=color,
+        linewidths=outline,
+        label=_literal(label),
     )
+    ax.add_collection(boxes)
+    return boxes
 
 
 def _band(

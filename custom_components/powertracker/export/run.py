@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from functools import partial
 
 from homeassistant.config_entries import ConfigEntryState
@@ -14,15 +15,29 @@ from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util, slugify
 
 from ..const import CONF_HOMES, DOMAIN
-from ..data import PowertrackerConfigEntry
+from ..data import PowertrackerConfigEntry, loaded_entry
 from ..entity import device_home_id
+from ..meter.tariff import month_of
+from ..sink.models import SinkError
 from .aggregate import aggregate
 from .csv import csv_chunks
-from .models import ExportHome, Gap, HomeBuckets, Output, Series
+from .models import (
+    Aggregate,
+    CapacityMarks,
+    ExportHome,
+    Gap,
+    HomeBuckets,
+    Output,
+    Series,
+)
 from .params import ExportError, ExportParams
 from .read import read_series
 from .recorder import home_sensor
 from .texts import chart_title
+
+_LOGGER = logging.getLogger(__name__)
+_BASIS = {Aggregate.HOUR: "hour", Aggregate.QUARTER_HOUR: "quarter"}
+"""The aggregate whose buckets are a capacity tariff's periods."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +176,7 @@ def render_chart(
     title: str,
     language: str,
     font: float | None = None,
+    marks: CapacityMarks | None = None,
 ) -> bytes:
     """The PNG of `buckets` (CPU work for Home Assistant's executor)."""
     from .png import render_png  # noqa: PLC0415 - matplotlib takes ~2 s to import
@@ -175,6 +191,7 @@ def render_chart(
         title=title,
         font=font,
         language=language,
+        marks=marks,
     )
 
 
@@ -190,6 +207,41 @@ async def read_buckets(
         _aggregate, series, params, tz
     )
     return buckets, gaps
+
+
+async def read_marks(hass: HomeAssistant, params: ExportParams) -> CapacityMarks | None:
+    """The capacity tariff's month for a chart of one home with a tariff, at
+    the tariff's period (1h, or 15m), over a range inside one month (its
+    local month): what the *Capacity peak* sensor and the `capacity_peaks`
+    action tell of it. None for any other chart, or when the archive of a
+    quarter-hour tariff does not answer (the chart is drawn without)."""
+    home_id = params.home
+    entry = None if home_id is None else loaded_entry(hass, home_id)
+    if entry is None or home_id is None:
+        return None
+    tracker = entry.runtime_data.capacity
+    rule = tracker.rule(home_id)
+    if rule is None or _BASIS.get(params.aggregate) != rule.basis:
+        return None
+    zone = entry.runtime_data.coordinator.zones[home_id]
+    last = params.end - timedelta(microseconds=1)
+    if month_of(params.start, zone) != month_of(last, zone):
+        return None
+    try:
+        month = await tracker.async_month(home_id, params.start)
+    except SinkError as err:
+        _LOGGER.warning("The chart has no capacity peaks: %s", err)
+        return None
+    if month is None:
+        return None
+    return CapacityMarks(
+        peaks=tuple(
+            (datetime.fromisoformat(peak.start).timestamp(), peak.kw)
+            for peak in month.peaks
+        ),
+        billed_kw=month.billed_kw,
+        period_seconds=rule.seconds,
+    )
 
 
 async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
@@ -210,8 +262,17 @@ async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
             language=language,
             now=dt_util.utcnow(),
         )
+        marks = await read_marks(hass, params)
         png = await hass.async_add_executor_job(
-            partial(render_chart, buckets, params, tz, title=title, language=language)
+            partial(
+                render_chart,
+                buckets,
+                params,
+                tz,
+                title=title,
+                language=language,
+                marks=marks,
+            )
         )
         chunks = iter((png,))
     return ExportResult(

@@ -46,6 +46,10 @@ class ChartText:
     no_data: str
     decimal: str
     """The decimal mark."""
+    peaks: str
+    """The capacity tariff's counted peaks, each labelled with its kW."""
+    billed: str
+    """The capacity tariff's billed level: `{kw}` (a number)."""
 
     def month(self, number: int) -> str:
         """The name of month `number` (1-12)."""
@@ -54,6 +58,10 @@ class ChartText:
     def date(self, moment: datetime) -> str:
         """The day and month of `moment`, without the year."""
         return self.day_month.format(day=moment.day, month=self.month(moment.month))
+
+    def number(self, value: float) -> str:
+        """`value` with two decimals and the language's mark."""
+        return f"{value:.2f}".replace(".", self.decimal)
 
 
 _EN = ChartText(
@@ -83,6 +91,8 @@ _EN = ChartText(
     time="Time ({zone})",
     no_data="No data for this period",
     decimal=".",
+    peaks="Counted peaks (kW)",
+    billed="Billed level {kw} kW",
 )
 TEXTS = {
     "en": _EN,
@@ -113,6 +123,8 @@ TEXTS = {
         time="Tid ({zone})",
         no_data="Ingen data för perioden",
         decimal=",",
+        peaks="Effekttoppar som räknas (kW)",
+        billed="Debiterad effekt {kw} kW",
     ),
     "nb": ChartText(
         months="jan feb mar apr mai jun jul aug sep okt nov des",
@@ -141,6 +153,8 @@ TEXTS = {
         time="Tid ({zone})",
         no_data="Ingen data for perioden",
         decimal=",",
+        peaks="Effekttopper som teller (kW)",
+        billed="Fakturert effekt {kw} kW",
     ),
     "de": ChartText(
         months="Jan Feb Mär Apr Mai Jun Jul Aug Sep Okt Nov Dez",
@@ -169,6 +183,8 @@ TEXTS = {
         time="Zeit ({zone})",
         no_data="Keine Daten für diesen Zeitraum",
         decimal=",",
+        peaks="Gezählte Lastspitzen (kW)",
+        billed="Abgerechnete Leistung {kw} kW",
     ),
     "nl": ChartText(
         months="jan feb mrt apr mei jun jul aug sep okt nov dec",
@@ -197,6 +213,8 @@ TEXTS = {
         time="Tijd ({zone})",
         no_data="Geen gegevens voor deze periode",
         decimal=",",
+        peaks="Meetellende pieken (kW)",
+        billed="Aangerekend vermogen {kw} kW",
     ),
 }
 
