@@ -51,7 +51,8 @@ RETRY_MAX = 1800.0
 """Seconds between retries of a failing sink: 30 s doubling to 30 min."""
 REPAIR_AFTER = timedelta(hours=1)
 SAVE_DELAY = 5.0
-"""Seconds before a confirmed batch is saved (batches of a drain in one save)."""
+"""Seconds before a change of the outbox is saved (a poll's samples and their
+write, or the batches of a drain, in one save)."""
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -154,7 +155,16 @@ class Forwarder[S: Sink]:
         await self.async_add(samples_of(states))
 
     async def async_add(self, samples: list[Sample]) -> None:
-        """Queue `samples`, save the outbox, then send."""
+        """Queue `samples`, then send; the outbox is saved SAVE_DELAY s later.
+
+        One save per poll, not one before sending and one after: the write that
+        follows usually empties the outbox again, and the delayed save records
+        what is left either way (Home Assistant also writes it when it stops,
+        and the entry's unload saves it). A crash within those seconds loses at
+        most this poll's samples of a store that did not take them: what a crash
+        a poll earlier would have lost, since no poll runs while Home Assistant
+        is down. Samples that waited before this poll were saved already.
+        """
         if overflowed := self.outbox.add(samples):
             _LOGGER.warning(
                 "The %s outbox of %s is full: dropped the %d oldest samples",
@@ -162,7 +172,7 @@ class Forwarder[S: Sink]:
                 self._title,
                 overflowed,
             )
-        await self._store.async_save(self._data())
+        self._store.async_delay_save(self._data, SAVE_DELAY)
         self._notify()
         await self.async_flush()
 
