@@ -6,7 +6,8 @@ takes the same way to every store, and a store that fails keeps its samples
 waiting without holding up the other.
 
 After every poll the new samples (one per home with a new measurement) go
-into the outbox, which is saved before anything is sent. Batches of
+into the outbox, which is saved `SAVE_DELAY` seconds later (once per poll,
+whatever the write did meanwhile; see `Forwarder.async_add`). Batches of
 `BATCH_SIZE` go out oldest first; a batch leaves the outbox only once the
 sink confirmed it. A failed write is retried after an exponential back-off
 with jitter (`RETRY_MIN` doubling up to `RETRY_MAX`); samples keep coming in
@@ -16,7 +17,7 @@ so; it goes away with the next successful write.
 
 The sink's outbox is stored in `.storage/powertracker.<entry_id>.outbox`, the
 archive's in `.storage/powertracker.<entry_id>.archive_outbox`. A confirmed
-batch is saved a few seconds later (a crash in between re-sends samples the
+batch too is saved a few seconds later (a crash in between re-sends samples the
 store already has, which the stores' idempotent writes absorb). With the
 archive the repair issue comes at the first failure (`Route.repair_after`).
 """
