@@ -177,6 +177,8 @@ async def run(args: argparse.Namespace) -> int:
         **os.environ,
         "POWERTRACKER_TIBBER_API_URL": f"http://127.0.0.1:{sim_port}/v1-beta/gql",
     }
+    # Not the project's folder: hass would import custom_components from there.
+    env.pop("PYTHONPATH", None)
     command = shlex.split(args.hass)
     with (work / "simulator.log").open("w") as sim_log:
         sim = subprocess.Popen(

@@ -9,7 +9,9 @@ from email.utils import format_datetime
 from itertools import pairwise
 
 import aiohttp
+import gql.graphql_request
 import pytest
+from gql import GraphQLRequest
 
 from custom_components.powertracker.tibber import (
     InvalidTokenError,
@@ -18,6 +20,7 @@ from custom_components.powertracker.tibber import (
     TibberConnectionError,
     TibberQueryError,
     TibberServerError,
+    queries,
 )
 from loopback.tibber import HOMES, TibberSimulator
 from tests.conftest import SIM_NOW, USER_AGENT, ManualClock
@@ -280,3 +283,25 @@ async def test_status_wins_over_a_graphql_body(
     tibber_sim.faults.http_body = body
     with pytest.raises(error):
         await tibber.account()
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        (queries.ACCOUNT, None),
+        (queries.CONSUMPTION_HISTORY, {"homeId": VILLA.id, "last": 2, "before": None}),
+        (queries.LIVE_MEASUREMENT, {"homeId": CABIN.id}),
+    ],
+)
+def test_request_sends_what_gql_sends_without_printing_again(
+    document: str, variables: dict[str, object] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = GraphQLRequest(document, variable_values=variables).payload
+    request = queries.Request(document, variables)
+
+    def printed_again(node: object) -> str:
+        raise AssertionError("the document was printed at send")
+
+    monkeypatch.setattr(gql.graphql_request, "print_ast", printed_again)
+    assert request.payload == expected
+    assert queries.Request(document, variables).payload == expected

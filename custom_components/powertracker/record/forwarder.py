@@ -6,7 +6,8 @@ takes the same way to every store, and a store that fails keeps its samples
 waiting without holding up the other.
 
 After every poll the new samples (one per home with a new measurement) go
-into the outbox, which is saved before anything is sent. Batches of
+into the outbox, which is saved `SAVE_DELAY` seconds later (once per poll,
+whatever the write did meanwhile; see `Forwarder.async_add`). Batches of
 `BATCH_SIZE` go out oldest first; a batch leaves the outbox only once the
 sink confirmed it. A failed write is retried after an exponential back-off
 with jitter (`RETRY_MIN` doubling up to `RETRY_MAX`); samples keep coming in
@@ -16,7 +17,7 @@ so; it goes away with the next successful write.
 
 The sink's outbox is stored in `.storage/powertracker.<entry_id>.outbox`, the
 archive's in `.storage/powertracker.<entry_id>.archive_outbox`. A confirmed
-batch is saved a few seconds later (a crash in between re-sends samples the
+batch too is saved a few seconds later (a crash in between re-sends samples the
 store already has, which the stores' idempotent writes absorb). With the
 archive the repair issue comes at the first failure (`Route.repair_after`).
 """
@@ -51,7 +52,8 @@ RETRY_MAX = 1800.0
 """Seconds between retries of a failing sink: 30 s doubling to 30 min."""
 REPAIR_AFTER = timedelta(hours=1)
 SAVE_DELAY = 5.0
-"""Seconds before a confirmed batch is saved (batches of a drain in one save)."""
+"""Seconds before a change of the outbox is saved (a poll's samples and their
+write, or the batches of a drain, in one save)."""
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -154,7 +156,16 @@ class Forwarder[S: Sink]:
         await self.async_add(samples_of(states))
 
     async def async_add(self, samples: list[Sample]) -> None:
-        """Queue `samples`, save the outbox, then send."""
+        """Queue `samples`, then send; the outbox is saved SAVE_DELAY s later.
+
+        One save per poll, not one before sending and one after: the write that
+        follows usually empties the outbox again, and the delayed save records
+        what is left either way (Home Assistant also writes it when it stops,
+        and the entry's unload saves it). A crash within those seconds loses at
+        most this poll's samples of a store that did not take them: what a crash
+        a poll earlier would have lost, since no poll runs while Home Assistant
+        is down. Samples that waited before this poll were saved already.
+        """
         if overflowed := self.outbox.add(samples):
             _LOGGER.warning(
                 "The %s outbox of %s is full: dropped the %d oldest samples",
@@ -162,7 +173,7 @@ class Forwarder[S: Sink]:
                 self._title,
                 overflowed,
             )
-        await self._store.async_save(self._data())
+        self._store.async_delay_save(self._data, SAVE_DELAY)
         self._notify()
         await self.async_flush()
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import aiohttp
-from gql import Client, GraphQLRequest
+from gql import Client
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.exceptions import (
     TransportError,
@@ -238,7 +238,7 @@ class TibberClient:
             {"Authorization": f"Bearer {self._token}", "User-Agent": self._user_agent},
             self._session,
         )
-        request = GraphQLRequest(queries.request(document), variable_values=variables)
+        request = queries.Request(document, variables)
         try:
             async with (
                 asyncio.timeout(self._timeout),

@@ -17,7 +17,7 @@ from contextlib import aclosing, suppress
 from typing import Final
 
 import aiohttp
-from gql import Client, GraphQLRequest
+from gql import Client
 from gql.client import AsyncClientSession
 from gql.transport.common.adapters.aiohttp import AIOHTTPWebSocketsAdapter
 from gql.transport.exceptions import TransportError, TransportQueryError
@@ -130,9 +130,7 @@ async def _first_measurement(
     session: AsyncClientSession, home_id: str
 ) -> LiveMeasurement | None:
     """The home's first measurement; None if Tibber completes the stream empty."""
-    request = GraphQLRequest(
-        queries.request(queries.LIVE_MEASUREMENT), variable_values={"homeId": home_id}
-    )
+    request = queries.Request(queries.LIVE_MEASUREMENT, {"homeId": home_id})
     async with aclosing(session.subscribe(request)) as stream:
         async for data in stream:
             return LiveMeasurement.from_graphql(data["liveMeasurement"])
