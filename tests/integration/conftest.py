@@ -88,6 +88,24 @@ def home_device(
     )
 
 
+async def select_option(hass: HomeAssistant, entity_id: str, option: str) -> None:
+    """Choose `option` of a select, as a user does, and let what follows finish."""
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {"entity_id": entity_id, "option": option},
+        blocking=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """The state of an entity that must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
 class Clock:
     """Home Assistant's wall clock, moved by the test; the event loop keeps real time.
 

@@ -22,28 +22,12 @@ from custom_components import powertracker
 from custom_components.powertracker.capacity import CONF_CAPACITY, capacity_settings
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
 from loopback.tibber import HOMES, HomeSpec, TibberSimulator
-from tests.integration.conftest import Clock, SetupEntry
+from tests.integration.conftest import Clock, SetupEntry, select_option, state_of
 
 VILLA = HOMES[0]
 
 VILLA_TARIFF = "select.villa_solsidan_capacity_tariff"
 CABIN_TARIFF = "select.sjovagen_7_capacity_tariff"
-
-
-async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {"entity_id": entity_id, "option": option},
-        blocking=True,
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def _state(hass: HomeAssistant, entity_id: str) -> str:
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
 
 
 @pytest.fixture
@@ -55,15 +39,15 @@ async def entry(clock: Clock, setup_entry: SetupEntry) -> MockConfigEntry:
 async def test_the_tariff_is_none_at_first_and_kept_across_a_reload(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
-    assert _state(hass, VILLA_TARIFF) == "none"
-    assert _state(hass, CABIN_TARIFF) == "none"
-    await _select(hass, VILLA_TARIFF, "flanders")
-    await _select(hass, CABIN_TARIFF, "ellevio")
+    assert state_of(hass, VILLA_TARIFF) == "none"
+    assert state_of(hass, CABIN_TARIFF) == "none"
+    await select_option(hass, VILLA_TARIFF, "flanders")
+    await select_option(hass, CABIN_TARIFF, "ellevio")
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert _state(hass, VILLA_TARIFF) == "flanders"
-    assert _state(hass, CABIN_TARIFF) == "ellevio"
+    assert state_of(hass, VILLA_TARIFF) == "flanders"
+    assert state_of(hass, CABIN_TARIFF) == "ellevio"
 
 
 async def test_quarter_hours_are_offered_only_to_a_home_with_a_real_time_meter(
@@ -142,7 +126,7 @@ def _truth(sim: TibberSimulator, tariff: str, now: datetime) -> float:
 
 
 def _number(hass: HomeAssistant, entity_id: str) -> float:
-    return float(_state(hass, entity_id))
+    return float(state_of(hass, entity_id))
 
 
 @pytest.fixture
@@ -159,8 +143,8 @@ async def test_the_peak_is_the_rule_applied_to_the_true_hours(
     tariff: str,
 ) -> None:
     for entity_id in (VILLA_PEAK, VILLA_HEADROOM, VILLA_FEE):
-        assert _state(hass, entity_id) == "unavailable"  # no tariff yet
-    await _select(hass, VILLA_TARIFF, tariff)
+        assert state_of(hass, entity_id) == "unavailable"  # no tariff yet
+    await select_option(hass, VILLA_TARIFF, tariff)
 
     truth = _truth(tibber_sim, tariff, dt_util.utcnow())
     assert _number(hass, VILLA_PEAK) == pytest.approx(truth, abs=1e-6)
@@ -174,7 +158,7 @@ async def test_the_peak_is_the_rule_applied_to_the_true_hours(
         fee = next(fee for low, fee in reversed(ELVIA_STEPS) if truth >= low) / 12
         assert _number(hass, VILLA_FEE) == pytest.approx(fee)
     else:
-        assert _state(hass, VILLA_FEE) == "unavailable"  # no price set
+        assert state_of(hass, VILLA_FEE) == "unavailable"  # no price set
 
 
 async def test_headroom_drawn_keeps_the_peak_and_one_percent_more_raises_it(
@@ -182,7 +166,7 @@ async def test_headroom_drawn_keeps_the_peak_and_one_percent_more_raises_it(
 ) -> None:
     """Drawing exactly the headroom for the rest of the hour ends the hour at
     the billed value; 1 % more raises the month's value."""
-    await _select(hass, VILLA_TARIFF, "goteborg_energi")
+    await select_option(hass, VILLA_TARIFF, "goteborg_energi")
     now = dt_util.utcnow()
     running = tibber_sim.measurement(VILLA.id)
     so_far = float(running["accumulatedConsumptionLastHour"])  # type: ignore[arg-type]
@@ -207,8 +191,8 @@ async def test_headroom_drawn_keeps_the_peak_and_one_percent_more_raises_it(
 async def test_a_restart_mid_month_changes_nothing(
     hass: HomeAssistant, month: MockConfigEntry
 ) -> None:
-    await _select(hass, VILLA_TARIFF, "ellevio")
-    await _select(hass, CABIN_TARIFF, "goteborg_energi")
+    await select_option(hass, VILLA_TARIFF, "ellevio")
+    await select_option(hass, CABIN_TARIFF, "goteborg_energi")
     before = {e: hass.states.get(e) for e in (VILLA_PEAK, CABIN_PEAK)}
 
     assert await hass.config_entries.async_reload(month.entry_id)
@@ -228,7 +212,7 @@ async def test_a_correction_by_tibber_re_ranks_the_peaks(
     month: MockConfigEntry,
 ) -> None:
     """An hour Tibber corrects upwards becomes a counted peak once re-imported."""
-    await _select(hass, VILLA_TARIFF, "goteborg_energi")
+    await select_option(hass, VILLA_TARIFF, "goteborg_energi")
     peaks = hass.states.get(VILLA_PEAK).attributes["peaks"]  # type: ignore[union-attr]
     # A quiet hour of a day not among the peaks, a day ago (within the re-import).
     hour = (clock.now - timedelta(hours=20)).replace(minute=0, second=0, microsecond=0)
@@ -288,7 +272,7 @@ async def test_settings_that_cannot_be_are_refused_with_the_engine_code(
 async def test_a_price_per_kw_gives_the_fee_and_a_custom_rule_counts_its_window(
     hass: HomeAssistant, tibber_sim: TibberSimulator, month: MockConfigEntry
 ) -> None:
-    await _select(hass, VILLA_TARIFF, "goteborg_energi")
+    await select_option(hass, VILLA_TARIFF, "goteborg_energi")
     result = await _submit_capacity(hass, month, price_per_kw_month=40.0)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await async_wait_recording_done(hass)
@@ -306,7 +290,7 @@ async def test_a_price_per_kw_gives_the_fee_and_a_custom_rule_counts_its_window(
         hours=[str(hour) for hour in range(7, 19)],
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    await _select(hass, VILLA_TARIFF, "custom")
+    await select_option(hass, VILLA_TARIFF, "custom")
     hours = [
         kwh
         for start, kwh in _true_hours(tibber_sim, VILLA, dt_util.utcnow())
@@ -330,7 +314,7 @@ async def test_the_action_answers_the_month_the_sensor_shows(
     with pytest.raises(ServiceValidationError) as err:
         await _capacity_peaks(hass, home=VILLA.id)
     assert err.value.translation_key == "no_capacity_tariff"
-    await _select(hass, VILLA_TARIFF, "norway")
+    await select_option(hass, VILLA_TARIFF, "norway")
     answer = await _capacity_peaks(hass, home=VILLA.id, month="2026-11")
     truth = _truth(tibber_sim, "norway", dt_util.utcnow())
     assert answer["tariff"] == "norway"
@@ -373,7 +357,7 @@ async def test_quarter_hours_come_from_the_archive_samples(
         hass, entry, basis="quarter", peaks=1, one_per_day=False
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    await _select(hass, VILLA_TARIFF, "custom")
+    await select_option(hass, VILLA_TARIFF, "custom")
     for _ in range(7):  # 12:50 ... 13:20
         await clock.advance(hass, timedelta(minutes=5))
     first = datetime(2026, 11, 28, 12, 45, tzinfo=UTC)
@@ -399,7 +383,7 @@ async def test_the_month_turns_at_local_midnight_of_the_first(
     December's, which has no completed hour yet: 0 kW, no peaks."""
     clock.now = datetime(2026, 11, 30, 22, 50, tzinfo=UTC)
     await setup_entry(**{CONF_BACKFILL_DAYS: 31})
-    await _select(hass, VILLA_TARIFF, "goteborg_energi")
+    await select_option(hass, VILLA_TARIFF, "goteborg_energi")
     november = _truth(tibber_sim, "goteborg_energi", clock.now)
     assert _number(hass, VILLA_PEAK) == pytest.approx(november, abs=1e-6)
 

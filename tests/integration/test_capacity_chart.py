@@ -30,7 +30,7 @@ from custom_components.powertracker.export.run import (
 from custom_components.powertracker.export.texts import chart_title
 from loopback.tibber import HOMES, TibberSimulator
 from tests.export.marks import billed_level, legend_words, marked, peak_labels
-from tests.integration.conftest import Clock, SetupEntry
+from tests.integration.conftest import Clock, SetupEntry, select_option
 from tests.integration.export_http import URL
 
 VILLA, CABIN = HOMES
@@ -38,16 +38,6 @@ STOCKHOLM = ZoneInfo(VILLA.time_zone)
 HOUR = timedelta(hours=1)
 QUARTER = timedelta(minutes=15)
 NIGHT = {22, 23, 0, 1, 2, 3, 4, 5}
-
-
-async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {"entity_id": entity_id, "option": option},
-        blocking=True,
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def _ellevio_truth(
@@ -143,7 +133,7 @@ async def test_the_month_chart_marks_the_counted_peaks_and_the_billed_level(
     """Ellevio on the villa: the chart's marked bars are the 3 days' highest
     hours of the simulator (night hours at half), labelled with their
     weighted kW, and the dashed line stands at their mean."""
-    await _select(hass, "select.villa_solsidan_capacity_tariff", "ellevio")
+    await select_option(hass, "select.villa_solsidan_capacity_tariff", "ellevio")
     peaks, billed = _ellevio_truth(tibber_sim, dt_util.utcnow())
     query = {"aggregate": "1h", "home": VILLA.id}
 
@@ -211,7 +201,9 @@ async def test_no_marks_without_a_tariff_or_off_its_period_or_month(
 ) -> None:
     """The cabin has no tariff; the villa's hour tariff is not marked on
     quarter-hours, nor across two months."""
-    await _select(hass, "select.villa_solsidan_capacity_tariff", "goteborg_energi")
+    await select_option(
+        hass, "select.villa_solsidan_capacity_tariff", "goteborg_energi"
+    )
     november = {"from": "2026-11-20", "to": "2026-11-27"}
     cabin = _params(aggregate="1h", home=CABIN.id, **november)
     assert await read_marks(hass, cabin) is None
@@ -249,7 +241,7 @@ async def test_a_quarter_hour_tariff_is_marked_on_the_quarter_hour_chart(
         result["flow_id"], {**shown, CONF_CAPACITY: {**defaults, **rule}}
     )
     await hass.async_block_till_done(wait_background_tasks=True)
-    await _select(hass, "select.villa_solsidan_capacity_tariff", "custom")
+    await select_option(hass, "select.villa_solsidan_capacity_tariff", "custom")
     for _ in range(7):  # 12:50 ... 13:20
         await clock.advance(hass, timedelta(minutes=5))
     first = datetime(2026, 11, 28, 12, 45, tzinfo=UTC)

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS
 from loopback.tibber import TibberSimulator
-from tests.integration.conftest import Clock, SetupEntry
+from tests.integration.conftest import Clock, SetupEntry, select_option, state_of
 
 VILLA_CHART = "image.villa_solsidan_usage_chart"
 CABIN_CHART = "image.sjovagen_7_usage_chart"
@@ -37,22 +37,6 @@ def _bar_pixels(image: Image.Image) -> int:
     return int((np.abs(pixels.astype(int) - BAR_BLUE).sum(axis=1) < 30).sum())
 
 
-async def _select(hass: HomeAssistant, entity_id: str, option: str) -> None:
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {"entity_id": entity_id, "option": option},
-        blocking=True,
-    )
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def _state(hass: HomeAssistant, entity_id: str) -> str:
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
-
-
 @pytest.fixture
 async def entry(clock: Clock, setup_entry: SetupEntry) -> MockConfigEntry:
     """An entry with ten days of imported history."""
@@ -69,8 +53,8 @@ async def test_both_homes_chart_a_week_of_imported_hours_on_the_first_day(
         assert (image.format, image.size) == ("PNG", (800, 400))
         # 168 bars over most of the width: thousands of bar pixels, not a sliver.
         assert _bar_pixels(image) > 20_000, chart
-    assert _state(hass, "select.villa_solsidan_chart_period") == "week"
-    assert _state(hass, "select.villa_solsidan_chart_kind") == "hist"
+    assert state_of(hass, "select.villa_solsidan_chart_period") == "week"
+    assert state_of(hass, "select.villa_solsidan_chart_kind") == "hist"
 
 
 async def test_the_cabin_is_never_offered_five_minutes(
@@ -91,14 +75,14 @@ async def test_the_chart_changes_with_its_content_not_with_every_poll(
     tibber_sim: TibberSimulator,
     entry: MockConfigEntry,
 ) -> None:
-    drawn = _state(hass, VILLA_CHART)
+    drawn = state_of(hass, VILLA_CHART)
     before = (await _fetch(hass_client, VILLA_CHART)).tobytes()
     await clock.advance(hass, timedelta(minutes=5))  # a poll, within the hour
-    assert _state(hass, VILLA_CHART) == drawn
+    assert state_of(hass, VILLA_CHART) == drawn
     assert (await _fetch(hass_client, VILLA_CHART)).tobytes() == before
 
     await clock.advance(hass, timedelta(hours=1))  # a new hour to show
-    assert _state(hass, VILLA_CHART) != drawn
+    assert state_of(hass, VILLA_CHART) != drawn
     assert (await _fetch(hass_client, VILLA_CHART)).tobytes() != before
 
 
@@ -108,31 +92,31 @@ async def test_each_home_has_its_own_settings_kept_across_a_reload(
     clock: Clock,
     entry: MockConfigEntry,
 ) -> None:
-    villa, cabin = _state(hass, VILLA_CHART), _state(hass, CABIN_CHART)
+    villa, cabin = state_of(hass, VILLA_CHART), state_of(hass, CABIN_CHART)
     week = await _fetch(hass_client, VILLA_CHART)
     clock.now += timedelta(seconds=1)  # the state is the time of the drawing
-    await _select(hass, "select.villa_solsidan_chart_period", "month")
-    assert _state(hass, VILLA_CHART) != villa  # drawn again at once
-    assert _state(hass, CABIN_CHART) == cabin
+    await select_option(hass, "select.villa_solsidan_chart_period", "month")
+    assert state_of(hass, VILLA_CHART) != villa  # drawn again at once
+    assert state_of(hass, CABIN_CHART) == cabin
     month = await _fetch(hass_client, VILLA_CHART)
     # 10 days of history in a 30-day chart: fewer, wider bars.
     assert month.tobytes() != week.tobytes()
 
-    await _select(hass, "select.villa_solsidan_chart_kind", "lineplot")
+    await select_option(hass, "select.villa_solsidan_chart_kind", "lineplot")
     assert _bar_pixels(await _fetch(hass_client, VILLA_CHART)) < _bar_pixels(month)
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert _state(hass, "select.villa_solsidan_chart_period") == "month"
-    assert _state(hass, "select.villa_solsidan_chart_kind") == "lineplot"
-    assert _state(hass, "select.sjovagen_7_chart_period") == "week"
+    assert state_of(hass, "select.villa_solsidan_chart_period") == "month"
+    assert state_of(hass, "select.villa_solsidan_chart_kind") == "lineplot"
+    assert state_of(hass, "select.sjovagen_7_chart_period") == "week"
 
 
 async def test_the_five_minute_day_of_a_new_home_is_mostly_empty_but_drawn(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
 ) -> None:
     """The villa's 5-minute day only has what was measured since setup."""
-    await _select(hass, "select.villa_solsidan_chart_period", "day")
+    await select_option(hass, "select.villa_solsidan_chart_period", "day")
     image = await _fetch(hass_client, VILLA_CHART)
     assert image.size == (800, 400)
 
@@ -162,7 +146,7 @@ async def test_the_twelve_months_end_with_the_current_month(
     far), not as a sliver: November's bar ends a month's width before the
     plot's right edge."""
     clock.now = datetime(2026, 12, 2, 12, tzinfo=UTC)
-    await _select(hass, "select.villa_solsidan_chart_period", "year")
+    await select_option(hass, "select.villa_solsidan_chart_period", "year")
     image = await _fetch(hass_client, VILLA_CHART)
     pixels = np.asarray(image.convert("RGB")).astype(int)
     bars = np.flatnonzero((np.abs(pixels - BAR_BLUE).sum(axis=2) < 30).any(axis=0))

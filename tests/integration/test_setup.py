@@ -18,15 +18,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker.const import CONF_HOMES, CONF_OFFERED_HOMES, DOMAIN
 from loopback.tibber import HOMES, TibberSimulator
-from tests.integration.conftest import Clock, home_device
+from tests.integration.conftest import Clock, home_device, state_of
 
 VILLA, CABIN = HOMES
-
-
-def _state(hass: HomeAssistant, entity_id: str) -> str:
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -37,13 +31,13 @@ async def test_sensors_show_what_the_meter_reported(
     assert stamp is not None
     reported = tibber_sim.measurement(VILLA.id, datetime.fromisoformat(stamp.state))
 
-    assert float(_state(hass, "sensor.villa_solsidan_power")) == reported["power"]
+    assert float(state_of(hass, "sensor.villa_solsidan_power")) == reported["power"]
     assert (
-        float(_state(hass, "sensor.villa_solsidan_energy_consumption"))
+        float(state_of(hass, "sensor.villa_solsidan_energy_consumption"))
         == reported["lastMeterConsumption"]
     )
     assert (
-        float(_state(hass, "sensor.villa_solsidan_consumption_today"))
+        float(state_of(hass, "sensor.villa_solsidan_consumption_today"))
         == reported["accumulatedConsumption"]
     )
     cost = hass.states.get("sensor.villa_solsidan_cost_today")
@@ -71,7 +65,7 @@ async def test_home_without_pulse_gets_the_last_hour(
 ) -> None:
     hour_end = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
     truth = tibber_sim.energy(CABIN.id, hour_end - timedelta(hours=1), hour_end)
-    assert float(_state(hass, "sensor.sjovagen_7_consumption_last_hour")) == round(
+    assert float(state_of(hass, "sensor.sjovagen_7_consumption_last_hour")) == round(
         truth, 6
     )
     cost = hass.states.get("sensor.sjovagen_7_cost_last_hour")
@@ -212,7 +206,7 @@ async def test_home_new_on_the_account_is_added_within_the_hour(
     await hass.async_block_till_done()
     assert loaded_entry.state is ConfigEntryState.LOADED
     assert _home_ids(hass, loaded_entry) == {VILLA.id, CABIN.id, STUGAN.id}
-    assert _state(hass, "sensor.stugan_consumption_last_hour") not in ("", "unknown")
+    assert state_of(hass, "sensor.stugan_consumption_last_hour") not in ("", "unknown")
     assert loaded_entry.data[CONF_HOMES] == [VILLA.id, CABIN.id, STUGAN.id]
     coordinator = loaded_entry.runtime_data.coordinator
     await clock.advance(hass, timedelta(hours=1))
