@@ -314,13 +314,23 @@ class Smoke:
 
 
 def _shown(flow: dict[str, Any]) -> dict[str, Any]:
-    """A form's values as the UI fills them: each field's default or suggestion."""
-    return {
-        field["name"]: field.get(
+    """A form's values as the UI fills them: each field's default or suggestion;
+    a section (`expandable`) as the object of its own fields that have one."""
+    return _values(flow["data_schema"], keep_empty=True)
+
+
+def _values(fields: list[dict[str, Any]], *, keep_empty: bool) -> dict[str, Any]:
+    values = {}
+    for field in fields:
+        if field.get("type") == "expandable":
+            values[field["name"]] = _values(field["schema"], keep_empty=False)
+            continue
+        value = field.get(
             "default", (field.get("description") or {}).get("suggested_value")
         )
-        for field in flow["data_schema"]
-    }
+        if value is not None or keep_empty:
+            values[field["name"]] = value
+    return values
 
 
 def _is_number(value: object) -> bool:
