@@ -781,7 +781,7 @@ async def time_breakdown(bench: Bench, case: Case) -> tuple[float, float, float,
     read reads (recorder executor), our read, aggregate+render; and intervals."""
     hass, instance, params = bench.hass, bench.instance, bench.params(case)
 
-    read, series = await median_of(
+    read, (series, _gaps) = await median_of(
         bench.reps, lambda: read_series(hass, bench.homes, params)
     )
 
