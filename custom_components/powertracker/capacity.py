@@ -159,9 +159,15 @@ class Tariffs(HomeListeners):
         """A home's tariff (`none` until one is chosen)."""
         return self._chosen.get(home_id, NONE)
 
+    def known(self, home_id: str) -> bool:
+        """Whether the home's select has told its tariff (restored or chosen):
+        before that, `none` is only the default, not the home's choice."""
+        return home_id in self._chosen
+
     def set(self, home_id: str, tariff: str) -> None:
-        """Choose a home's tariff and tell who listens, if it changed."""
-        if tariff != self.get(home_id):
+        """Choose (or restore) a home's tariff and tell who listens, if it
+        changed or was not known."""
+        if tariff != self.get(home_id) or not self.known(home_id):
             self._chosen[home_id] = tariff
             self.notify([home_id])
 
