@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.recorder import get_instance
@@ -388,9 +389,11 @@ def read_hours(
     """(start, kWh) rows of each statistic's hours in [start, end), for the
     engine (recorder executor). One SELECT of the start and the sum, as the
     export reads them: `statistics_during_period` would build a dict per row
-    with datetime conversions, several times the cost of the read."""
+    with datetime conversions, several times the cost of the read. An hour's
+    kWh is the change of the sum, which is its `state` up to float noise in
+    the last digits: rounded to a µWh, the peaks show the hour's own value."""
     return {
-        stat_id: list(zip(starts.tolist(), kwh.tolist(), strict=True))
+        stat_id: list(zip(starts.tolist(), np.round(kwh, 9).tolist(), strict=True))
         for stat_id, (starts, kwh) in hourly_changes(
             hass, statistic_ids, start, end
         ).items()
