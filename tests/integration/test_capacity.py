@@ -203,6 +203,13 @@ async def test_only_a_home_with_a_tariff_has_capacity_sensors(
     assert _capacity_entities(entity_registry) == {}
     for entity_id in (VILLA_PEAK, VILLA_AVERAGE, VILLA_HEADROOM):
         assert hass.states.get(entity_id) is None
+    await select_option(hass, VILLA_TARIFF, "goteborg_energi")  # back: same ids
+    assert set(_capacity_entities(entity_registry).values()) == {
+        VILLA_PEAK,
+        VILLA_AVERAGE,
+        VILLA_HEADROOM,
+    }
+    await select_option(hass, VILLA_TARIFF, "none")
 
     await select_option(hass, CABIN_TARIFF, "norway")  # steps: a fee
     assert set(_capacity_entities(entity_registry).values()) == {
