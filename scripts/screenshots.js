@@ -75,7 +75,10 @@ function wsCommand(page, accessToken, message) {
   await page.evaluate(([t, b, c]) => localStorage.setItem('hassTokens', JSON.stringify(
     { ...t, hassUrl: b, clientId: c, expires: Date.now() + t.expires_in * 1000 })), [tokens, base, clientId]);
   // Home Assistant's language names the entities; the profile's is the frontend's.
-  const core = await wsCommand(page, tokens.access_token, { type: 'config/core/update', language });
+  // The simulated homes are in Stockholm and pay in SEK: so does the server, as their owner's would.
+  const core = await wsCommand(page, tokens.access_token, {
+    type: 'config/core/update', language, time_zone: 'Europe/Stockholm', currency: 'SEK',
+  });
   console.log(`screenshots: config/core/update language ${language}: ${core.success ? 'ok' : JSON.stringify(core.error)}`);
   await wsCommand(page, tokens.access_token, {
     type: 'frontend/set_user_data', key: 'language',
@@ -232,5 +235,32 @@ function wsCommand(page, accessToken, message) {
   } catch (err) {
     console.log(`screenshots: energy year not reached: ${err.message.split('\n')[0]}`);
   }
+
+  // A capacity tariff on the villa (Ellevio; the year of history is in by
+  // now): the select and the sensors it brings on the device page, then the
+  // month so far at 1h with the counted peaks marked and the billed level.
+  const villaId = 'c70dcbe5-4485-4821-933d-a8a86452737b';
+  const listed = await wsCommand(page, tokens.access_token, { type: 'config/entity_registry/list' });
+  const tariff = listed.result.find((e) => e.unique_id === `${villaId}_capacity_tariff`);
+  const chosen = await wsCommand(page, tokens.access_token, {
+    type: 'call_service', domain: 'select', service: 'select_option',
+    service_data: { option: 'ellevio' }, target: { entity_id: tariff.entity_id },
+  });
+  console.log(`screenshots: ${tariff.entity_id} ellevio: ${chosen.success ? 'ok' : JSON.stringify(chosen.error)}`);
+  await page.waitForTimeout(5000); // the month is read, the sensors added
+  await page.setViewportSize({ width: 1280, height: 1500 }); // the page scrolls inside
+  await page.goto(`${base}/config/devices/device/${tariff.device_id}`);
+  await page.waitForTimeout(6000);
+  await shot('11-device-villa-tariff');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const now = new Date();
+  const first = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-01`;
+  const chart = await fetch(
+    `${base}/api/powertracker/export?home=${villaId}&output=png&aggregate=1h&from=${first}`,
+    { headers: { Authorization: `Bearer ${tokens.access_token}` } },
+  );
+  if (!chart.ok) throw new Error(`month chart: HTTP ${chart.status}: ${await chart.text()}`);
+  require('fs').writeFileSync(`${out}/12-month-chart-tariff.png`, Buffer.from(await chart.arrayBuffer()));
+  console.log('screenshots: 12-month-chart-tariff.png (the export\'s own PNG)');
   await browser.close();
 })().catch((err) => { console.error(err); process.exit(1); });

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from homeassistant.components.recorder.statistics import statistics_during_period
+import numpy as np
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.recorder import get_instance
@@ -33,6 +33,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, statistic_id
 from .coordinator import PowertrackerCoordinator
+from .export.recorder import hourly_changes
 from .meter.listeners import HomeListeners
 from .meter.state import HomeState
 from .meter.tariff import (
@@ -159,9 +160,15 @@ class Tariffs(HomeListeners):
         """A home's tariff (`none` until one is chosen)."""
         return self._chosen.get(home_id, NONE)
 
+    def known(self, home_id: str) -> bool:
+        """Whether the home's select has told its tariff (restored or chosen):
+        before that, `none` is only the default, not the home's choice."""
+        return home_id in self._chosen
+
     def set(self, home_id: str, tariff: str) -> None:
-        """Choose a home's tariff and tell who listens, if it changed."""
-        if tariff != self.get(home_id):
+        """Choose (or restore) a home's tariff and tell who listens, if it
+        changed or was not known."""
+        if tariff != self.get(home_id) or not self.known(home_id):
             self._chosen[home_id] = tariff
             self.notify([home_id])
 
@@ -339,20 +346,9 @@ class CapacityTracker(HomeListeners):
         home = self._coordinator.homes[home_id]
         stat_id = statistic_id(home.id, home.name, "consumption")
         found = await get_instance(self._hass).async_add_executor_job(
-            statistics_during_period,
-            self._hass,
-            start,
-            end,
-            {stat_id},
-            "hour",
-            None,
-            {"state"},
+            read_hours, self._hass, {stat_id}, start, end
         )
-        return [
-            (float(row["start"]), float(state))
-            for row in found.get(stat_id) or ()
-            if (state := row.get("state")) is not None
-        ]
+        return found.get(stat_id, [])
 
     async def _async_quarters(
         self, home_id: str, start: datetime, end: datetime, period: float | None
@@ -385,6 +381,23 @@ class CapacityTracker(HomeListeners):
         before = next((each for each in reversed(readings) if each[0] <= period), None)
         after = next((each for each in readings if each[0] > period), None)
         return rows, before, after
+
+
+def read_hours(
+    hass: HomeAssistant, statistic_ids: set[str], start: datetime, end: datetime
+) -> dict[str, list[Row]]:
+    """(start, kWh) rows of each statistic's hours in [start, end), for the
+    engine (recorder executor). One SELECT of the start and the sum, as the
+    export reads them: `statistics_during_period` would build a dict per row
+    with datetime conversions, several times the cost of the read. An hour's
+    kWh is the change of the sum, which is its `state` up to float noise in
+    the last digits: rounded to a µWh, the peaks show the hour's own value."""
+    return {
+        stat_id: list(zip(starts.tolist(), np.round(kwh, 9).tolist(), strict=True))
+        for stat_id, (starts, kwh) in hourly_changes(
+            hass, statistic_ids, start, end
+        ).items()
+    }
 
 
 def _stale_listener(tracker: CapacityTracker, home_id: str) -> Callable[[], None]:

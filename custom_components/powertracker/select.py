@@ -146,6 +146,12 @@ class TariffSelect(SettingSelect):
         self._tariffs = tariffs
         self._attr_options = offered(home.real_time_consumption)
 
+    async def async_added_to_hass(self) -> None:
+        """Take the tariff of the last run, else `none`: known either way, so
+        the home's capacity sensors may follow it."""
+        await super().async_added_to_hass()
+        self._set(self.current_option)
+
     @property
     def current_option(self) -> str:
         """The home's tariff."""

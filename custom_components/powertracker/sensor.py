@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -15,16 +16,19 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import (
     EntityCategory,
+    Platform,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
     UnitOfEnergy,
     UnitOfPower,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .capacity import CapacityTracker
+from .const import DOMAIN
 from .coordinator import PowertrackerCoordinator
 from .data import PowertrackerConfigEntry
 from .entity import PowertrackerEntity
@@ -263,12 +267,7 @@ async def async_setup_entry(
             for description in descriptions
         )
     async_add_entities(entities)
-    async_add_entities(
-        CapacitySensor(coordinator, home, entry.runtime_data.capacity, description)
-        for home in coordinator.homes.values()
-        for description in CAPACITY_SENSORS
-        if home.real_time_consumption or not description.running
-    )
+    _follow_tariffs(hass, entry, async_add_entities)
     if (forwarder := entry.runtime_data.forwarder) is not None:
         async_add_entities(  # homes with a live meter: only they send samples
             SinkSensor(coordinator, home, forwarder, description)
@@ -403,6 +402,8 @@ class CapacitySensorEntityDescription(SensorEntityDescription):
         lambda _capacity, _running: {}
     )
     running: bool = False
+    priced: bool = False
+    """Only for a rule with a price or steps."""
 
 
 def _kw(**kwargs: Any) -> CapacitySensorEntityDescription:
@@ -444,13 +445,64 @@ CAPACITY_SENSORS = (
         translation_key="capacity_fee",
         device_class=SensorDeviceClass.MONETARY,
         suggested_display_precision=2,
+        priced=True,
         value_fn=lambda capacity, _: capacity.fee,
     ),
 )
 
 
+def _follow_tariffs(
+    hass: HomeAssistant,
+    entry: PowertrackerConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Give each home the capacity sensors of its tariff, now and whenever its
+    select changes (or restores it, maybe after this platform was set up).
+
+    A home has them while its tariff is not `none` (*Capacity fee* while the
+    rule has a price or steps; the running period's with a real-time meter);
+    the others are removed from Home Assistant and the entity registry, so
+    none stays behind unavailable. Until the select has told the tariff,
+    nothing is removed: a restart with a tariff keeps the same entities.
+    """
+    coordinator = entry.runtime_data.coordinator
+    tracker, tariffs = entry.runtime_data.capacity, entry.runtime_data.tariffs
+    added: set[str] = set()
+    """Unique ids of the capacity sensors this platform added."""
+
+    @callback
+    def follow(home: Home) -> None:
+        if not tariffs.known(home.id):
+            return
+        rule = tracker.rule(home.id)
+        registry = er.async_get(hass)
+        new = []
+        for description in CAPACITY_SENSORS:
+            unique_id = f"{home.id}_{description.key}"
+            if (
+                rule is not None
+                and (home.real_time_consumption or not description.running)
+                and (not description.priced or rule.fee(0.0) is not None)
+            ):
+                if unique_id not in added:
+                    added.add(unique_id)
+                    new.append(CapacitySensor(coordinator, home, tracker, description))
+                continue
+            added.discard(unique_id)
+            if entity_id := registry.async_get_entity_id(
+                Platform.SENSOR, DOMAIN, unique_id
+            ):
+                registry.async_remove(entity_id)  # the entity goes with it
+        if new:
+            async_add_entities(new)
+
+    for home in coordinator.homes.values():
+        entry.async_on_unload(tariffs.listen(home.id, partial(follow, home)))
+        follow(home)
+
+
 class CapacitySensor(PowertrackerEntity, SensorEntity):
-    """A home's capacity-tariff value: unavailable without a tariff (or a price)."""
+    """A home's capacity-tariff value (only homes with a tariff have one)."""
 
     entity_description: CapacitySensorEntityDescription
 
@@ -481,7 +533,7 @@ class CapacitySensor(PowertrackerEntity, SensorEntity):
 
     @property
     def available(self) -> bool:
-        """There while the home has a tariff and the value is known."""
+        """There once the month was read (the headroom: while the period counts)."""
         return self.native_value is not None
 
     @property

@@ -12,6 +12,7 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -20,7 +21,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components import powertracker
 from custom_components.powertracker.capacity import CONF_CAPACITY, capacity_settings
-from custom_components.powertracker.const import CONF_BACKFILL_DAYS
+from custom_components.powertracker.const import CONF_BACKFILL_DAYS, DOMAIN
 from loopback.tibber import HOMES, HomeSpec, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry, select_option, state_of
 
@@ -142,8 +143,6 @@ async def test_the_peak_is_the_rule_applied_to_the_true_hours(
     month: MockConfigEntry,
     tariff: str,
 ) -> None:
-    for entity_id in (VILLA_PEAK, VILLA_HEADROOM, VILLA_FEE):
-        assert state_of(hass, entity_id) == "unavailable"  # no tariff yet
     await select_option(hass, VILLA_TARIFF, tariff)
 
     truth = _truth(tibber_sim, tariff, dt_util.utcnow())
@@ -158,7 +157,100 @@ async def test_the_peak_is_the_rule_applied_to_the_true_hours(
         fee = next(fee for low, fee in reversed(ELVIA_STEPS) if truth >= low) / 12
         assert _number(hass, VILLA_FEE) == pytest.approx(fee)
     else:
-        assert state_of(hass, VILLA_FEE) == "unavailable"  # no price set
+        assert hass.states.get(VILLA_FEE) is None  # no price set: no fee
+
+
+def _capacity_entities(registry: er.EntityRegistry) -> dict[str, str]:
+    """Unique id -> entity id of every capacity sensor in the registry."""
+    return {
+        entry.unique_id: entry.entity_id
+        for entry in registry.entities.values()
+        if entry.platform == DOMAIN and entry.unique_id.split("_", 1)[1] in CAPACITY
+    }
+
+
+CAPACITY = {
+    "capacity_peak",
+    "capacity_hour_average",
+    "capacity_headroom",
+    "capacity_fee",
+}
+
+
+async def test_only_a_home_with_a_tariff_has_capacity_sensors(
+    hass: HomeAssistant,
+    tibber_sim: TibberSimulator,
+    entity_registry: er.EntityRegistry,
+    month: MockConfigEntry,
+) -> None:
+    """None at first; a tariff on the villa gives the villa its sensors (the
+    fee with a price only); `none` takes them away, from the registry too."""
+    assert _capacity_entities(entity_registry) == {}
+    assert not [s for s in hass.states.async_entity_ids("sensor") if "capacity_" in s]
+
+    await select_option(hass, VILLA_TARIFF, "ellevio")
+    assert _capacity_entities(entity_registry) == {
+        f"{VILLA.id}_capacity_peak": VILLA_PEAK,
+        f"{VILLA.id}_capacity_hour_average": VILLA_AVERAGE,
+        f"{VILLA.id}_capacity_headroom": VILLA_HEADROOM,
+    }  # no fee: Ellevio's preset has no price
+    truth = _truth(tibber_sim, "ellevio", dt_util.utcnow())
+    assert _number(hass, VILLA_PEAK) == pytest.approx(truth, abs=1e-6)
+    assert _number(hass, VILLA_AVERAGE) > 0
+    assert _number(hass, VILLA_HEADROOM) >= 0
+
+    await select_option(hass, VILLA_TARIFF, "none")
+    assert _capacity_entities(entity_registry) == {}
+    for entity_id in (VILLA_PEAK, VILLA_AVERAGE, VILLA_HEADROOM):
+        assert hass.states.get(entity_id) is None
+    await select_option(hass, VILLA_TARIFF, "goteborg_energi")  # back: same ids
+    assert set(_capacity_entities(entity_registry).values()) == {
+        VILLA_PEAK,
+        VILLA_AVERAGE,
+        VILLA_HEADROOM,
+    }
+    await select_option(hass, VILLA_TARIFF, "none")
+
+    await select_option(hass, CABIN_TARIFF, "norway")  # steps: a fee
+    assert set(_capacity_entities(entity_registry).values()) == {
+        CABIN_PEAK,
+        "sensor.sjovagen_7_capacity_fee",
+    }  # hourly data only: no running hour
+    assert float(state_of(hass, "sensor.sjovagen_7_capacity_fee")) > 0
+
+
+async def test_a_restart_keeps_the_entities_and_a_fee_without_price_goes(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    month: MockConfigEntry,
+) -> None:
+    """The same registry entries after a reload; a price taken out of the
+    options (which reloads the entry) takes *Capacity fee* with it."""
+    await select_option(hass, VILLA_TARIFF, "goteborg_energi")
+    result = await _submit_capacity(hass, month, price_per_kw_month=40.0)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    registered = {
+        entity_id: entity_registry.async_get(entity_id)
+        for entity_id in _capacity_entities(entity_registry).values()
+    }
+    assert set(registered) == {VILLA_PEAK, VILLA_AVERAGE, VILLA_HEADROOM, VILLA_FEE}
+
+    assert await hass.config_entries.async_reload(month.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    for entity_id, before in registered.items():
+        assert entity_registry.async_get(entity_id) == before
+        assert float(state_of(hass, entity_id)) >= 0
+
+    result = await _submit_capacity(hass, month)  # no price
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert set(_capacity_entities(entity_registry).values()) == {
+        VILLA_PEAK,
+        VILLA_AVERAGE,
+        VILLA_HEADROOM,
+    }
+    assert hass.states.get(VILLA_FEE) is None
 
 
 async def test_headroom_drawn_keeps_the_peak_and_one_percent_more_raises_it(

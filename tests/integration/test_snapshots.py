@@ -29,7 +29,7 @@ from syrupy.location import PyTestLocation
 
 from custom_components import powertracker
 from loopback.tibber import TibberSimulator
-from tests.integration.conftest import Clock, SetupEntry
+from tests.integration.conftest import Clock, SetupEntry, select_option
 
 HA_LINE = f"{MAJOR_VERSION}.{MINOR_VERSION}"
 """The Home Assistant line whose snapshots this run reads and writes."""
@@ -83,6 +83,36 @@ async def test_platform(
     monkeypatch.setattr(powertracker, "PLATFORMS", [platform])
     config_entry = await setup_entry()
     await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
+
+
+@pytest.mark.usefixtures("clock", "tibber_sim")
+async def test_capacity_sensors(
+    hass: HomeAssistant,
+    setup_entry: SetupEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The capacity sensors a tariff with steps gives each home (a fresh
+    entry has none: `test_platform`)."""
+    config_entry = await setup_entry()
+    for select in ("villa_solsidan", "sjovagen_7"):
+        await select_option(hass, f"select.{select}_capacity_tariff", "norway")
+    entries = sorted(
+        (
+            entry
+            for entry in er.async_entries_for_config_entry(
+                entity_registry, config_entry.entry_id
+            )
+            if "_capacity_" in entry.entity_id and entry.domain == "sensor"
+        ),
+        key=lambda entry: entry.entity_id,
+    )
+    assert len(entries) == 6  # the cabin: no running hour
+    for entry in entries:
+        assert entry == snapshot(name=f"{entry.entity_id}-entry")
+        assert hass.states.get(entry.entity_id) == snapshot(
+            name=f"{entry.entity_id}-state"
+        )
 
 
 @pytest.mark.usefixtures("clock", "tibber_sim", "entity_registry_enabled_by_default")

@@ -174,6 +174,24 @@ def _changes(
     return result
 
 
+def hourly_changes(
+    hass: HomeAssistant, statistic_ids: set[str], start: datetime, end: datetime
+) -> dict[str, Changes]:
+    """Each statistic's hourly rows in [start, end) and their kWh (the change
+    of the sum), with the export's one SELECT (recorder executor): the
+    capacity tariffs' hours."""
+    with session_scope(hass=hass, read_only=True) as session:
+        return _changes(
+            get_instance(hass),
+            session,
+            Statistics,
+            statistic_ids,
+            start=start,
+            end=end,
+            step=float(ROW_SECONDS[Aggregate.HOUR]),
+        )
+
+
 def _pick(found: Changes | None, at: FloatArray) -> FloatArray:
     """The changes of `found` (never empty) at the row starts `at`; NaN elsewhere."""
     if found is None:
