@@ -119,7 +119,7 @@ async def read_series(
         for home in homes
     ]
     # The recorder, once for every home, over the five minutes the stores left.
-    spans = [_missing(one, params) for one in found]
+    spans = await hass.async_add_executor_job(_missing, found, params)
     low = min((span[0] for span in spans if span), default=None)
     high = max((span[1] for span in spans if span), default=None)
     reads = params.source in (ReadFrom.AUTO, ReadFrom.RECORDER)
@@ -134,7 +134,7 @@ async def read_series(
         for home_id, home_name, store, err, since, until in failed
         for start, end in _uncovered(by_home[home_id], since, until)
     ]
-    filled = [_merged(one, by_home[one.home_id]) for one in found]
+    filled = await hass.async_add_executor_job(_all_merged, found, by_home)
     for one in filled:
         begins = one.start[0] if len(one.start) else params.end.timestamp()
         if begins > params.start.timestamp():
@@ -213,17 +213,44 @@ async def _from_stores(
                 _warn(hass, err)
                 failed.append((home.home_id, home.name, name, err, low, high))
                 continue
-            found = _merged(found, _rows(found, columns, low, high))
+            found = await hass.async_add_executor_job(
+                _with_rows, found, columns, low, high
+            )
     return found
 
 
-def _missing(series: Series, params: ExportParams) -> tuple[float, float] | None:
-    """From the first to the end of the last five minutes of the range that
-    `series` has no row of (None: it has them all)."""
+def _missing(
+    found: list[Series], params: ExportParams
+) -> list[tuple[float, float] | None]:
+    """Per series, from the first to the end of the last five minutes of the
+    range it has no row of (None: it has them all). Executor: a year is
+    105,120 five minutes."""
     first = np.floor(params.start.timestamp() / FIVE)
-    slots = np.arange(first, params.end.timestamp() / FIVE) * FIVE
-    absent = slots[~np.isin(slots, series.start)]
-    return (float(absent[0]), float(absent[-1]) + FIVE) if len(absent) else None
+    count = int(np.ceil(params.end.timestamp() / FIVE) - first)
+    spans: list[tuple[float, float] | None] = []
+    for series in found:
+        have = np.zeros(count, dtype=bool)
+        index = np.rint(series.start / FIVE - first).astype(np.intp)
+        have[index[(index >= 0) & (index < count)]] = True
+        absent = np.flatnonzero(~have)
+        spans.append(
+            (float(first + absent[0]) * FIVE, float(first + absent[-1] + 1) * FIVE)
+            if len(absent)
+            else None
+        )
+    return spans
+
+
+def _with_rows(
+    found: Series, columns: dict[str, FloatArray], since: float, until: float
+) -> Series:
+    """`found` and the store's rows in [since, until) it lacks (executor)."""
+    return _merged(found, _rows(found, columns, since, until))
+
+
+def _all_merged(found: list[Series], recorded: dict[str, Series]) -> list[Series]:
+    """Each home's stored rows and its recorder's rows they lack (executor)."""
+    return [_merged(one, recorded[one.home_id]) for one in found]
 
 
 def _uncovered(series: Series, since: float, until: float) -> list[tuple[float, float]]:
