@@ -60,7 +60,7 @@ from .meter.tariff import (
     rule_for,
 )
 from .record.statistics import HourlyStatistics
-from .sink.models import SampleReader, SinkError
+from .sink.models import FloatArray, SampleReader, SinkError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -370,14 +370,14 @@ class CapacityTracker(HomeListeners):
             if read is None:
                 return [], None, None
             starts, kwh = await get_instance(self._hass).async_add_executor_job(read)
-            return list(zip(starts.tolist(), kwh.tolist(), strict=True)), None, None
+            return _rows(starts, kwh), None, None
         stop = dt_util.utcnow() + timedelta(minutes=15)
         columns = await self._archive.columns(
             home_id, ("consumption_total",), start, stop
         )
         time, total = columns["time"], columns["consumption_total"]
-        starts, kwh = meter_rows(time, total, 900, end=limit)
-        rows: list[Row] = list(zip(starts.tolist(), kwh.tolist(), strict=True))
+        # A year of samples is a few milliseconds of numpy: not on the loop.
+        rows = await self._hass.async_add_executor_job(_quarters, time, total, limit)
         if period is None:
             return rows, None, None
         known = np.isfinite(total)
@@ -386,6 +386,16 @@ class CapacityTracker(HomeListeners):
         before = (float(time[split - 1]), float(total[split - 1])) if split else None
         after = (float(time[split]), float(total[split])) if split < len(time) else None
         return rows, before, after
+
+
+def _quarters(time: FloatArray, total: FloatArray, end: float) -> list[Row]:
+    """The quarter-hours the meter's samples make, up to `end`."""
+    return _rows(*meter_rows(time, total, 900, end=end))
+
+
+def _rows(starts: FloatArray, kwh: FloatArray) -> list[Row]:
+    """(start, kWh) rows for the engine."""
+    return list(zip(starts.tolist(), kwh.tolist(), strict=True))
 
 
 def _stale_listener(tracker: CapacityTracker, home_id: str) -> Callable[[], None]:
