@@ -86,5 +86,6 @@ def meter_rows(
     if longest < math.inf and len(time) > 1:
         after = np.clip(np.searchsorted(time, edges), 1, len(time) - 1)
         apart = time[after] - time[after - 1]
-        at[(apart > longest) & (time[after] != edges)] = np.nan
+        on_reading = (time[after] == edges) | (time[after - 1] == edges)
+        at[(apart > longest) & ~on_reading] = np.nan
     return edges[:-1], np.diff(at)
