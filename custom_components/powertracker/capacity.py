@@ -11,12 +11,12 @@ completed periods: hours from the hourly statistics (so Tibber's corrections
 re-rank the peaks), quarter-hours from the archive's samples (the meter's
 total interpolated at each quarter's edges, `meter/readings.py`), or without
 an archive from the recorder's 5-minute statistics of the home's energy
-sensor, for as long as the recorder keeps them (10 days by default). It reads them
-in the recorder's executor (or the archive's) when a period ends, when the
-statistics writer announces new rows of the home, and when the tariff
-changes; a poll only adds the running period from the live measurements
-(`Capacity.running`), which costs no read. Everything comes from stored data,
-so a restart changes nothing.
+sensor, for as long as the recorder keeps them (10 days by default). It
+reads them in the recorder's executor (or the archive's) when a period ends,
+when the statistics writer announces new rows of the home, and when the
+tariff changes; a poll only adds the running period from the live
+measurements (`Capacity.running`), which costs no read. Everything comes
+from stored data, so a restart changes nothing.
 """
 
 from __future__ import annotations
