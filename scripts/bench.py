@@ -21,7 +21,8 @@ Home Assistant with that recorder, and times, side by side:
 - capacity tariffs (`meter.tariff`): the peaks of every month of a year for
   both homes from the hourly statistics (Ellevio; read as the capacity
   tracker reads them, `capacity.read_hours`) and at quarter-hour basis from
-  the archive's five-minute samples (Flanders), each read + computed taking
+  the archive's five-minute samples (Flanders: read through the archive, made
+  quarters by `meter_rows`, as the tracker does), each read + computed taking
   turns with a plain read of the same rows, and the engine alone; and the
   per-poll update of the running period and its headroom.
 
@@ -84,13 +85,13 @@ from custom_components.powertracker.export.csv import csv_chunks
 from custom_components.powertracker.export.models import ExportHome
 from custom_components.powertracker.export.params import ExportParams, parse
 from custom_components.powertracker.export.read import read_series
+from custom_components.powertracker.meter.readings import meter_rows
 from custom_components.powertracker.meter.tariff import (
     PRESETS,
     Capacity,
     TariffRule,
     capacities,
     capacity,
-    meter_rows,
     month_of,
 )
 from custom_components.powertracker.record.forwarder import Forwarder
@@ -469,8 +470,8 @@ async def run(
                 await time_against_raw(bench, case, ids, measured)
         for case in cases[:2]:
             measured.breakdown[case.name] = await time_breakdown(bench, case)
-    await archive.close()
     tariffs = await time_tariffs(bench, ids["tibber"], now)
+    await archive.close()
 
     out += report(bench, cases, spans, measured)
     out += tariff_report(tariffs)
@@ -967,9 +968,9 @@ class TariffFigure:
     """The engine's thread CPU time: what it costs, whatever else this
     shared machine runs."""
     ratio: float | None = None
-    reads_statistics: bool = False
-    """`seconds` is the tracker's own read of the hourly statistics + the
-    engine, and the target is for it; else the target is for the engine."""
+    with_read: bool = False
+    """`seconds` is the tracker's own read + the engine, and the target is
+    for it; else the target is for the engine."""
 
 
 def read_tariff_rows(
@@ -986,11 +987,14 @@ def read_tariff_rows(
 def year_of_peaks(
     rule: TariffRule, tz: tzinfo, homes: list[list[Any]], now: datetime
 ) -> list[list[Capacity]]:
-    """Every month's capacity of each home's rows (quarters: from the samples)."""
-    return [
-        capacities(rule, tz, meter_rows(rows) if rule.basis == "quarter" else rows, now)
-        for rows in homes
-    ]
+    """Every month's capacity of each home's rows."""
+    return [capacities(rule, tz, rows, now) for rows in homes]
+
+
+def quarters(columns: dict[str, Any]) -> list[tuple[float, float]]:
+    """A home's quarter-hours from its samples, as the tracker makes them."""
+    start, kwh = meter_rows(columns["time"], columns["consumption_total"], 900)
+    return list(zip(start.tolist(), kwh.tolist(), strict=True))
 
 
 async def time_tariffs(
@@ -1018,20 +1022,14 @@ async def time_tariffs(
         now=now,
         read=tracker_read,
     )
-    quarters, samples = await time_year_of_peaks(
-        bench,
-        rule=PRESETS["flanders"],
-        path=bench.archive.path,
-        keys=[1, 2],
-        bounds=[bound * 1000 for bound in span],
-        now=now,
-    )
+    flanders = PRESETS["flanders"]
+    quarterly, samples = await time_quarter_peaks(bench, flanders, span, now)
     month = month_of(now, bench.tz)
     held = [
         capacity(rule, bench.tz, month, rows, now)
         for rule, homes in (
             (PRESETS["ellevio"], hourly_rows),
-            (PRESETS["flanders"], [meter_rows(rows) for rows in samples]),
+            (flanders, [quarters(columns) for columns in samples]),
         )
         for rows in homes
     ]
@@ -1052,7 +1050,61 @@ async def time_tariffs(
         len(held),
         0.001,
     )
-    return [hourly, quarters, per_poll]
+    return [hourly, quarterly, per_poll]
+
+
+async def time_quarter_peaks(
+    bench: Bench, rule: TariffRule, span: list[float], now: datetime
+) -> tuple[TariffFigure, list[dict[str, Any]]]:
+    """A year of peaks at quarter-hour basis for both homes as the tracker
+    computes them (`capacity.py`): the samples read through the archive, made
+    quarters, the engine; taking turns with a plain read of the same rows.
+    The engine alone is timed on the columns read (quarters + peaks)."""
+    run = bench.hass.async_add_executor_job
+    query = TARIFF_READS["quarter"]
+    bounds = [bound * 1000 for bound in span]
+    start, end = (datetime.fromtimestamp(bound, UTC) for bound in span)
+
+    async def read() -> list[dict[str, Any]]:
+        return [
+            await bench.archive.columns(
+                each.home.id, ("consumption_total",), start, end
+            )
+            for each in HOMES
+        ]
+
+    def engine(homes: list[dict[str, Any]]) -> list[list[Capacity]]:
+        return [capacities(rule, bench.tz, quarters(each), now) for each in homes]
+
+    async def ours() -> list[list[Capacity]]:
+        return await run(engine, await read())
+
+    (raw_times, _), (times, result) = await in_turns(
+        bench.reps,
+        lambda: run(read_tariff_rows, bench.archive.path, query, [1, 2], bounds),
+        ours,
+    )
+    samples = await read()
+
+    def engine_alone() -> tuple[float, float]:
+        """Quarters + peaks on the columns read: wall time and thread CPU time."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        engine(samples)
+        return time.perf_counter() - wall, time.thread_time() - cpu
+
+    engine_times = [await run(engine_alone) for _ in range(bench.reps)]
+    figure = TariffFigure(
+        f"peaks of 1 y, 15m from 5m samples ({sum(len(h) for h in result)} months)",
+        stats.median(times),
+        sum(len(each["time"]) for each in samples),
+        0.3,
+        raw=stats.median(raw_times),
+        engine=stats.median(wall for wall, _ in engine_times),
+        engine_cpu=stats.median(cpu for _, cpu in engine_times),
+        ratio=stats.median(o / r for o, r in zip(times, raw_times, strict=True)),
+        with_read=True,
+    )
+    return figure, samples
 
 
 async def time_year_of_peaks(
@@ -1099,7 +1151,7 @@ async def time_year_of_peaks(
         engine=stats.median(wall for wall, _ in engine_times),
         engine_cpu=stats.median(cpu for _, cpu in engine_times),
         ratio=stats.median(o / r for o, r in zip(times, raw_times, strict=True)),
-        reads_statistics=read is not None,
+        with_read=read is not None,
     )
     return figure, rows
 
@@ -1115,7 +1167,7 @@ def tariff_report(figures: list[TariffFigure]) -> list[str]:
             _row(f"raw SQLite, {figure.name}", _ms(figure.raw), figure.rows),
             _row(
                 "  the tracker's read + the engine"
-                if figure.reads_statistics
+                if figure.with_read
                 else "  the same read + the engine",
                 _ms(figure.seconds),
                 figure.rows,
@@ -1139,10 +1191,11 @@ def tariff_verdicts(figures: list[TariffFigure]) -> list[str]:
     for figure in figures:
         if figure.engine is None:
             mine, text = figure.seconds, _us(figure.seconds)
-        elif figure.reads_statistics:
+        elif figure.with_read:
             mine = figure.seconds
             text = (
                 f"{_ms(mine)} with the tracker's read (engine {_ms(figure.engine)}, "
+                f"CPU {_ms(figure.engine_cpu or 0.0)}; "
                 f"raw read {_ms(figure.raw or 0.0)})"
             )
         else:

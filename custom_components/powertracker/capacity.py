@@ -8,18 +8,20 @@ a real-time meter.
 
 `CapacityTracker` keeps, per home with a tariff, the month's `Capacity` from
 completed periods: hours from the hourly statistics (so Tibber's corrections
-re-rank the peaks), quarter-hours from the archive's samples. It reads them
-in the recorder's executor (or the archive's) when a period ends, when the
-statistics writer announces new rows of the home, and when the tariff
-changes; a poll only adds the running period from the live measurements
-(`Capacity.running`), which costs no read. Everything comes from stored data,
-so a restart changes nothing.
+re-rank the peaks), quarter-hours from the archive's samples (the meter's
+total interpolated at each quarter's edges, `meter/readings.py`), or without
+an archive from the recorder's 5-minute statistics of the home's energy
+sensor, for as long as the recorder keeps them (10 days by default). It
+reads them in the recorder's executor (or the archive's) when a period ends,
+when the statistics writer announces new rows of the home, and when the
+tariff changes; a poll only adds the running period from the live
+measurements (`Capacity.running`), which costs no read. Everything comes
+from stored data, so a restart changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -33,8 +35,9 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, statistic_id
 from .coordinator import PowertrackerCoordinator
-from .export.recorder import hourly_changes
+from .export.recorder import five_minute_energy, hourly_changes
 from .meter.listeners import HomeListeners
+from .meter.readings import meter_rows
 from .meter.state import HomeState
 from .meter.tariff import (
     MONTHS_AVERAGED_INVALID,
@@ -51,13 +54,12 @@ from .meter.tariff import (
     TariffError,
     TariffRule,
     capacity,
-    meter_rows,
     month_of,
     parse_brackets,
     rule_for,
 )
 from .record.statistics import HourlyStatistics
-from .sink.models import SampleReader, SinkError
+from .sink.models import FloatArray, SampleReader, SinkError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -353,33 +355,30 @@ class CapacityTracker(HomeListeners):
     async def _async_quarters(
         self, home_id: str, start: datetime, end: datetime, period: float | None
     ) -> tuple[list[Row], tuple[float, float] | None, tuple[float, float] | None]:
-        """Quarters from the archive's samples (none without an archive), and the
-        samples either side of the running period's start."""
+        """Quarters from the archive's samples, and the samples either side of
+        the running period's start; without an archive, from the recorder's
+        5-minute statistics of the home's energy sensor (no samples)."""
+        limit = end.timestamp()
         if self._archive is None:
-            return [], None, None
+            read = five_minute_energy(self._hass, home_id, start, end)
+            if read is None:
+                return [], None, None
+            starts, kwh = await get_instance(self._hass).async_add_executor_job(read)
+            return _rows(starts, kwh), None, None
         stop = dt_util.utcnow() + timedelta(minutes=15)
         columns = await self._archive.columns(
             home_id, ("consumption_total",), start, stop
         )
-        readings = [
-            (time, total)
-            for time, total in zip(
-                columns["time"].tolist(),
-                columns["consumption_total"].tolist(),
-                strict=True,
-            )
-            if math.isfinite(total)
-        ]
-        limit = end.timestamp()
-        rows: list[Row] = [
-            (slot, kwh)
-            for slot, kwh in meter_rows(readings, 900)
-            if slot + 900 <= limit
-        ]
+        time, total = columns["time"], columns["consumption_total"]
+        # A year of samples is a few milliseconds of numpy: not on the loop.
+        rows = await self._hass.async_add_executor_job(_quarters, time, total, limit)
         if period is None:
             return rows, None, None
-        before = next((each for each in reversed(readings) if each[0] <= period), None)
-        after = next((each for each in readings if each[0] > period), None)
+        known = np.isfinite(total)
+        time, total = time[known], total[known]
+        split = int(np.searchsorted(time, period, side="right"))
+        before = (float(time[split - 1]), float(total[split - 1])) if split else None
+        after = (float(time[split]), float(total[split])) if split < len(time) else None
         return rows, before, after
 
 
@@ -393,11 +392,21 @@ def read_hours(
     kWh is the change of the sum, which is its `state` up to float noise in
     the last digits: rounded to a µWh, the peaks show the hour's own value."""
     return {
-        stat_id: list(zip(starts.tolist(), np.round(kwh, 9).tolist(), strict=True))
+        stat_id: _rows(starts, np.round(kwh, 9))
         for stat_id, (starts, kwh) in hourly_changes(
             hass, statistic_ids, start, end
         ).items()
     }
+
+
+def _quarters(time: FloatArray, total: FloatArray, end: float) -> list[Row]:
+    """The quarter-hours the meter's samples make, up to `end`."""
+    return _rows(*meter_rows(time, total, 900, end=end))
+
+
+def _rows(starts: FloatArray, kwh: FloatArray) -> list[Row]:
+    """(start, kWh) rows for the engine."""
+    return list(zip(starts.tolist(), kwh.tolist(), strict=True))
 
 
 def _stale_listener(tracker: CapacityTracker, home_id: str) -> Callable[[], None]:

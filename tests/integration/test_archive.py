@@ -173,14 +173,23 @@ async def _recorder_rows(
     await insert_short_term(hass, sensor, rows)
 
 
+def _meter_at(meter: list[tuple[datetime, float]], moment: datetime) -> float:
+    """The meter's total at `moment`, on the line between the samples either side."""
+    for (t0, v0), (t1, v1) in itertools.pairwise(meter):
+        if t0 <= moment <= t1:
+            return v0 + (v1 - v0) * (moment - t0) / (t1 - t0)
+    raise AssertionError(moment)
+
+
 async def test_five_minute_export_spans_the_archive_and_the_recorder(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     clock: Clock,
     setup_entry: SetupEntry,
 ) -> None:
-    """Older rows from the archive, newer from the recorder (which wins where it
-    has rows), no five minutes twice, and each equal to the meter's change."""
+    """Each five minutes once, in order: the archive's row wherever it has one
+    (the meter's total at the row's edges), the recorder's where it has none
+    (the newest five minutes, which no sample after them has made known)."""
     await hass.config.async_update(time_zone="Europe/Stockholm")
     entry = await setup_entry()
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -190,19 +199,15 @@ async def test_five_minute_export_spans_the_archive_and_the_recorder(
     meter = [(s.time, s.consumption_total) for s in villa]
     totals = [total for _, total in meter if total is not None]
     assert len(totals) == len(meter)
-    truth: dict[datetime, float] = {}
-    for (_, before), (time, after) in itertools.pairwise(
-        zip([t for t, _ in meter], totals, strict=True)
-    ):
-        truth[_slot(time)] = truth.get(_slot(time), 0.0) + after - before
+    readings = list(zip([t for t, _ in meter], totals, strict=True))
+    # The five minutes with a sample, after the first sample's.
+    slots = sorted({_slot(time) for time, _ in readings[1:]})
     # The recorder keeps the last hour (the rows before were purged); its
-    # sums run from 0, and one of its rows holds 1 Wh more than the meter.
-    slots = sorted(truth)
-    last_in_slot = {
-        _slot(time): total for (time, _), total in zip(meter, totals, strict=True)
-    }
+    # sums run from 0 (the change up to the last sample in each five
+    # minutes), and its newest row holds 1 Wh more than the meter.
+    last_in_slot = {_slot(time): total for time, total in readings}
     rows = [(slot, last_in_slot[slot] - totals[0]) for slot in slots[-12:]]
-    rows[5:] = [(start, total + 0.001) for start, total in rows[5:]]
+    rows[-1] = (rows[-1][0], rows[-1][1] + 0.001)
     await _recorder_rows(hass, rows)
 
     exported = await export_rows(
@@ -221,10 +226,20 @@ async def test_five_minute_export_spans_the_archive_and_the_recorder(
         start: float(row["consumption_kwh"])
         for start, row in zip(starts, exported, strict=True)
     }
-    expected = dict(truth)
-    expected[rows[5][0]] += 0.001  # the recorder's row, not the archive's
-    assert energy == pytest.approx(expected, abs=1e-9)
-    assert sum(energy.values()) == pytest.approx(totals[-1] - totals[0] + 0.001)
+    expected = {
+        slot: _meter_at(readings, slot + POLL) - _meter_at(readings, slot)
+        for slot in slots[:-1]
+    }
+    # The recorder's row, not the archive's: it has no sample after the row.
+    expected[slots[-1]] = rows[-1][1] - rows[-2][1]
+    assert energy == pytest.approx(expected, abs=5e-7)  # the CSV's 6 decimals
+    assert sum(energy.values()) == pytest.approx(
+        _meter_at(readings, slots[-1])
+        - _meter_at(readings, slots[0])
+        + last_in_slot[slots[-1]]
+        - last_in_slot[slots[-2]]
+        + 0.001
+    )
 
 
 async def test_five_minute_export_reaches_back_as_far_as_the_archive(

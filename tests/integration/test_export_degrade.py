@@ -191,8 +191,8 @@ async def test_a_stopped_sink_costs_only_its_rows(
     assert forwarder is not None
     old = _slot(dt_util.utcnow() - timedelta(days=40)).replace(minute=0)
     early = old - timedelta(hours=1)
-    assert (await forwarder.sink.write(_samples(early - POLL, 13))).written == 13
-    await archive_of(entry).write(_samples(old - POLL, 13))
+    assert (await forwarder.sink.write(_samples(early - POLL, 14))).written == 14
+    await archive_of(entry).write(_samples(old - POLL, 14))
     window = {
         "aggregate": "5m",
         "from": early.isoformat(),
@@ -263,7 +263,7 @@ async def test_a_locked_archive_costs_only_its_rows(
         entry = await setup_entry(**{CONF_SINK: _sink(influxdb.url)})
         forwarder: Forwarder[Sink] | None = entry.runtime_data.forwarder
         assert forwarder is not None
-        assert (await forwarder.sink.write(_samples(old - POLL, 13))).written == 13
+        assert (await forwarder.sink.write(_samples(old - POLL, 14))).written == 14
         caplog.clear()
         status, text, headers = await _get(hass_client, **window)
         response = await _action(hass, **window)
@@ -303,7 +303,7 @@ async def test_sixty_days_at_5m_answer_from_where_the_data_begins(
     today = dt_util.now(tz).date()
     first = datetime.combine(today - timedelta(days=60), datetime.min.time(), tz)
     if old_install:
-        await archive_of(entry).write(_samples(first - POLL, 2))
+        await archive_of(entry).write(_samples(first - POLL, 3))
     query = {"aggregate": "5m", "from": first.date().isoformat()}
 
     status, text, headers = await _get(hass_client, **query)
@@ -340,13 +340,15 @@ async def test_the_archive_fills_what_the_recorder_has_not_compiled(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, setup_entry: SetupEntry
 ) -> None:
     """The recorder's rows end at half past; the archive already holds the
-    five minutes after: `auto` goes on with them (issue 24.12)."""
+    five minutes after: `auto` goes on with them (issue 24.12). Where both
+    hold a row the archive's is taken (its samples' times make it exact);
+    before the archive's first row, the recorder's."""
     entry = await setup_entry()
     old = _slot(dt_util.utcnow() - timedelta(days=40)).replace(minute=0)
-    await archive_of(entry).write(_samples(old - POLL, 13))
+    # Samples from 10:07 past: the archive's rows from quarter past.
+    await archive_of(entry).write(_samples(old + 2 * POLL, 11))
     # The recorder's sums: 0.2 kWh per five minutes from `old` to half past;
-    # its first row's change is unknown (no row before), so the archive's
-    # row of those five minutes stands in for it.
+    # its first row's change is unknown (no row before).
     await _recorder_rows(hass, [(old + i * POLL, 1.0 + 0.2 * i) for i in range(6)])
     end = old + timedelta(hours=1)
 
@@ -357,7 +359,8 @@ async def test_the_archive_fills_what_the_recorder_has_not_compiled(
     assert status == HTTPStatus.OK, text
     rows = csv_rows(text)
     assert [row["start"] for row in rows] == _starts(old, 12)
-    assert _energy(rows) == pytest.approx([0.1] + [0.2] * 5 + [0.1] * 6)
+    assert _energy(rows)[0] is None
+    assert _energy(rows)[1:] == pytest.approx([0.2] * 2 + [0.1] * 9)
     assert HEADER not in headers
 
 
@@ -367,7 +370,7 @@ async def test_quarter_hours_in_csv_png_and_the_action(
     """15m: each local quarter-hour the sum of its three five minutes."""
     entry = await setup_entry()
     old = _slot(dt_util.utcnow() - timedelta(days=40)).replace(minute=0)
-    await archive_of(entry).write(_samples(old - POLL, 13))
+    await archive_of(entry).write(_samples(old - POLL, 14))
     window = {
         "aggregate": "15m",
         "from": old.isoformat(),
@@ -404,7 +407,7 @@ async def test_a_sink_that_refuses_costs_only_its_rows(
     }
     entry = await setup_entry(**{CONF_SINK: sink})
     old = _slot(dt_util.utcnow() - timedelta(days=40)).replace(minute=0)
-    await archive_of(entry).write(_samples(old - POLL, 13))
+    await archive_of(entry).write(_samples(old - POLL, 14))
     early = old - timedelta(hours=1)
     end = old + timedelta(hours=1)
     window = {"aggregate": "5m", "from": early.isoformat(), "to": end.isoformat()}

@@ -32,7 +32,11 @@ def _slot(moment: datetime) -> datetime:
 
 
 def _samples(first: datetime, count: int) -> list[Sample]:
-    """A sample 7 s into each five minutes from `first`: 0.1 kWh and 1200 W each."""
+    """A sample 7 s into each five minutes from `first`: 0.1 kWh and 1200 W each.
+
+    A five-minute row is the meter between its edges: it needs a sample
+    before its start and one after its end (an hour of rows: 14 samples from
+    the five minutes before it)."""
     return [
         Sample(
             home_id=VILLA.id,
@@ -58,7 +62,9 @@ async def test_the_archive_alone_at_any_aggregate(
     """source=archive at 1h: the archive's five-minute rows, bucketed by hour."""
     entry = await setup_entry()
     old = _slot(dt_util.utcnow() - timedelta(days=40)).replace(minute=0)
-    await archive_of(entry).write(_samples(old - POLL, 25))  # one before the hour
+    # One sample before the first hour, one after the second: a row is the
+    # meter between its edges, so its last needs a sample after its end.
+    await archive_of(entry).write(_samples(old - POLL, 26))
 
     status, text, _ = await _get(
         hass_client,
@@ -82,7 +88,7 @@ async def test_a_big_csv_is_streamed_whole(
     count = days * 288
     assert count > 2 * CHUNK_ROWS
     old = _slot(dt_util.utcnow() - timedelta(days=60)).replace(hour=0, minute=0)
-    await archive_of(entry).write(_samples(old - POLL, count + 1))
+    await archive_of(entry).write(_samples(old - POLL, count + 2))  # one after
 
     status, text, headers = await _get(
         hass_client,

@@ -50,7 +50,7 @@ async def test_the_sink_reaches_back_where_there_is_no_archive(
     forwarder: Forwarder[Sink] | None = entry.runtime_data.forwarder
     assert forwarder is not None
     old = _slot(dt_util.utcnow() - timedelta(days=40)).replace(minute=0)
-    assert (await forwarder.sink.write(_samples(old - POLL, 13))).written == 13
+    assert (await forwarder.sink.write(_samples(old - POLL, 14))).written == 14
     window = {"from": old.isoformat(), "to": (old + timedelta(hours=1)).isoformat()}
 
     for source in ("auto", "sink"):

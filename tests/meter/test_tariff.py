@@ -16,9 +16,10 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pytest
 
-from custom_components.powertracker.meter import tariff
+from custom_components.powertracker.meter import readings as meter, tariff
 from custom_components.powertracker.meter.tariff import (
     PRESETS,
     Bracket,
@@ -27,7 +28,6 @@ from custom_components.powertracker.meter.tariff import (
     TariffRule,
     capacities,
     capacity,
-    meter_rows,
     month_of,
 )
 from loopback.tibber import house
@@ -86,6 +86,14 @@ def readings(
         day += timedelta(days=1)
     found.append((found[-1][0] + 300, total))
     return found
+
+
+def meter_rows(samples: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The quarter-hours of the samples, as the tracker makes them from the
+    archive (`meter/readings.py`), as (UTC start, kWh)."""
+    time, total = np.array(samples).T
+    start, kwh = meter.meter_rows(time, total, 900)
+    return list(zip(start.tolist(), kwh.tolist(), strict=True))
 
 
 def expected(

@@ -86,7 +86,7 @@ class Series:
     production: FloatArray
     """kWh produced (returned to the grid), NaN where unknown."""
 
-    def rows(self, which: slice | BoolArray) -> Series:
+    def rows(self, which: slice | BoolArray | IntArray) -> Series:
         """This series with only the rows `which`."""
         return Series(
             self.home_id,

@@ -1,15 +1,30 @@
 """An export's rows from every store that holds them, each row from one.
 
-Five-minute rows (`source`, default `auto`): the recorder's 5-minute
-statistics where they have rows; before the first of them, the five-minute
-archive's rows; before the archive's first row, the sink's. After the
-recorder's last row, the completed five minutes the archive (else the sink)
-already holds but the recorder has not compiled yet. A store only fills the
-time the stores before it left, so no row is counted twice and each row comes
-from the most exact store that has it (the recorder's rows are the sensors'
-own). `recorder`, `archive` and `sink` read that store only; the archive and
-the sink can be read at any aggregate (their five-minute rows are bucketed
-like the recorder's). Hourly and coarser aggregates otherwise read the hourly
+Five-minute rows (`source`, default `auto`), each five minutes from the
+first store that has it:
+
+1. the five-minute archive: its samples carry their exact times, so each
+   row is the meter's total interpolated at the row's edges
+   (`sample_rows.py`, `meter/readings.py`): a reload, a late or a missed poll
+   moves no energy between rows;
+2. the sink (InfluxDB, Timestream), the same way, for the time before the
+   archive's first row and after its last (the archive off, younger than
+   the range, or pruned);
+3. the recorder's 5-minute statistics for the five minutes neither holds:
+   before the archive existed, while it was off, the newest five minutes no
+   sample after them has made known yet, or a home without a store. Those
+   rows are the sensors' own: a change lands in the five minutes in which
+   the new state arrived.
+
+A store's row needs a sample on both sides of its edges (within an hour,
+the longest poll interval); a row without one is left to the next store, or
+is a gap, never a dip. A store is read only for the completed five minutes
+the stores before it left at either end, and the recorder once, for every
+home, from the first to the last five minutes the stores left; no row is
+counted twice.
+`recorder`, `archive` and `sink` read that store only; the archive and the
+sink can be read at any aggregate (their five-minute rows are bucketed like
+the recorder's). Hourly and coarser aggregates otherwise read the hourly
 statistics (`recorder.py`).
 
 What cannot be filled is said, never an error: with `auto`, a store that
@@ -26,6 +41,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -44,6 +60,9 @@ _LOGGER = logging.getLogger(__name__)
 
 ARCHIVE_NAME = "five-minute archive"
 FIVE = float(ROW_SECONDS[Aggregate.FIVE_MINUTES])
+MARGIN = 3600.0
+"""Seconds of samples read after a span: the sample after its last row's end
+(polls are at most an hour apart) makes that row known."""
 WARN_EVERY = 3600.0
 """Seconds between two log warnings about the same store."""
 _WARNED: HassKey[dict[str, float]] = HassKey("powertracker_export_warned")
@@ -92,23 +111,43 @@ async def read_series(
     """Each home's rows of the export, and what could not be filled (raises
     `ExportError`, and `StoreError` for a store read on its own)."""
     stores = {home.home_id: _stores(home, params.source) for home in homes}
-    if params.source in (ReadFrom.AUTO, ReadFrom.RECORDER):
-        recorder = get_instance(hass)
-        read = recorder_reader(hass, homes, params)
-        series = await recorder.async_add_executor_job(read)
-    else:
-        series = [_empty(home) for home in homes]
     if not params.reads_samples:
-        return series, []
-    gaps: list[Gap] = []
-    filled = [
-        await _fill(hass, one, stores[one.home_id], params, gaps) for one in series
+        return await _recorded(hass, homes, params), []
+    failed: list[_Failure] = []
+    found = [
+        await _from_stores(hass, home, stores[home.home_id], params, failed)
+        for home in homes
     ]
+    # The recorder, once for every home, over the five minutes the stores left.
+    spans = await hass.async_add_executor_job(_missing, found, params)
+    low = min((span[0] for span in spans if span), default=None)
+    high = max((span[1] for span in spans if span), default=None)
+    reads = params.source in (ReadFrom.AUTO, ReadFrom.RECORDER)
+    if reads and low is not None and high is not None:
+        window = replace(params, start=_utc(low), end=_utc(high))
+        recorded = await _recorded(hass, homes, window)
+    else:
+        recorded = [_empty(home) for home in homes]
+    by_home = {one.home_id: one for one in recorded}
+    gaps = [
+        Gap(home_name, start, end, store, not err.unreachable)
+        for home_id, home_name, store, err, since, until in failed
+        for start, end in _uncovered(by_home[home_id], since, until)
+    ]
+    filled = await hass.async_add_executor_job(_all_merged, found, by_home)
     for one in filled:
         begins = one.start[0] if len(one.start) else params.end.timestamp()
         if begins > params.start.timestamp():
             gaps.append(Gap(one.home_name, params.start.timestamp(), begins))
     return filled, gaps
+
+
+async def _recorded(
+    hass: HomeAssistant, homes: list[ExportHome], params: ExportParams
+) -> list[Series]:
+    """The recorder's rows of `homes` (in its executor)."""
+    read = recorder_reader(hass, homes, params)
+    return await get_instance(hass).async_add_executor_job(read)
 
 
 def _stores(home: ExportHome, source: ReadFrom) -> list[Store]:
@@ -138,55 +177,101 @@ def _stores(home: ExportHome, source: ReadFrom) -> list[Store]:
     }.get(source, [])
 
 
-async def _fill(
+type _Failure = tuple[str, str, str, StoreError, float, float]
+"""A store that failed: home id, home name, store, error, the span asked."""
+
+
+async def _from_stores(
     hass: HomeAssistant,
-    series: Series,
+    home: ExportHome,
     stores: list[Store],
     params: ExportParams,
-    gaps: list[Gap],
+    failed: list[_Failure],
 ) -> Series:
-    """`series` with each store's rows before its first row and, with `auto`,
-    the completed five minutes after its last row, in turn.
-
-    With `auto`, a store that fails adds a `Gap` and the next store fills
-    in; a store read on its own raises `StoreError`.
+    """The home's rows from its stores, each in turn read for the time the
+    stores before it left at either end of the completed five minutes (the
+    first store: all of it). With `auto`, a store that fails is added to
+    `failed`; a store read on its own raises `StoreError`.
     """
     since = params.start.timestamp()
     # Only five minutes that have ended: the one running is still counting.
     now = dt_util.utcnow().timestamp()
     completed = min(params.end.timestamp(), now) // FIVE * FIVE
+    found = _empty(home)
     for name, reader in stores:
-        until = series.start[0] if len(series.start) else params.end.timestamp()
-        after = series.start[-1] + FIVE if len(series.start) else completed
-        unknown = len(series.start) > 0 and np.isnan(series.energy[0])
-        try:
-            if until > since or unknown:
-                # Five minutes more: the store's row at `until` may replace
-                # an unknown one.
-                end = min(until + FIVE, params.end.timestamp())
-                columns = await _asked(
-                    name,
-                    reader.columns(series.home_id, COLUMNS, params.start, _utc(end)),
-                )
-                series = _before(series, columns, since)
-            if params.source is ReadFrom.AUTO and after < completed:
+        for low, high in _uncovered(found, since, completed):
+            try:
                 columns = await _asked(
                     name,
                     reader.columns(
-                        series.home_id, COLUMNS, _utc(after), _utc(completed)
+                        home.home_id, COLUMNS, _utc(low), _utc(high + MARGIN)
                     ),
                 )
-                series = _after(series, columns, after)
-        except StoreError as err:
-            if params.source is not ReadFrom.AUTO:
-                raise
-            _warn(hass, err)
-            refused = not err.unreachable
-            if until > since:
-                gaps.append(Gap(series.home_name, since, until, name, refused))
-            if after < completed:
-                gaps.append(Gap(series.home_name, after, completed, name, refused))
-    return series
+            except StoreError as err:
+                if params.source is not ReadFrom.AUTO:
+                    raise
+                _warn(hass, err)
+                failed.append((home.home_id, home.name, name, err, low, high))
+                continue
+            found = await hass.async_add_executor_job(
+                _with_rows, found, columns, low, high
+            )
+    return found
+
+
+def _missing(
+    found: list[Series], params: ExportParams
+) -> list[tuple[float, float] | None]:
+    """Per series, from the first to the end of the last five minutes of the
+    range it has no row of (None: it has them all). Executor: a year is
+    105,120 five minutes."""
+    first = np.floor(params.start.timestamp() / FIVE)
+    count = int(np.ceil(params.end.timestamp() / FIVE) - first)
+    spans: list[tuple[float, float] | None] = []
+    for series in found:
+        have = np.zeros(count, dtype=bool)
+        index = np.rint(series.start / FIVE - first).astype(np.intp)
+        have[index[(index >= 0) & (index < count)]] = True
+        absent = np.flatnonzero(~have)
+        spans.append(
+            (float(first + absent[0]) * FIVE, float(first + absent[-1] + 1) * FIVE)
+            if len(absent)
+            else None
+        )
+    return spans
+
+
+def _with_rows(
+    found: Series, columns: dict[str, FloatArray], since: float, until: float
+) -> Series:
+    """`found` and the store's rows in [since, until) it lacks (executor)."""
+    return _merged(found, _rows(found, columns, since, until))
+
+
+def _all_merged(found: list[Series], recorded: dict[str, Series]) -> list[Series]:
+    """Each home's stored rows and its recorder's rows they lack (executor)."""
+    return [_merged(one, recorded[one.home_id]) for one in found]
+
+
+def _uncovered(series: Series, since: float, until: float) -> list[tuple[float, float]]:
+    """The spans of [since, until) before `series`' first row and after its last."""
+    if not len(series.start):
+        return [(since, until)] if since < until else []
+    first, after = series.start[0], series.start[-1] + series.seconds[-1]
+    return [
+        (low, high)
+        for low, high in ((since, min(first, until)), (max(after, since), until))
+        if low < high
+    ]
+
+
+def _merged(series: Series, more: Series) -> Series:
+    """The rows of `series`, and those of `more` whose five minutes it lacks,
+    in time order."""
+    if not len(more.start):
+        return series
+    joined = series.then(more.rows(~np.isin(more.start, series.start)))
+    return joined.rows(np.argsort(joined.start, kind="stable"))
 
 
 def _utc(stamp: float) -> datetime:
@@ -217,30 +302,11 @@ async def _asked[T](name: str, answer: Awaitable[T]) -> T:
         raise StoreError(name, err) from err
 
 
-def _before(series: Series, columns: dict[str, FloatArray], since: float) -> Series:
-    """The store's rows before `series`' first row, then `series`.
-
-    The first 5-minute row of the recorder whose change is unknown (the oldest
-    left by a purge) gives way to the store's row of the same five minutes.
-    """
-    older = _rows(series, columns, since)
-    start = older.start
-    until = series.start[0] if len(series.start) else np.inf
-    keep = start < until
-    if len(series.start) and np.isnan(series.energy[0]) and until in start:
-        keep |= start == until
-        series = series.rows(slice(1, None))
-    return older.rows(keep).then(series)
-
-
-def _after(series: Series, columns: dict[str, FloatArray], after: float) -> Series:
-    """`series`, then the store's rows from `after` (the end of its last row)."""
-    return series.then(_rows(series, columns, after))
-
-
-def _rows(series: Series, columns: dict[str, FloatArray], since: float) -> Series:
-    """The store's five-minute rows from `since`, named as `series`."""
-    start, energy, cost, production = five_minute_rows(columns, since)
+def _rows(
+    series: Series, columns: dict[str, FloatArray], since: float, until: float
+) -> Series:
+    """The store's five-minute rows in [since, until), named as `series`."""
+    start, energy, cost, production = five_minute_rows(columns, since, until)
     return Series(
         series.home_id,
         series.home_name,

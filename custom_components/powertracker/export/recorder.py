@@ -1,8 +1,10 @@
 """Read a home's usage from the recorder's statistics (in the recorder's executor).
 
 - `5m`: the 5-minute statistics of Powertracker's own sensors (kept for the
-  recorder's `purge_keep_days`, 10 days by default); `read.py` puts the
-  archive's and the sink's rows before the first of them.
+  recorder's `purge_keep_days`, 10 days by default); `read.py` gives them the
+  five minutes the archive and the sink do not hold. The capacity tariff's
+  quarter-hours read the energy sensor's (`five_minute_energy`) when the
+  archive is off.
 - everything else: hourly statistics; Powertracker's hourly statistics
   `powertracker:<home>_hourly_consumption_<id>` (and cost, production: Tibber's history
   and the live hours) first, the sensors' own hourly statistics for the hours
@@ -313,6 +315,32 @@ def _ids(origins: Iterable[list[Origin]]) -> set[str]:
         for stat_id in origin.values()
         if stat_id is not None
     }
+
+
+def five_minute_energy(
+    hass: HomeAssistant, home_id: str, start: datetime, end: datetime
+) -> Callable[[], Changes] | None:
+    """The read (for the recorder's executor) of the row starts and kWh of
+    the home's energy sensor's 5-minute statistics in [start, end): None
+    without the sensor. Look-up on the event loop."""
+    sensor = home_sensor(er.async_get(hass), home_id, _SENSOR_KEYS["energy"][0])
+    if sensor is None:
+        return None
+
+    def read() -> Changes:
+        with session_scope(hass=hass, read_only=True) as session:
+            found = _changes(
+                get_instance(hass),
+                session,
+                StatisticsShortTerm,
+                {sensor},
+                start=start,
+                end=end,
+                step=float(ROW_SECONDS[Aggregate.FIVE_MINUTES]),
+            )
+        return found.get(sensor, (_EMPTY, _EMPTY))
+
+    return read
 
 
 def recorder_reader(

@@ -1,21 +1,25 @@
 """Five-minute rows from stored samples: the archive's or the sink's (pure: numpy).
 
-A row [t, t + 300 s) gets what the meter counted between the sample before it
-and the last sample inside it, the way the recorder's 5-minute statistics give
-a sensor's change to the period in which the new state arrived:
+A row [t, t + 300 s) gets what the meter counted between its edges, each
+edge's total interpolated between the samples on either side of it
+(`meter/readings.py`, the same function as the capacity tariff's
+quarter-hours), so a reload or a late or missed poll moves no energy from
+one row to another:
 
 - energy: the change of `consumption_total` (never decreasing);
 - cost and production: the change of Tibber's daily values, which restart at
-  local midnight; after a restart the change is the new day's value itself.
+  local midnight (made running totals first).
 
-A row whose change is unknown (a missing value) is NaN, never 0. Rows start on
-the UTC five minutes, as the recorder's.
+A row whose change is unknown (no sample on one side of an edge) is NaN,
+never 0, and a row without a known energy is left out. Rows start on the UTC
+five minutes, as the recorder's.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..meter.readings import meter_rows
 from ..sink.models import FloatArray
 
 ROW = 300.0
@@ -24,38 +28,30 @@ COLUMNS = ("consumption_total", "accumulated_cost", "accumulated_production")
 """The samples' columns the rows are made of."""
 
 
-def _daily_change(values: FloatArray) -> FloatArray:
-    """The change of a value that restarts at local midnight."""
-    change = np.diff(values)
-    restarted = change < 0
-    change[restarted] = values[1:][restarted]
-    return change
+LONGEST = 3600.0
+"""Seconds between two samples across which a row's energy is spread evenly
+(polls are at most an hour apart): a longer gap (the archive turned off for a
+while) is left to the recorder's rows, or shown as a gap."""
 
 
 def five_minute_rows(
-    columns: dict[str, FloatArray], since: float
+    columns: dict[str, FloatArray], since: float, until: float
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """(start, energy, cost, production) of the rows from `since` (UTC seconds) on.
+    """(start, energy, cost, production) of the rows in [since, until) (UTC
+    seconds) whose energy is known.
 
-    `columns` holds "time" and `COLUMNS`, oldest first, and may begin with
-    one sample before `since` (its values are where the first change starts).
+    `columns` holds "time" and `COLUMNS`, oldest first; a row needs a sample
+    at or before its start and one at or after its end.
     """
     time = columns["time"]
-    if len(time) < 2:
-        empty = np.empty(0)
-        return empty, empty, empty, empty
-    slots = np.floor(time[1:] / ROW) * ROW
-    changes = (
-        np.diff(columns["consumption_total"]),
-        _daily_change(columns["accumulated_cost"]),
-        _daily_change(columns["accumulated_production"]),
+    start, energy = meter_rows(
+        time, columns["consumption_total"], ROW, since, until, longest=LONGEST
     )
-    keep = slots >= since
-    slots = slots[keep]
-    starts, first = np.unique(slots, return_index=True)
-    # A row sums its samples' changes; one unknown change leaves it unknown.
-    summed = [
-        np.add.reduceat(change[keep], first) if len(first) else np.empty(0)
-        for change in changes
-    ]
-    return starts, summed[0], summed[1], summed[2]
+    cost, production = (
+        meter_rows(time, columns[name], ROW, since, until, daily=True, longest=LONGEST)[
+            1
+        ]
+        for name in COLUMNS[1:]
+    )
+    known = np.isfinite(energy)
+    return start[known], energy[known], cost[known], production[known]

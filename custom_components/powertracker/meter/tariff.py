@@ -54,7 +54,9 @@ Public holidays ("helgfri vardag") are not part of the window yet: a window
 of weekdays counts a holiday that falls on one.
 
 Pure Python (no numpy, no Home Assistant): a month is ~750 hours or ~3000
-quarters, and scripts/bench times a year of two homes.
+quarters, and scripts/bench times a year of two homes. Quarter-hours from
+the meter's samples come from `readings.meter_rows` (numpy), the function
+that makes the export's five-minute rows.
 """
 
 from __future__ import annotations
@@ -537,50 +539,13 @@ def month_of(now: datetime, tz: tzinfo) -> date:
     return now.astimezone(tz).date().replace(day=1)
 
 
-def meter_rows(
-    readings: Iterable[Row], seconds: int = 900
-) -> list[tuple[float, float]]:
-    """(UTC start, kWh) periods of `seconds` from meter readings (time, a
-    never-decreasing kWh total, oldest first): the total at each boundary is
-    interpolated between the readings on either side of it (a sample 7 s
-    into the five minutes puts 7 s of the next period's energy at stake, not
-    five minutes), and a period gets the difference of its boundaries. A
-    period needs a reading before it and one after it (pass one on either
-    side of the span); energy across a gap is spread evenly; a reading
-    whose total is not finite, or not newer than the one before, is
-    skipped. The recorder's 5-minute statistics are readings too: each
-    row's `sum` at its start + 300 s."""
-    rows: list[tuple[float, float]] = []
-    append, isfinite, isnan = rows.append, math.isfinite, math.isnan
-    before = before_total = at = at_total = math.nan
-    boundary = math.inf  # the next boundary after `before`
-    for when, total in readings:
-        moment = when if type(when) is float else _seconds(when)
-        if moment <= before or not isfinite(total):
-            continue
-        if moment >= boundary:
-            slope = (total - before_total) / (moment - before)
-            while boundary <= moment:
-                value = before_total + slope * (boundary - before)
-                if not isnan(at):
-                    append((at, value - at_total))
-                at, at_total = boundary, value
-                boundary += seconds
-        elif boundary == math.inf:  # the first reading
-            if moment % seconds == 0:
-                at, at_total = moment, total
-            boundary = moment - moment % seconds + seconds
-        before, before_total = moment, total
-    return rows
-
-
 def capacity(
     rule: TariffRule, tz: tzinfo, month: date, rows: Iterable[Row], now: datetime
 ) -> Capacity:
     """The month of `month` (any day of it) at `now`, from `rows`: (start,
-    kWh) on the rule's basis or finer (hourly rows for hours; five-minute rows
-    or `meter_rows` for quarters), covering the month and, with 12 months
-    averaged, the 11 before it. Rows outside, periods not completed at `now`
+    kWh) on the rule's basis or finer (hourly rows for hours; five-minute
+    rows or `readings.meter_rows` for quarters), covering the month and, with
+    12 months averaged, the 11 before it. Rows outside, periods not completed at `now`
     and energy that is NaN are left out."""
     key = _key(month)
     lo = _midnight(_first(key - rule.months_averaged + 1), tz)
