@@ -305,7 +305,10 @@ class CapacityTracker(HomeListeners):
         zone = self._coordinator.zones[home_id]
         first = month_of(month, zone)
         rows, _before, _after = await self._async_rows(home_id, rule, first)
-        return capacity(rule, zone, first, rows, dt_util.utcnow())
+        # The engine walks a year of quarters for some rules: off the loop.
+        return await self._hass.async_add_executor_job(
+            capacity, rule, zone, first, rows, dt_util.utcnow()
+        )
 
     async def _async_month(
         self, home_id: str, rule: TariffRule, period: float
@@ -318,9 +321,10 @@ class CapacityTracker(HomeListeners):
         except SinkError as err:
             _LOGGER.warning("Cannot read the archive for the capacity tariff: %s", err)
             return None
-        return _Known(
-            rule, period, capacity(rule, zone, first, rows, now), before, after
+        month = await self._hass.async_add_executor_job(
+            capacity, rule, zone, first, rows, now
         )
+        return _Known(rule, period, month, before, after)
 
     async def _async_rows(
         self,
