@@ -11,10 +11,12 @@ completed periods: hours from the hourly statistics (so Tibber's corrections
 re-rank the peaks), quarter-hours from the archive's samples (the meter's
 total interpolated at each quarter's edges, `meter/readings.py`), or without
 an archive from the recorder's 5-minute statistics of the home's energy
-sensor, for as long as the recorder keeps them (10 days by default). It
-reads them in the recorder's executor (or the archive's) when a period ends,
-when the statistics writer announces new rows of the home, and when the
-tariff changes; a poll only adds the running period from the live
+sensor, for as long as the recorder keeps them (10 days by default), and
+the running quarter from the polls' own readings (the last one before it
+began; after a restart, the next quarter on). It reads them in the
+recorder's executor (or the archive's) when a period ends, when the
+statistics writer announces new rows of the home, and when the tariff
+changes; a poll only adds the running period from the live
 measurements (`Capacity.running`), which costs no read. Everything comes
 from stored data, so a restart changes nothing.
 """
@@ -22,9 +24,12 @@ from stored data, so a restart changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -62,6 +67,9 @@ from .record.statistics import HourlyStatistics
 from .sink.models import FloatArray, SampleReader, SinkError
 
 _LOGGER = logging.getLogger(__name__)
+
+type Reading = tuple[float, float]
+"""A meter reading: (UTC seconds, kWh total)."""
 
 CONF_CAPACITY = "capacity"
 """Options key of the capacity settings, as the options form shows them
@@ -183,9 +191,9 @@ class _Known:
     period: float
     """UTC start of the period that was running when it was read."""
     capacity: Capacity
-    before: tuple[float, float] | None = None
+    before: Reading | None = None
     """Quarters: the last (time, kWh total) sample before the running period."""
-    after: tuple[float, float] | None = None
+    after: Reading | None = None
     """Quarters: the first sample in it, if the archive had one."""
 
 
@@ -212,6 +220,9 @@ class CapacityTracker(HomeListeners):
         self._rules: dict[str, TariffRule | None] = {}
         self._stale: set[str] = set()
         self._reading: set[str] = set()
+        self._polled: dict[str, deque[Reading]] = {}
+        """The last polls' (time, kWh total) per home: where the running
+        quarter starts when no archive keeps the samples."""
 
     @callback
     def async_start(self, statistics: HourlyStatistics) -> None:
@@ -265,6 +276,7 @@ class CapacityTracker(HomeListeners):
     @callback
     def _async_check(self) -> None:
         """Read the month of each home whose period ended or whose data changed."""
+        self._remember_readings()
         now = dt_util.utcnow().timestamp()
         for home_id in self._coordinator.homes:
             rule = self.rule(home_id)
@@ -285,6 +297,19 @@ class CapacityTracker(HomeListeners):
                 self._async_read(home_id, rule, period),
                 f"{DOMAIN} capacity {home_id}",
             )
+
+    def _remember_readings(self) -> None:
+        """Keep the last polls' meter readings (without an archive only)."""
+        if self._archive is not None:
+            return
+        for home_id, state in (self._coordinator.data or {}).items():
+            total, measurement = state.consumption_total, state.measurement
+            if total is None or measurement is None:
+                continue
+            polled = self._polled.setdefault(home_id, deque(maxlen=3))
+            reading = (measurement.timestamp.timestamp(), total)
+            if not polled or reading[0] > polled[-1][0]:
+                polled.append(reading)
 
     async def _async_read(self, home_id: str, rule: TariffRule, period: float) -> None:
         try:
@@ -332,7 +357,7 @@ class CapacityTracker(HomeListeners):
         rule: TariffRule,
         first: date,
         period: float | None = None,
-    ) -> tuple[list[Row], tuple[float, float] | None, tuple[float, float] | None]:
+    ) -> tuple[list[Row], Reading | None, Reading | None]:
         """The rows of the months the rule averages, up to the month's end."""
         zone = self._coordinator.zones[home_id]
         key = first.year * 12 + first.month - 1 - rule.months_averaged + 1
@@ -358,17 +383,19 @@ class CapacityTracker(HomeListeners):
 
     async def _async_quarters(
         self, home_id: str, start: datetime, end: datetime, period: float | None
-    ) -> tuple[list[Row], tuple[float, float] | None, tuple[float, float] | None]:
+    ) -> tuple[list[Row], Reading | None, Reading | None]:
         """Quarters from the archive's samples, and the samples either side of
         the running period's start; without an archive, from the recorder's
-        5-minute statistics of the home's energy sensor (no samples)."""
+        5-minute statistics of the home's energy sensor, and the polls'
+        readings either side."""
         limit = end.timestamp()
         if self._archive is None:
             read = five_minute_energy(self._hass, home_id, start, end)
             if read is None:
                 return [], None, None
             starts, kwh = await get_instance(self._hass).async_add_executor_job(read)
-            return _rows(starts, kwh), None, None
+            polled = self._polled.get(home_id, ())
+            return _rows(starts, kwh), *_either_side(polled, period)
         stop = dt_util.utcnow() + timedelta(minutes=15)
         columns = await self._archive.columns(
             home_id, ("consumption_total",), start, stop
@@ -379,11 +406,8 @@ class CapacityTracker(HomeListeners):
         if period is None:
             return rows, None, None
         known = np.isfinite(total)
-        time, total = time[known], total[known]
-        split = int(np.searchsorted(time, period, side="right"))
-        before = (float(time[split - 1]), float(total[split - 1])) if split else None
-        after = (float(time[split]), float(total[split])) if split < len(time) else None
-        return rows, before, after
+        readings = zip(time[known].tolist(), total[known].tolist(), strict=True)
+        return rows, *_either_side(list(readings), period)
 
 
 def read_hours(
@@ -401,6 +425,19 @@ def read_hours(
             hass, statistic_ids, start, end
         ).items()
     }
+
+
+def _either_side(
+    readings: Sequence[Reading], period: float | None
+) -> tuple[Reading | None, Reading | None]:
+    """The last reading (time, kWh total; oldest first) at or before the
+    running period's start, and the first after it."""
+    if period is None:
+        return None, None
+    split = bisect_right(readings, period, key=itemgetter(0))
+    before = readings[split - 1] if split else None
+    after = readings[split] if split < len(readings) else None
+    return before, after
 
 
 def _quarters(time: FloatArray, total: FloatArray, end: float) -> list[Row]:

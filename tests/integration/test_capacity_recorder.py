@@ -15,6 +15,7 @@ from tests.integration.conftest import Clock, SetupEntry, select_option
 from tests.integration.test_archive import _recorder_rows
 from tests.integration.test_capacity import (
     VILLA,
+    VILLA_AVERAGE,
     VILLA_PEAK,
     VILLA_TARIFF,
     _number,
@@ -63,3 +64,27 @@ async def test_quarter_hours_come_from_the_recorder_without_the_archive(
     best = quarters.index(max(quarters))
     (peak,) = state.attributes["peaks"]
     assert datetime.fromisoformat(peak["start"]) == start + best * QUARTER
+
+
+async def test_the_running_quarter_starts_at_the_last_poll_before_it(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    setup_entry: SetupEntry,
+) -> None:
+    """Without an archive, the running quarter's average so far comes from
+    the polls' own readings: the one at its start and the latest."""
+    clock.now = datetime(2026, 11, 28, 12, 45, tzinfo=UTC)
+    entry = await setup_entry(**{CONF_ARCHIVE: False})
+    result = await _submit_capacity(
+        hass, entry, basis="quarter", peaks=1, one_per_day=False
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await select_option(hass, VILLA_TARIFF, "custom")
+    for _ in range(7):  # 12:50 ... 13:20
+        await clock.advance(hass, FIVE)
+    running = datetime(2026, 11, 28, 13, 15, tzinfo=UTC)
+    so_far = tibber_sim.energy(VILLA.id, running, clock.now)
+    assert so_far > 0.001  # the villa draws something
+    # The register has 4 decimals: x 12 per hour, within 2e-3 kW.
+    assert _number(hass, VILLA_AVERAGE) == pytest.approx(so_far * 12, abs=2e-3)
