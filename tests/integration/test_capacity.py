@@ -406,6 +406,7 @@ async def test_the_action_answers_the_month_the_sensor_shows(
     with pytest.raises(ServiceValidationError) as err:
         await _capacity_peaks(hass, home=VILLA.id)
     assert err.value.translation_key == "no_capacity_tariff"
+    assert err.value.translation_placeholders == {"home": "Villa Solsidan"}
     await select_option(hass, VILLA_TARIFF, "norway")
     answer = await _capacity_peaks(hass, home=VILLA.id, month="2026-11")
     truth = _truth(tibber_sim, "norway", dt_util.utcnow())
