@@ -242,9 +242,10 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         schema[_optional(CONF_SINK, str(sink_settings(options)["kind"]))] = (
             SINK_KIND_SELECTOR
         )
+        # Open when it holds the error: the message stands above the section.
         schema[vol.Optional(CONF_CAPACITY)] = section(
             _capacity_schema(capacity_settings(options.get(CONF_CAPACITY) or {})),
-            {"collapsed": True},
+            {"collapsed": CONF_CAPACITY not in errors},
         )
         return self.async_show_form(
             step_id="init",

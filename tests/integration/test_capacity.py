@@ -359,6 +359,17 @@ async def test_settings_that_cannot_be_are_refused_with_the_engine_code(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_CAPACITY: code}
     assert code in _english()["options"]["error"]
+    # The section at fault is open, showing what was submitted.
+    fields = {str(key): value for key, value in result["data_schema"].schema.items()}
+    capacity = fields[CONF_CAPACITY]
+    assert capacity.options["collapsed"] is False
+    shown = {
+        str(key): key.description["suggested_value"]
+        for key in capacity.schema.schema
+        if key.description and "suggested_value" in key.description
+    }
+    for key, value in changes.items():
+        assert shown[key] == value
 
 
 async def test_a_price_per_kw_gives_the_fee_and_a_custom_rule_counts_its_window(
