@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.selector import NumberSelector
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -370,6 +371,16 @@ async def test_settings_that_cannot_be_are_refused_with_the_engine_code(
     }
     for key, value in changes.items():
         assert shown[key] == value
+    # The price in Home Assistant's currency; counts and factors have no unit.
+    units = {
+        str(key): selector.config.get("unit_of_measurement")
+        for key, selector in capacity.schema.schema.items()
+        if isinstance(selector, NumberSelector)
+    }
+    assert units["price_per_kw_month"] == f"{hass.config.currency}/kW"
+    assert units["peaks"] is None
+    assert units["weight"] is None
+    assert units["minimum_kw"] == "kW"
 
 
 async def test_a_price_per_kw_gives_the_fee_and_a_custom_rule_counts_its_window(
