@@ -11,8 +11,8 @@ const strings = require(path.join(__dirname, '..', 'custom_components', 'powertr
   'translations', `${language}.json`));
 // The frontend's own words the walk clicks, per language (Home Assistant's translations).
 const ui = {
-  en: { submit: /^submit$/i, addGrid: /add (consumption|grid)/i, year: /^year$/i, thisYear: /this year/i },
-  sv: { submit: /^bekräfta$/i, addGrid: /lägg till (förbrukning|elnät|nät)/i, year: /^år$/i, thisYear: /(i år|detta år|det här året)/i },
+  en: { submit: /^submit$/i, configure: /^configure$/i, addGrid: /add (consumption|grid)/i, year: /^year$/i, thisYear: /this year/i },
+  sv: { submit: /^bekräfta$/i, configure: /^konfigurera$/i, addGrid: /lägg till (förbrukning|elnät|nät)/i, year: /^år$/i, thisYear: /(i år|detta år|det här året)/i },
 }[language] || {};
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const token = 'powertracker-simulator-token';
@@ -262,5 +262,39 @@ function wsCommand(page, accessToken, message) {
   if (!chart.ok) throw new Error(`month chart: HTTP ${chart.status}: ${await chart.text()}`);
   require('fs').writeFileSync(`${out}/12-month-chart-tariff.png`, Buffer.from(await chart.arrayBuffer()));
   console.log('screenshots: 12-month-chart-tariff.png (the export\'s own PNG)');
+
+  // The villa's 12 whole months, the current one to date, on the day of setup.
+  try {
+    const of = (suffix) => listed.result.find((e) => e.unique_id === `${villaId}_${suffix}`).entity_id;
+    await wsCommand(page, tokens.access_token, {
+      type: 'call_service', domain: 'select', service: 'select_option',
+      service_data: { option: 'year' }, target: { entity_id: of('chart_period') },
+    });
+    await page.waitForTimeout(3000);
+    const year = await fetch(`${base}/api/image_proxy/${of('usage_chart')}`,
+      { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+    if (!year.ok) throw new Error(`HTTP ${year.status}`);
+    require('fs').writeFileSync(`${out}/13-chart-12-months.png`, Buffer.from(await year.arrayBuffer()));
+    console.log('screenshots: 13-chart-12-months.png (the image entity\'s own PNG)');
+  } catch (err) {
+    console.log(`screenshots: 12-month chart not reached: ${err.message.split('\n')[0]}`);
+  }
+
+  // The options with steps that cannot be: the capacity section opens on its error.
+  try {
+    const capacity = strings.options.step.init.sections.capacity;
+    await page.setViewportSize({ width: 1280, height: 1400 });
+    await page.goto(`${base}/config/integrations/integration/powertracker`);
+    await page.getByRole('button', { name: ui.configure }).first().click({ timeout: 30000 });
+    await page.getByText(capacity.name, { exact: true }).first().click({ timeout: 20000 });
+    await page.locator('textarea').first().fill('0: 1440, 5: 2400, 2: 4032');
+    await page.getByRole('button', { name: ui.submit }).click();
+    await page.getByText(strings.options.error.brackets_invalid).waitFor({ timeout: 20000 });
+    await page.locator('textarea').first().scrollIntoViewIfNeeded({ timeout: 10000 });
+    await page.waitForTimeout(1000);
+    await shot('14-options-capacity-error');
+  } catch (err) {
+    console.log(`screenshots: options not reached: ${err.message.split('\n')[0]}`);
+  }
   await browser.close();
 })().catch((err) => { console.error(err); process.exit(1); });

@@ -62,7 +62,9 @@ async def _async_capacity_peaks(call: ServiceCall) -> ServiceResponse:
     tariffs = entry.runtime_data.tariffs
     found = await entry.runtime_data.capacity.async_month(home_id, moment)
     if found is None:
-        raise _error("no_capacity_tariff", home=home_id)
+        # The name the user knows the home by, not Tibber's id.
+        home = entry.runtime_data.coordinator.homes[home_id]
+        raise _error("no_capacity_tariff", home=home.name)
     return {"tariff": tariffs.get(home_id), **found.as_dict()}
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.data_entry_flow import section
@@ -89,18 +89,19 @@ NUMBERS: dict[str, range] = {
 """The general options' numbers: whole, within these."""
 
 
-def _box(unit: str) -> NumberSelector:
-    """A field of whole numbers in `unit`.
+def _box(unit: str | None, step: Literal[1, "any"] = 1) -> NumberSelector:
+    """A field of numbers in `unit` (None: a count or a factor), whole unless
+    `step` is "any".
 
     Without min and max: the selector would refuse a number out of range with
     Home Assistant's generic text, before the step could say what is allowed
-    (`whole_number`, which also refuses 2.5 rather than truncate it).
+    (`whole_number`, which also refuses 2.5 rather than truncate it; the
+    capacity rule checks its own ranges).
     """
-    return NumberSelector(
-        NumberSelectorConfig(
-            step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
-        )
-    )
+    config = NumberSelectorConfig(step=step, mode=NumberSelectorMode.BOX)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return NumberSelector(config)
 
 
 GENERAL: tuple[tuple[str, Any, Any], ...] = (
@@ -133,19 +134,10 @@ def _choices(values: range, key: str | None = None) -> SelectSelector:
     return SelectSelector(config)
 
 
-def _decimal(unit: str) -> NumberSelector:
-    """A field of any number in `unit` (the rule checks the range)."""
-    return NumberSelector(
-        NumberSelectorConfig(
-            step="any", mode=NumberSelectorMode.BOX, unit_of_measurement=unit
-        )
-    )
-
-
 CAPACITY_FIELDS: dict[str, Any] = {
-    "price_per_kw_month": _decimal("/kW"),
+    "price_per_kw_month": None,  # in Home Assistant's currency: `_capacity_schema`
     "brackets": TextSelector(TextSelectorConfig(multiline=True)),
-    "peaks": _box("n"),
+    "peaks": _box(None),
     "one_per_day": BooleanSelector(),
     "basis": SelectSelector(
         SelectSelectorConfig(options=["hour", "quarter"], translation_key="basis")
@@ -153,25 +145,27 @@ CAPACITY_FIELDS: dict[str, Any] = {
     "weekdays": _choices(range(7), "weekday"),
     "hours": _choices(range(24)),
     "months": _choices(range(1, 13), "month"),
-    "weight": _decimal("x"),
+    "weight": _box(None, "any"),
     "weighted_hours": _choices(range(24)),
     "months_averaged": SelectSelector(
         SelectSelectorConfig(options=["1", "12"], translation_key="months_averaged")
     ),
-    "minimum_kw": _decimal("kW"),
+    "minimum_kw": _box("kW", "any"),
 }
 """The capacity section: the price or steps of every tariff, the custom rule."""
 
 
-def _capacity_schema(settings: Mapping[str, Any]) -> vol.Schema:
-    """The capacity section's fields, showing `settings` (`capacity_settings`)."""
+def _capacity_schema(settings: Mapping[str, Any], currency: str) -> vol.Schema:
+    """The capacity section's fields, showing `settings` (`capacity_settings`),
+    the price in `currency` per kW."""
+    price = _box(f"{currency}/kW", "any")
     return vol.Schema(
         {
             (
                 vol.Optional(key, description={"suggested_value": settings.get(key)})
                 if key in ("price_per_kw_month", "brackets")
                 else vol.Required(key, default=settings[key])
-            ): selector
+            ): selector or price
             for key, selector in CAPACITY_FIELDS.items()
         }
     )
@@ -242,9 +236,13 @@ class PowertrackerOptionsFlow(OptionsFlowWithReload):
         schema[_optional(CONF_SINK, str(sink_settings(options)["kind"]))] = (
             SINK_KIND_SELECTOR
         )
+        # Open when it holds the error: the message stands above the section.
         schema[vol.Optional(CONF_CAPACITY)] = section(
-            _capacity_schema(capacity_settings(options.get(CONF_CAPACITY) or {})),
-            {"collapsed": True},
+            _capacity_schema(
+                capacity_settings(options.get(CONF_CAPACITY) or {}),
+                self.hass.config.currency,
+            ),
+            {"collapsed": CONF_CAPACITY not in errors},
         )
         return self.async_show_form(
             step_id="init",

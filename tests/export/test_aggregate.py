@@ -170,6 +170,30 @@ def test_cost_and_production_are_missing_without_data() -> None:
     assert not result.complete[0]  # one hour of 24
 
 
+def test_a_row_of_unknown_energy_leaves_the_rest_of_its_bucket() -> None:
+    # Today at 1d on the day of setup: two hours, then the sensor's first
+    # five minutes (no sum before them: NaN) and the five minutes after.
+    midnight = datetime(2026, 12, 6, tzinfo=TZ)
+    t0 = midnight.timestamp()
+    series = Series(
+        "home",
+        "Home",
+        "SEK",
+        np.array([3600.0, 3600.0, 300.0, 300.0]),
+        np.array([t0, t0 + 3600, t0 + 7200, t0 + 7500]),
+        np.array([1.0, 1.5, np.nan, 0.25]),
+        np.array([2.0, 3.0, np.nan, 0.5]),
+        np.full(4, np.nan),
+    )
+    end = midnight + timedelta(hours=2, minutes=10)
+    result = aggregate(series, Aggregate.DAY, midnight, end, TZ)
+    assert result.energy[0] == pytest.approx(1.0 + 1.5 + 0.25)
+    # The energy over the time measured: 2 hours and 5 minutes.
+    assert result.average_power[0] == pytest.approx(2.75 * 3.6e6 / 7500)
+    assert result.cost[0] == pytest.approx(5.5)
+    assert not result.complete[0]
+
+
 def test_rows_outside_the_range_are_left_out() -> None:
     start = datetime(2026, 5, 1, tzinfo=TZ)
     hour = timedelta(hours=1)

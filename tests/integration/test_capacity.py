@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.selector import NumberSelector
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -359,6 +360,27 @@ async def test_settings_that_cannot_be_are_refused_with_the_engine_code(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_CAPACITY: code}
     assert code in _english()["options"]["error"]
+    # The section at fault is open, showing what was submitted.
+    fields = {str(key): value for key, value in result["data_schema"].schema.items()}
+    capacity = fields[CONF_CAPACITY]
+    assert capacity.options["collapsed"] is False
+    shown = {
+        str(key): key.description["suggested_value"]
+        for key in capacity.schema.schema
+        if key.description and "suggested_value" in key.description
+    }
+    for key, value in changes.items():
+        assert shown[key] == value
+    # The price in Home Assistant's currency; counts and factors have no unit.
+    units = {
+        str(key): selector.config.get("unit_of_measurement")
+        for key, selector in capacity.schema.schema.items()
+        if isinstance(selector, NumberSelector)
+    }
+    assert units["price_per_kw_month"] == f"{hass.config.currency}/kW"
+    assert units["peaks"] is None
+    assert units["weight"] is None
+    assert units["minimum_kw"] == "kW"
 
 
 async def test_a_price_per_kw_gives_the_fee_and_a_custom_rule_counts_its_window(
@@ -406,6 +428,7 @@ async def test_the_action_answers_the_month_the_sensor_shows(
     with pytest.raises(ServiceValidationError) as err:
         await _capacity_peaks(hass, home=VILLA.id)
     assert err.value.translation_key == "no_capacity_tariff"
+    assert err.value.translation_placeholders == {"home": "Villa Solsidan"}
     await select_option(hass, VILLA_TARIFF, "norway")
     answer = await _capacity_peaks(hass, home=VILLA.id, month="2026-11")
     truth = _truth(tibber_sim, "norway", dt_util.utcnow())

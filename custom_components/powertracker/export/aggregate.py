@@ -8,7 +8,11 @@ start on local clock boundaries (a day has 92 or 100 quarter-hours when the
 clocks change).
 
 Every bucket says whether it is complete (its rows cover it); a bucket
-without any data has `energy` NaN and is shown as missing, never as 0.
+without any data has `energy` NaN and is shown as missing, never as 0. A row
+whose energy is unknown (NaN: the first five minutes of a sensor's
+statistics, which have no sum before them) covers nothing: the rest of its
+bucket still counts, so the current hour, day or month shows what was
+measured.
 Average power is the energy over the time its rows cover, in W, whatever the
 bucket size (an hourly series may end in 5-minute rows: the current hour).
 
@@ -103,13 +107,18 @@ def aggregate(
     count = len(bounds) - 1
     inside = (series.start >= bounds[0]) & (series.start < bounds[-1])
     index = np.searchsorted(bounds, series.start[inside], side="right") - 1
-    present = np.bincount(index, minlength=count) > 0
+    # A row of unknown energy covers nothing: the bucket is what was measured.
+    known = ~np.isnan(series.energy[inside])
+    measured = index[known]
+    present = np.bincount(measured, minlength=count) > 0
     energy = np.where(
         present,
-        np.bincount(index, weights=series.energy[inside], minlength=count),
+        np.bincount(measured, weights=series.energy[inside][known], minlength=count),
         np.nan,
     )
-    covered = np.bincount(index, weights=series.seconds[inside], minlength=count)
+    covered = np.bincount(
+        measured, weights=series.seconds[inside][known], minlength=count
+    )
     power = np.divide(
         energy * 3.6e6, covered, out=np.full(count, np.nan), where=present
     )
