@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import DOMAIN
 from loopback.tibber import HOMES
-from tests.integration.conftest import home_device
+from tests.integration.conftest import Clock, SetupEntry, home_device
 
 VILLA, CABIN = HOMES
 
@@ -202,3 +204,36 @@ async def test_a_relative_directory_is_inside_the_configuration(
     response = await _export(hass, aggregate="1h", directory="www/reports")
     assert Path(str(response["path"])).parent == config_dir / "www" / "reports"
     assert response["url"] is not None
+
+
+async def test_five_minutes_of_a_home_without_a_real_time_meter_are_said_missing(
+    hass: HomeAssistant, config_dir: Path, clock: Clock, setup_entry: SetupEntry
+) -> None:
+    """The cabin has only Tibber's hours: its 5-minute rows are empty, and the
+    answer says the whole span has no data instead of `missing: []`."""
+    await setup_entry()
+    for _ in range(12):  # an hour of polls: the archive holds the cabin's too
+        await clock.advance(hass, timedelta(minutes=5))
+    tz = dt_util.get_default_time_zone()
+    end = dt_util.now(tz).replace(second=0, microsecond=0)
+    end -= timedelta(minutes=end.minute % 5)
+    start = end - timedelta(hours=3)  # from before the setup: the recorder too
+    response = await _export(
+        hass,
+        aggregate="5m",
+        home=CABIN.id,
+        **{"from": start.isoformat(), "to": end.isoformat()},
+    )
+    body = Path(str(response["path"])).read_text()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert len(rows) == 36
+    assert all(row["consumption_kwh"] == "" for row in rows)
+    assert response["missing"] == [
+        {
+            "home": CABIN.name,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "store": None,
+            "reason": "no_data",
+        }
+    ]

@@ -30,8 +30,9 @@ statistics (`recorder.py`).
 What cannot be filled is said, never an error: with `auto`, a store that
 does not answer costs only the rows only it could give (a `Gap` naming it,
 and one log warning per store and hour); a range that begins before any
-store's first row answers from where the rows begin (a `Gap` without a
-store). Only a store read on its own (`source=archive|sink`) that fails is a
+store's first row of known energy answers from where the rows begin (a
+`Gap` without a store: all of it for a home without a real-time meter at
+five minutes). Only a store read on its own (`source=archive|sink`) that fails is a
 `StoreError` naming it (the endpoint says 503 or 502).
 """
 
@@ -136,7 +137,10 @@ async def read_series(
     ]
     filled = await hass.async_add_executor_job(_all_merged, found, by_home)
     for one in filled:
-        begins = one.start[0] if len(one.start) else params.end.timestamp()
+        # Rows of unknown energy hold no data: a home without a real-time
+        # meter has only those at 5 minutes.
+        known = one.start[np.isfinite(one.energy)]
+        begins = known[0] if len(known) else params.end.timestamp()
         if begins > params.start.timestamp():
             gaps.append(Gap(one.home_name, params.start.timestamp(), begins))
     return filled, gaps
