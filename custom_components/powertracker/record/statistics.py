@@ -220,19 +220,36 @@ class HourlyStatistics(HomeListeners):
         """Homes with rows written since listeners last heard."""
         self._names: dict[str, str] = {}
         """The statistics' names by kind (`statistic_names`)."""
+        self._renaming = True
+        """Statistics of an older id may still wait for their id (`_renamed`)."""
 
     async def async_load(self) -> None:
-        """Learn the span imported so far, and the statistics' names; give
-        statistics of an older id (`_renames`) their id, rows kept."""
+        """Learn the span imported so far, and the statistics' names.
+
+        Statistics of an older id (`_renames`) get their id, rows kept, before
+        the first read or write (`_renamed`), not here: the recorder runs its
+        queue only once Home Assistant has started, so waiting for it during
+        setup would hold Home Assistant's start up until its setup timeout.
+        """
         self._names = await statistic_names(self._hass)
-        renamed = await _rename(self._hass, self._homes)
         stored = await self._store.async_load()
         self._saved = stored
         self._imported_days = stored["days"] if stored else None
         self._published = {
-            renamed.get(stat_id, stat_id): datetime.fromisoformat(start)
+            stat_id: datetime.fromisoformat(start)
             for stat_id, start in (stored or {}).get("published", {}).items()
         }
+
+    async def _renamed(self) -> None:
+        """Rename the statistics of an older id, once (under the lock, before
+        the first read or write); the newest hours published go with them."""
+        if self._renaming:
+            renamed = await _rename(self._hass, self._homes)
+            self._published = {
+                renamed.get(stat_id, stat_id): start
+                for stat_id, start in self._published.items()
+            }
+            self._renaming = False
 
     async def async_import(self) -> None:
         """Import what is missing or may have been corrected, for every home.
@@ -262,6 +279,7 @@ class HourlyStatistics(HomeListeners):
                 return  # the recorder is going away
             try:
                 async with self._lock:
+                    await self._renamed()
                     await self._import(home, kind, fetch, widen=widen)
             except InvalidTokenError as err:
                 complete, rejected = False, err
@@ -322,6 +340,7 @@ class HourlyStatistics(HomeListeners):
         from the newest row. False: the energy statistic does not exist yet.
         """
         async with self._lock:
+            await self._renamed()
             for row_kind, value, unit in (
                 (kind, hour.energy, UnitOfEnergy.KILO_WATT_HOUR),
                 (KINDS[kind], hour.money, currency),
