@@ -215,12 +215,22 @@ class Figures:
     """What one run measured."""
 
     rss: dict[str, dict[str, float]] = field(default_factory=dict)
+    memory: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """Per step and process, where the memory is (the probe's `memory`)."""
+    trace: dict[str, Any] = field(default_factory=dict)
     loaded: dict[str, set[str]] = field(default_factory=dict)
     cpu: Cpu = field(default_factory=Cpu)
     setup_s: float = 0.0
 
     def note_rss(self, when: str, *processes: Hass) -> None:
         self.rss[when] = {hass.name: hass.rss() for hass in processes}
+
+    async def note(self, when: str, *processes: Hass, trim: bool = False) -> None:
+        """The RSS of `processes`, and where their memory is."""
+        self.note_rss(when, *processes)
+        self.memory[when] = {
+            hass.name: await hass.api.probe("memory", trim=trim) for hass in processes
+        }
 
     def added(self, when: str) -> float:
         """WITH's growth minus ALONE's since before the flow; after the restart
@@ -253,21 +263,26 @@ async def measure(
     print(f"footprint: Home Assistant {core.get('version')}, settle {args.settle:g} s")
     figures = Figures()
     await asyncio.sleep(args.settle)
-    figures.note_rss(BEFORE, alone, with_)
+    await figures.note(BEFORE, alone, with_)
 
-    await with_.api.probe("instrument")
+    await with_.api.probe("instrument", trace=args.trace)
     if await with_.api.add_integration(args.token) is None:
         raise SystemExit("footprint: the config flow failed")
     figures.note_rss("entry created (set up, first poll)", alone, with_)
     if await with_.api.sensors_have_values() is None:
         raise SystemExit("footprint: no sensor values")
     await asyncio.sleep(args.settle)  # the history import, in the background
-    figures.note_rss(SETUP, alone, with_)
+    await figures.note(SETUP, alone, with_)
+    if args.trace:
+        figures.trace = await with_.api.probe("trace", top=args.profile_lines)
+    if args.trim:
+        await figures.note("the same, glibc's free memory trimmed", alone, with_, trim=True)
     for hass in (alone, with_):
         figures.loaded[hass.name] = set((await hass.api.probe("modules"))["modules"])
 
-    figures.cpu = await measure_cpu(args, alone, with_)
-    figures.note_rss("after the CPU runs", alone, with_)
+    if args.reps:
+        figures.cpu = await measure_cpu(args, alone, with_)
+        await figures.note("after the CPU runs", alone, with_)
 
     # The first look at each chart (the image entity draws it now), and exports.
     states = await with_.api.states()
@@ -292,7 +307,10 @@ async def measure(
         t["seconds"] for t in timings if t["domain"] == "powertracker"
     )
     await asyncio.sleep(args.settle)
-    figures.note_rss(RESTARTED, alone, with_)
+    await figures.note(RESTARTED, alone, with_)
+    for hass in (alone, with_):
+        loaded = set((await hass.api.probe("modules"))["modules"])
+        figures.loaded[f"{hass.name} restarted"] = loaded
     return report(args, figures, with_.api.failures)
 
 
@@ -331,7 +349,12 @@ def report(args: argparse.Namespace, figures: Figures, failures: list[str]) -> i
         print(f"  {when:40}{rss['alone']:8.1f}{rss['with']:8.1f}{added:+8.1f}")
     only = sorted(figures.loaded["with"] - figures.loaded["alone"])
     print(f"  modules only WITH loaded: {', '.join(only)}")
-    poll_ms = statistics.median(cpu.polls)
+    only = sorted(
+        figures.loaded["with restarted"] - figures.loaded["alone restarted"]
+    )
+    print(f"  modules only WITH loaded after the restart: {', '.join(only)}")
+    report_memory(figures)
+    poll_ms = statistics.median(cpu.polls) if cpu.polls else 0.0
     rows = [
         (f"RSS added {SETUP}", figures.added(SETUP), "setup", "MiB"),
         (f"RSS added {CHART}", figures.added(CHART), "chart", "MiB"),
@@ -351,6 +374,8 @@ def report(args: argparse.Namespace, figures: Figures, failures: list[str]) -> i
         f"  each run, ms per poll: {runs} (the process's CPU time over {args.polls}"
         f" polls {args.gap:g} s apart, minus an idle window as long)"
     )
+    if not cpu.polls:
+        return 1 if failed else 0
     idle = statistics.median(cpu.idle)
     print(f"  idle CPU, ms per s: alone {cpu.alone_idle:.2f}, with {idle:.2f}")
     print("  by part (event loop thread, coroutine steps), ms per poll, median:")
@@ -368,6 +393,40 @@ def report(args: argparse.Namespace, figures: Figures, failures: list[str]) -> i
     return 1 if failed else 0
 
 
+MEMORY = {
+    "anonymous": "anonymous (heaps, arenas)",
+    "file": "file-backed (code, mapped files)",
+    "heap_in_use": "glibc heap in use (incl. mmap'd blocks)",
+    "heap_free_kept": "glibc heap free but kept",
+    "sqlite": "SQLite's allocations (page caches)",
+    "sqlite_peak": "SQLite's allocations at their peak",
+    "rss_trimmed": "RSS after malloc_trim (experiment)",
+}
+
+
+def report_memory(figures: Figures) -> None:
+    """Where the memory is, per step: ALONE, WITH and the difference, MiB."""
+    print("Where the memory is, MiB (alone, with, with minus alone):")
+    for when, processes in figures.memory.items():
+        print(f"  {when}")
+        alone, with_ = processes["alone"], processes["with"]
+        for key, label in MEMORY.items():
+            if key in with_:
+                diff = with_[key] - alone[key]
+                print(f"    {label:42}{alone[key]:8.1f}{with_[key]:8.1f}{diff:+8.1f}")
+        for key in ("python_blocks", "gc_objects"):
+            diff = with_[key] - alone[key]
+            print(f"    {key:42}{alone[key]:8d}{with_[key]:8d}{diff:+8d}")
+    if figures.trace:
+        trace = figures.trace
+        print(
+            f"Python allocations in WITH since the flow (tracemalloc): now"
+            f" {trace['current']:.1f} MiB, peak {trace['peak']:.1f} MiB; biggest now:"
+        )
+        for line in trace["top"]:
+            print(f"    {line}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hass", required=True, help="the command that runs hass")
@@ -379,6 +438,16 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=3, help="runs of polls")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds")
     parser.add_argument("--profile-lines", type=int, default=25)
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="trace WITH's Python allocations from the flow on (slows it down)",
+    )
+    parser.add_argument(
+        "--trim",
+        action="store_true",
+        help="after setup, let glibc hand back its free memory (an experiment)",
+    )
     return asyncio.run(run(parser.parse_args()))
 
 
