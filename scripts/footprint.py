@@ -32,10 +32,12 @@ import asyncio
 import os
 import shlex
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,7 +192,7 @@ async def run(args: argparse.Namespace) -> int:
         alone = Hass("alone", command, work / "alone", env)
         with_ = Hass("with", command, work / "with", env)
         try:
-            return await measure(args, alone, with_, sim_port)
+            return await measure(args, alone, with_, sim_port, work)
         finally:
             for hass in (alone, with_):
                 await hass.close()
@@ -218,6 +220,8 @@ class Figures:
     memory: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """Per step and process, where the memory is (the probe's `memory`)."""
     trace: dict[str, Any] = field(default_factory=dict)
+    imported: dict[str, int] = field(default_factory=dict)
+    """Rows of each statistic Powertracker imported (given to ALONE too)."""
     loaded: dict[str, set[str]] = field(default_factory=dict)
     cpu: Cpu = field(default_factory=Cpu)
     setup_s: float = 0.0
@@ -247,8 +251,21 @@ CHART = "after first chart and exports"
 RESTARTED = "after a restart, set up at start"
 
 
+def statistics_rows(config: Path) -> dict[str, int]:
+    """Rows of each of Powertracker's statistics, read from the recorder's file
+    by this process (a read in Home Assistant would fill its page cache)."""
+    path = config / "home-assistant_v2.db"
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        found = db.execute(
+            "SELECT m.statistic_id, COUNT(*) FROM statistics s"
+            " JOIN statistics_meta m ON s.metadata_id = m.id"
+            " WHERE m.source = 'powertracker' GROUP BY m.statistic_id"
+        ).fetchall()
+    return dict(found)
+
+
 async def measure(
-    args: argparse.Namespace, alone: Hass, with_: Hass, sim_port: int
+    args: argparse.Namespace, alone: Hass, with_: Hass, sim_port: int, work: Path
 ) -> int:
     if not await _answers(f"http://127.0.0.1:{sim_port}/", 30):
         raise SystemExit("footprint: the Tibber simulator does not answer")
@@ -271,12 +288,19 @@ async def measure(
     figures.note_rss("entry created (set up, first poll)", alone, with_)
     if await with_.api.sensors_have_values() is None:
         raise SystemExit("footprint: no sensor values")
-    await asyncio.sleep(args.settle)  # the history import, in the background
+    # The history import runs in the background: measured once it has ended.
+    await with_.api.probe("imported")
+    figures.imported = statistics_rows(work / "with")
+    if not args.fresh:
+        await alone.api.probe("fill", rows=figures.imported)
+    await asyncio.sleep(args.settle)
     await figures.note(SETUP, alone, with_)
     if args.trace:
         figures.trace = await with_.api.probe("trace", top=args.profile_lines)
     if args.trim:
-        await figures.note("the same, glibc's free memory trimmed", alone, with_, trim=True)
+        await figures.note(
+            "the same, glibc's free memory trimmed", alone, with_, trim=True
+        )
     for hass in (alone, with_):
         figures.loaded[hass.name] = set((await hass.api.probe("modules"))["modules"])
 
@@ -349,10 +373,14 @@ def report(args: argparse.Namespace, figures: Figures, failures: list[str]) -> i
         print(f"  {when:40}{rss['alone']:8.1f}{rss['with']:8.1f}{added:+8.1f}")
     only = sorted(figures.loaded["with"] - figures.loaded["alone"])
     print(f"  modules only WITH loaded: {', '.join(only)}")
-    only = sorted(
-        figures.loaded["with restarted"] - figures.loaded["alone restarted"]
-    )
+    only = sorted(figures.loaded["with restarted"] - figures.loaded["alone restarted"])
     print(f"  modules only WITH loaded after the restart: {', '.join(only)}")
+    rows = sum(figures.imported.values())
+    given = "not given to ALONE (--fresh)" if args.fresh else "ALONE given as many"
+    print(
+        f"  history imported: {rows} rows in {len(figures.imported)} statistics;"
+        f" {given}"
+    )
     report_memory(figures)
     poll_ms = statistics.median(cpu.polls) if cpu.polls else 0.0
     rows = [
@@ -438,6 +466,11 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=3, help="runs of polls")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds")
     parser.add_argument("--profile-lines", type=int, default=25)
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="do not give ALONE the same recorder content and slugify table",
+    )
     parser.add_argument(
         "--trace",
         action="store_true",

@@ -21,6 +21,10 @@ without), so both carry the same helper. Its actions answer with figures:
   process), Python's allocated blocks; with `trim`, the RSS after glibc hands
   its free memory back (`malloc_trim`, an experiment: it tells memory kept
   by fragmentation from live objects).
+- `footprint_probe.imported`: waits until Powertracker's history imports
+  (background tasks) have ended and the recorder has committed them.
+- `footprint_probe.fill` {rows}: gives this Home Assistant the same recorder
+  content and HA-side state as one with Powertracker (see `_fill`).
 - `footprint_probe.trace` {top}: Python's allocations since `instrument`
   (tracemalloc, when started with `trace`): now, at the peak, and the
   biggest by file and line.
@@ -43,6 +47,7 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Coroutine, Generator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -171,11 +176,19 @@ def _busiest(stats: pstats.Stats, lines: int) -> str:
 
 
 class _MallInfo2(ctypes.Structure):
-    _fields_ = [  # noqa: RUF012 - ctypes' declaration
+    _fields_ = [
         (name, ctypes.c_size_t)
         for name in (
-            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-            "fsmblks", "uordblks", "fordblks", "keepcost",
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
         )
     ]
 
@@ -233,6 +246,69 @@ def _trace(top: int) -> dict[str, Any]:
     return {"current": current / 2**20, "peak": peak / 2**20, "top": lines}
 
 
+FILL_BATCH = 24 * 7
+
+
+async def _fill(hass: HomeAssistant, rows: dict[str, int]) -> None:
+    """Write hourly statistics of as many rows as `rows` gives per statistic
+    (what Powertracker imported in the other Home Assistant), a batch at a time,
+    and slugify a non-ASCII name as Home Assistant does for an entity id.
+
+    What a long-running Home Assistant has anyway, and a fresh one does not:
+    SQLite's page cache of a recorder database with statistics in it (the
+    recorder's connections cache up to 16 MiB each), and the table Home
+    Assistant's slugify loads the first time a name is not ASCII (text-unidecode,
+    about 3 MiB: any area, device or entity named in Swedish, Norwegian or
+    German). Powertracker's own work (its import, its objects) is not copied.
+    """
+    from homeassistant.components.recorder.models import (  # noqa: PLC0415
+        StatisticData,
+        StatisticMeanType,
+        StatisticMetaData,
+    )
+    from homeassistant.components.recorder.statistics import (  # noqa: PLC0415
+        async_add_external_statistics,
+    )
+    from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
+    from homeassistant.util import dt as dt_util, slugify  # noqa: PLC0415
+
+    slugify("Sjövägen 7")
+    recorder = get_instance(hass)
+    hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    for number, count in enumerate(rows.values()):
+        metadata = StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name=f"Footprint {number}",
+            source=DOMAIN,
+            statistic_id=f"{DOMAIN}:fill_{number}",
+            unit_class="energy",
+            unit_of_measurement="kWh",
+        )
+        first = hour - timedelta(hours=count)
+        for done in range(0, count, FILL_BATCH):
+            batch = [
+                StatisticData(
+                    start=first + timedelta(hours=i), state=0.5, sum=0.5 * (i + 1)
+                )
+                for i in range(done, min(done + FILL_BATCH, count))
+            ]
+            async_add_external_statistics(hass, metadata, batch)
+            await recorder.async_block_till_done()
+
+
+async def _imported(hass: HomeAssistant) -> None:
+    """Wait for Powertracker's history imports and the recorder's commits."""
+    from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
+
+    importing = [
+        task for task in asyncio.all_tasks() if "history import" in task.get_name()
+    ]
+    if importing:
+        await asyncio.wait(importing)
+    await get_instance(hass).async_block_till_done()
+
+
 def _coordinator(hass: HomeAssistant) -> Any:
     entries = hass.config_entries.async_entries("powertracker")
     return entries[0].runtime_data.coordinator
@@ -288,6 +364,14 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async def memory(call: ServiceCall) -> ServiceResponse:
         return await hass.async_add_executor_job(_memory, call.data["trim"])
 
+    async def imported(call: ServiceCall) -> ServiceResponse:
+        await _imported(hass)
+        return {"imported": True}
+
+    async def fill(call: ServiceCall) -> ServiceResponse:
+        await _fill(hass, call.data["rows"])
+        return {"filled": True}
+
     async def trace(call: ServiceCall) -> ServiceResponse:
         return await hass.async_add_executor_job(_trace, call.data["top"])
 
@@ -300,7 +384,15 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     )
     only = SupportsResponse.ONLY
     hass.services.async_register(
-        DOMAIN, "memory", memory, vol.Schema({vol.Optional("trim", default=False): bool}), only
+        DOMAIN,
+        "memory",
+        memory,
+        vol.Schema({vol.Optional("trim", default=False): bool}),
+        only,
+    )
+    hass.services.async_register(DOMAIN, "imported", imported, None, only)
+    hass.services.async_register(
+        DOMAIN, "fill", fill, vol.Schema({vol.Required("rows"): dict}), only
     )
     hass.services.async_register(
         DOMAIN, "trace", trace, vol.Schema({vol.Optional("top", default=15): int}), only
