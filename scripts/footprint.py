@@ -410,11 +410,13 @@ def report(args: argparse.Namespace, figures: Figures, failures: list[str]) -> i
     for part in sorted({p for run in cpu.parts for p in run}):
         value = statistics.median(run.get(part, 0.0) for run in cpu.parts)
         print(f"    {part:40}{value:8.2f}")
-    print("  by thread (polls minus idle), ms per poll, median:")
+    print("  by thread (polls minus idle), ms per poll, median (each run):")
     for name in sorted({t for run in cpu.threads for t in run}):
-        value = statistics.median(run.get(name, 0.0) for run in cpu.threads)
+        each = [run.get(name, 0.0) for run in cpu.threads]
+        value = statistics.median(each)
         if abs(value) >= 0.05:
-            print(f"    {THREADS.get(name, name):40}{value:8.2f}")
+            runs = ", ".join(f"{v:.2f}" for v in each)
+            print(f"    {THREADS.get(name, name):40}{value:8.2f}  ({runs})")
     print()
     print("One poll under cProfile (all threads; profiling slows it down):")
     print(cpu.profile)

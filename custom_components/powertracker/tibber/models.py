@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import sys
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, tzinfo
+from functools import cache
 from itertools import compress
 from typing import Any, Self
 
@@ -143,18 +144,24 @@ class LiveMeasurement:
     @classmethod
     def from_graphql(cls, data: dict[str, Any]) -> Self:
         """Parse a `liveMeasurement` payload."""
-        values: dict[str, Any] = {}
-        for field in fields(cls):
-            raw = data.get(camel_case(field.name))
-            if field.name == "timestamp":
-                values[field.name] = datetime.fromisoformat(str(raw))
-            elif field.name == "currency":
-                values[field.name] = raw
-            elif field.name == "signal_strength":
-                values[field.name] = None if raw is None else int(raw)
-            else:
-                values[field.name] = _float(raw)
-        return cls(**values)
+        return cls(
+            **{name: parse(data.get(key)) for name, key, parse in _live_fields()}
+        )
+
+
+@cache
+def _live_fields() -> tuple[tuple[str, str, Callable[[Any], Any]], ...]:
+    """Each attribute of a live measurement: its GraphQL name and how its value
+    is read (worked out once, not at every measurement of every poll)."""
+    special: dict[str, Callable[[Any], Any]] = {
+        "timestamp": lambda raw: datetime.fromisoformat(str(raw)),
+        "currency": lambda raw: raw,
+        "signal_strength": lambda raw: None if raw is None else int(raw),
+    }
+    return tuple(
+        (field.name, camel_case(field.name), special.get(field.name, _float))
+        for field in fields(LiveMeasurement)
+    )
 
 
 @dataclass(frozen=True, slots=True)
