@@ -32,10 +32,12 @@ import asyncio
 import os
 import shlex
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,7 +192,7 @@ async def run(args: argparse.Namespace) -> int:
         alone = Hass("alone", command, work / "alone", env)
         with_ = Hass("with", command, work / "with", env)
         try:
-            return await measure(args, alone, with_, sim_port)
+            return await measure(args, alone, with_, sim_port, work)
         finally:
             for hass in (alone, with_):
                 await hass.close()
@@ -215,12 +217,24 @@ class Figures:
     """What one run measured."""
 
     rss: dict[str, dict[str, float]] = field(default_factory=dict)
+    memory: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """Per step and process, where the memory is (the probe's `memory`)."""
+    trace: dict[str, Any] = field(default_factory=dict)
+    imported: dict[str, int] = field(default_factory=dict)
+    """Rows of each statistic Powertracker imported (given to ALONE too)."""
     loaded: dict[str, set[str]] = field(default_factory=dict)
     cpu: Cpu = field(default_factory=Cpu)
     setup_s: float = 0.0
 
     def note_rss(self, when: str, *processes: Hass) -> None:
         self.rss[when] = {hass.name: hass.rss() for hass in processes}
+
+    async def note(self, when: str, *processes: Hass, trim: bool = False) -> None:
+        """The RSS of `processes`, and where their memory is."""
+        self.note_rss(when, *processes)
+        self.memory[when] = {
+            hass.name: await hass.api.probe("memory", trim=trim) for hass in processes
+        }
 
     def added(self, when: str) -> float:
         """WITH's growth minus ALONE's since before the flow; after the restart
@@ -237,8 +251,21 @@ CHART = "after first chart and exports"
 RESTARTED = "after a restart, set up at start"
 
 
+def statistics_rows(config: Path) -> dict[str, int]:
+    """Rows of each of Powertracker's statistics, read from the recorder's file
+    by this process (a read in Home Assistant would fill its page cache)."""
+    path = config / "home-assistant_v2.db"
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        found = db.execute(
+            "SELECT m.statistic_id, COUNT(*) FROM statistics s"
+            " JOIN statistics_meta m ON s.metadata_id = m.id"
+            " WHERE m.source = 'powertracker' GROUP BY m.statistic_id"
+        ).fetchall()
+    return dict(found)
+
+
 async def measure(
-    args: argparse.Namespace, alone: Hass, with_: Hass, sim_port: int
+    args: argparse.Namespace, alone: Hass, with_: Hass, sim_port: int, work: Path
 ) -> int:
     if not await _answers(f"http://127.0.0.1:{sim_port}/", 30):
         raise SystemExit("footprint: the Tibber simulator does not answer")
@@ -253,21 +280,33 @@ async def measure(
     print(f"footprint: Home Assistant {core.get('version')}, settle {args.settle:g} s")
     figures = Figures()
     await asyncio.sleep(args.settle)
-    figures.note_rss(BEFORE, alone, with_)
+    await figures.note(BEFORE, alone, with_)
 
-    await with_.api.probe("instrument")
+    await with_.api.probe("instrument", trace=args.trace)
     if await with_.api.add_integration(args.token) is None:
         raise SystemExit("footprint: the config flow failed")
     figures.note_rss("entry created (set up, first poll)", alone, with_)
     if await with_.api.sensors_have_values() is None:
         raise SystemExit("footprint: no sensor values")
-    await asyncio.sleep(args.settle)  # the history import, in the background
-    figures.note_rss(SETUP, alone, with_)
+    # The history import runs in the background: measured once it has ended.
+    await with_.api.probe("imported")
+    figures.imported = statistics_rows(work / "with")
+    if not args.fresh:
+        await alone.api.probe("fill", rows=figures.imported)
+    await asyncio.sleep(args.settle)
+    await figures.note(SETUP, alone, with_)
+    if args.trace:
+        figures.trace = await with_.api.probe("trace", top=args.profile_lines)
+    if args.trim:
+        await figures.note(
+            "the same, glibc's free memory trimmed", alone, with_, trim=True
+        )
     for hass in (alone, with_):
         figures.loaded[hass.name] = set((await hass.api.probe("modules"))["modules"])
 
-    figures.cpu = await measure_cpu(args, alone, with_)
-    figures.note_rss("after the CPU runs", alone, with_)
+    if args.reps:
+        figures.cpu = await measure_cpu(args, alone, with_)
+        await figures.note("after the CPU runs", alone, with_)
 
     # The first look at each chart (the image entity draws it now), and exports.
     states = await with_.api.states()
@@ -292,7 +331,10 @@ async def measure(
         t["seconds"] for t in timings if t["domain"] == "powertracker"
     )
     await asyncio.sleep(args.settle)
-    figures.note_rss(RESTARTED, alone, with_)
+    await figures.note(RESTARTED, alone, with_)
+    for hass in (alone, with_):
+        loaded = set((await hass.api.probe("modules"))["modules"])
+        figures.loaded[f"{hass.name} restarted"] = loaded
     return report(args, figures, with_.api.failures)
 
 
@@ -331,7 +373,16 @@ def report(args: argparse.Namespace, figures: Figures, failures: list[str]) -> i
         print(f"  {when:40}{rss['alone']:8.1f}{rss['with']:8.1f}{added:+8.1f}")
     only = sorted(figures.loaded["with"] - figures.loaded["alone"])
     print(f"  modules only WITH loaded: {', '.join(only)}")
-    poll_ms = statistics.median(cpu.polls)
+    only = sorted(figures.loaded["with restarted"] - figures.loaded["alone restarted"])
+    print(f"  modules only WITH loaded after the restart: {', '.join(only)}")
+    rows = sum(figures.imported.values())
+    given = "not given to ALONE (--fresh)" if args.fresh else "ALONE given as many"
+    print(
+        f"  history imported: {rows} rows in {len(figures.imported)} statistics;"
+        f" {given}"
+    )
+    report_memory(figures)
+    poll_ms = statistics.median(cpu.polls) if cpu.polls else 0.0
     rows = [
         (f"RSS added {SETUP}", figures.added(SETUP), "setup", "MiB"),
         (f"RSS added {CHART}", figures.added(CHART), "chart", "MiB"),
@@ -351,21 +402,59 @@ def report(args: argparse.Namespace, figures: Figures, failures: list[str]) -> i
         f"  each run, ms per poll: {runs} (the process's CPU time over {args.polls}"
         f" polls {args.gap:g} s apart, minus an idle window as long)"
     )
+    if not cpu.polls:
+        return 1 if failed else 0
     idle = statistics.median(cpu.idle)
     print(f"  idle CPU, ms per s: alone {cpu.alone_idle:.2f}, with {idle:.2f}")
     print("  by part (event loop thread, coroutine steps), ms per poll, median:")
     for part in sorted({p for run in cpu.parts for p in run}):
         value = statistics.median(run.get(part, 0.0) for run in cpu.parts)
         print(f"    {part:40}{value:8.2f}")
-    print("  by thread (polls minus idle), ms per poll, median:")
+    print("  by thread (polls minus idle), ms per poll, median (each run):")
     for name in sorted({t for run in cpu.threads for t in run}):
-        value = statistics.median(run.get(name, 0.0) for run in cpu.threads)
+        each = [run.get(name, 0.0) for run in cpu.threads]
+        value = statistics.median(each)
         if abs(value) >= 0.05:
-            print(f"    {THREADS.get(name, name):40}{value:8.2f}")
+            runs = ", ".join(f"{v:.2f}" for v in each)
+            print(f"    {THREADS.get(name, name):40}{value:8.2f}  ({runs})")
     print()
     print("One poll under cProfile (all threads; profiling slows it down):")
     print(cpu.profile)
     return 1 if failed else 0
+
+
+MEMORY = {
+    "anonymous": "anonymous (heaps, arenas)",
+    "file": "file-backed (code, mapped files)",
+    "heap_in_use": "glibc heap in use (incl. mmap'd blocks)",
+    "heap_free_kept": "glibc heap free but kept",
+    "sqlite": "SQLite's allocations (page caches)",
+    "sqlite_peak": "SQLite's allocations at their peak",
+    "rss_trimmed": "RSS after malloc_trim (experiment)",
+}
+
+
+def report_memory(figures: Figures) -> None:
+    """Where the memory is, per step: ALONE, WITH and the difference, MiB."""
+    print("Where the memory is, MiB (alone, with, with minus alone):")
+    for when, processes in figures.memory.items():
+        print(f"  {when}")
+        alone, with_ = processes["alone"], processes["with"]
+        for key, label in MEMORY.items():
+            if key in with_:
+                diff = with_[key] - alone[key]
+                print(f"    {label:42}{alone[key]:8.1f}{with_[key]:8.1f}{diff:+8.1f}")
+        for key in ("python_blocks", "gc_objects"):
+            diff = with_[key] - alone[key]
+            print(f"    {key:42}{alone[key]:8d}{with_[key]:8d}{diff:+8d}")
+    if figures.trace:
+        trace = figures.trace
+        print(
+            f"Python allocations in WITH since the flow (tracemalloc): now"
+            f" {trace['current']:.1f} MiB, peak {trace['peak']:.1f} MiB; biggest now:"
+        )
+        for line in trace["top"]:
+            print(f"    {line}")
 
 
 def main() -> int:
@@ -379,6 +468,21 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=3, help="runs of polls")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds")
     parser.add_argument("--profile-lines", type=int, default=25)
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="do not give ALONE the same recorder content and slugify table",
+    )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="trace WITH's Python allocations from the flow on (slows it down)",
+    )
+    parser.add_argument(
+        "--trim",
+        action="store_true",
+        help="after setup, let glibc hand back its free memory (an experiment)",
+    )
     return asyncio.run(run(parser.parse_args()))
 
 

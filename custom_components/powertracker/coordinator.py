@@ -77,6 +77,7 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         """Each home's time zone, resolved once (the lookup may read files)."""
         self.totals = EnergyTotals(client, self.zones)
         self._totals_store = totals_store(hass, entry.entry_id)
+        self._saved_milestones: tuple[Any, ...] | None = None
         self._last_hours = LastHours(client)
         self._silence = SilenceLog()
 
@@ -100,6 +101,7 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
                 zone = dt_util.get_default_time_zone()
             self.zones[home.id] = zone
         self.totals.restore(await self._totals_store.async_load() or {})
+        self._saved_milestones = self.totals.milestones()
 
     @callback
     def async_follow_homes(self) -> None:
@@ -137,7 +139,7 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
         ir.async_delete_issue(
             self.hass, DOMAIN, connections_issue_id(self.config_entry.entry_id)
         )
-        await self._totals_store.async_save(self.totals.as_dict())
+        await self._async_save_totals()
         silent = {
             home_id: snapshot.errors.get(home_id, f"silent for {SNAPSHOT_TIMEOUT:g} s")
             for home_id in live
@@ -156,6 +158,16 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
             )
             for home in self.homes.values()
         }
+
+    async def _async_save_totals(self) -> None:
+        """Save the totals when a milestone changed (`EnergyTotals.milestones`):
+        about once an hour, not at every poll. A crash loses the readings since:
+        the next reading tells them again (until a home answers after the
+        restart, its energy sensor shows the total last saved)."""
+        milestones = self.totals.milestones()
+        if milestones != self._saved_milestones:
+            self._saved_milestones = milestones
+            await self._totals_store.async_save(self.totals.as_dict())
 
     @contextmanager
     def _translated_errors(self) -> Iterator[None]:

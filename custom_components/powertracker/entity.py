@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from homeassistant.core import State, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
@@ -22,6 +24,8 @@ class PowertrackerEntity(CoordinatorEntity[PowertrackerCoordinator]):
     """An entity of one home; unique id `<home_id>_<key>`."""
 
     _attr_has_entity_name = True
+    _poll_written: tuple[tuple[Any, ...], State | None] | None = None
+    """What the last write at a poll showed, and the state object it left."""
 
     def __init__(
         self, coordinator: PowertrackerCoordinator, home: Home, key: str
@@ -43,3 +47,30 @@ class PowertrackerEntity(CoordinatorEntity[PowertrackerCoordinator]):
     def home_state(self) -> HomeState | None:
         """This home after the last poll."""
         return (self.coordinator.data or {}).get(self.home_id)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state when the poll changed what the entity shows.
+
+        Most of a home's entities show the same after most polls (a home's
+        hourly values, the settings, the tariff's month), and a write that
+        changes nothing still costs Home Assistant the state's computation and
+        a `state_reported` event. A state written since in another way (a
+        listener of the entity's own) is a new state object: then it is written.
+        """
+        shown = (
+            self.available,
+            self.state,
+            self.state_attributes,
+            self.extra_state_attributes,
+            self.unit_of_measurement,
+        )
+        written = self._poll_written
+        if (
+            written is not None
+            and shown == written[0]
+            and self.hass.states.get(self.entity_id) is written[1]
+        ):
+            return
+        self.async_write_ha_state()
+        self._poll_written = (shown, self.hass.states.get(self.entity_id))

@@ -15,6 +15,19 @@ without), so both carry the same helper. Its actions answer with figures:
 - `footprint_probe.profile` {gap}: one poll under cProfile (every thread of
   Python 3.12 and later), its busiest functions as text.
 - `footprint_probe.modules`: the top-level modules imported so far.
+- `footprint_probe.memory` {trim}: where the resident memory is: the
+  process's smaps (anonymous, file-backed), glibc's heap (in use, free but
+  kept), SQLite's own allocations (its page caches: every connection of the
+  process), Python's allocated blocks; with `trim`, the RSS after glibc hands
+  its free memory back (`malloc_trim`, an experiment: it tells memory kept
+  by fragmentation from live objects).
+- `footprint_probe.imported`: waits until Powertracker's history imports
+  (background tasks) have ended and the recorder has committed them.
+- `footprint_probe.fill` {rows}: gives this Home Assistant the same recorder
+  content and HA-side state as one with Powertracker (see `_fill`).
+- `footprint_probe.trace` {top}: Python's allocations since `instrument`
+  (tracemalloc, when started with `trace`): now, at the peak, and the
+  biggest by file and line.
 
 CPU time comes from /proc/self/task/*/schedstat (nanoseconds, per thread), so
 it is the process's own work, whatever else runs on the machine.
@@ -24,12 +37,17 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import ctypes
+import ctypes.util
+import gc
 import io
 import pstats
 import sys
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Coroutine, Generator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +175,140 @@ def _busiest(stats: pstats.Stats, lines: int) -> str:
     return text.getvalue()
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def _smaps() -> dict[str, float]:
+    """/proc/self/smaps_rollup's sizes, MiB."""
+    sizes = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+        name, value, *_ = line.split()
+        sizes[name.rstrip(":")] = int(value) / 1024
+    return sizes
+
+
+def _memory(trim: bool) -> dict[str, Any]:
+    """Where the resident memory is, MiB (see the module's docstring)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc.mallinfo2.restype = _MallInfo2
+    sqlite = ctypes.CDLL(ctypes.util.find_library("sqlite3"))
+    current, peak = ctypes.c_int64(), ctypes.c_int64()
+    # SQLITE_STATUS_MEMORY_USED: every sqlite3_malloc of the process, its page
+    # caches included (the default page cache allocates through it).
+    sqlite.sqlite3_status64(0, ctypes.byref(current), ctypes.byref(peak), 0)
+    heap = libc.mallinfo2()
+    smaps = _smaps()
+    found: dict[str, Any] = {
+        "rss": smaps["Rss"],
+        "anonymous": smaps["Anonymous"],
+        "file": smaps["Rss"] - smaps["Anonymous"],
+        "heap_in_use": (heap.uordblks + heap.hblkhd) / 2**20,
+        "heap_free_kept": heap.fordblks / 2**20,
+        "heap_arena": heap.arena / 2**20,
+        "sqlite": current.value / 2**20,
+        "sqlite_peak": peak.value / 2**20,
+        "python_blocks": sys.getallocatedblocks(),
+        "gc_objects": len(gc.get_objects()),
+    }
+    if trim:
+        libc.malloc_trim(0)
+        found["rss_trimmed"] = _smaps()["Rss"]
+    return found
+
+
+def _trace(top: int) -> dict[str, Any]:
+    """tracemalloc's figures since `instrument` (MiB) and its top lines."""
+    if not tracemalloc.is_tracing():
+        return {}
+    current, peak = tracemalloc.get_traced_memory()
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, tracemalloc.__file__)]
+    )
+    lines = [
+        f"{stat.size / 2**20:8.2f} MiB {stat.count:8d}  {stat.traceback[0]}"
+        for stat in snapshot.statistics("lineno")[:top]
+    ]
+    return {"current": current / 2**20, "peak": peak / 2**20, "top": lines}
+
+
+FILL_BATCH = 24 * 7
+
+
+async def _fill(hass: HomeAssistant, rows: dict[str, int]) -> None:
+    """Write hourly statistics of as many rows as `rows` gives per statistic
+    (what Powertracker imported in the other Home Assistant), a batch at a time,
+    and slugify a non-ASCII name as Home Assistant does for an entity id.
+
+    What a long-running Home Assistant has anyway, and a fresh one does not:
+    SQLite's page cache of a recorder database with statistics in it (the
+    recorder's connections cache up to 16 MiB each), and the table Home
+    Assistant's slugify loads the first time a name is not ASCII (text-unidecode,
+    about 3 MiB: any area, device or entity named in Swedish, Norwegian or
+    German). Powertracker's own work (its import, its objects) is not copied.
+    """
+    from homeassistant.components.recorder.models import (  # noqa: PLC0415
+        StatisticData,
+        StatisticMeanType,
+        StatisticMetaData,
+    )
+    from homeassistant.components.recorder.statistics import (  # noqa: PLC0415
+        async_add_external_statistics,
+    )
+    from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
+    from homeassistant.util import dt as dt_util, slugify  # noqa: PLC0415
+
+    slugify("Sjövägen 7")
+    recorder = get_instance(hass)
+    hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    for number, count in enumerate(rows.values()):
+        metadata = StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name=f"Footprint {number}",
+            source=DOMAIN,
+            statistic_id=f"{DOMAIN}:fill_{number}",
+            unit_class="energy",
+            unit_of_measurement="kWh",
+        )
+        first = hour - timedelta(hours=count)
+        for done in range(0, count, FILL_BATCH):
+            batch = [
+                StatisticData(
+                    start=first + timedelta(hours=i), state=0.5, sum=0.5 * (i + 1)
+                )
+                for i in range(done, min(done + FILL_BATCH, count))
+            ]
+            async_add_external_statistics(hass, metadata, batch)
+            await recorder.async_block_till_done()
+
+
+async def _imported(hass: HomeAssistant) -> None:
+    """Wait for Powertracker's history imports and the recorder's commits."""
+    from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
+
+    importing = [
+        task for task in asyncio.all_tasks() if "history import" in task.get_name()
+    ]
+    if importing:
+        await asyncio.wait(importing)
+    await get_instance(hass).async_block_till_done()
+
+
 def _coordinator(hass: HomeAssistant) -> Any:
     entries = hass.config_entries.async_entries("powertracker")
     return entries[0].runtime_data.coordinator
@@ -174,6 +326,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         return {"threads": dict(await cpu() - before)}
 
     async def instrument(call: ServiceCall) -> ServiceResponse:
+        if call.data.get("trace"):
+            tracemalloc.start()
         # Powertracker's requirements first, as the config flow would install them.
         await async_get_integration_with_requirements(hass, "powertracker")
         await hass.async_add_executor_job(_instrument)  # imports read files
@@ -207,6 +361,20 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async def modules(call: ServiceCall) -> ServiceResponse:
         return {"modules": sorted({name.split(".")[0] for name in sys.modules})}
 
+    async def memory(call: ServiceCall) -> ServiceResponse:
+        return await hass.async_add_executor_job(_memory, call.data["trim"])
+
+    async def imported(call: ServiceCall) -> ServiceResponse:
+        await _imported(hass)
+        return {"imported": True}
+
+    async def fill(call: ServiceCall) -> ServiceResponse:
+        await _fill(hass, call.data["rows"])
+        return {"filled": True}
+
+    async def trace(call: ServiceCall) -> ServiceResponse:
+        return await hass.async_add_executor_job(_trace, call.data["top"])
+
     seconds = vol.Schema({vol.Required("seconds"): vol.Coerce(float)})
     count = vol.Schema(
         {vol.Required("count"): vol.Coerce(int), vol.Required("gap"): vol.Coerce(float)}
@@ -215,8 +383,28 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         {vol.Required("gap"): vol.Coerce(float), vol.Optional("lines", default=30): int}
     )
     only = SupportsResponse.ONLY
+    hass.services.async_register(
+        DOMAIN,
+        "memory",
+        memory,
+        vol.Schema({vol.Optional("trim", default=False): bool}),
+        only,
+    )
+    hass.services.async_register(DOMAIN, "imported", imported, None, only)
+    hass.services.async_register(
+        DOMAIN, "fill", fill, vol.Schema({vol.Required("rows"): dict}), only
+    )
+    hass.services.async_register(
+        DOMAIN, "trace", trace, vol.Schema({vol.Optional("top", default=15): int}), only
+    )
     hass.services.async_register(DOMAIN, "idle", idle, seconds, only)
-    hass.services.async_register(DOMAIN, "instrument", instrument, None, only)
+    hass.services.async_register(
+        DOMAIN,
+        "instrument",
+        instrument,
+        vol.Schema({vol.Optional("trace", default=False): bool}),
+        only,
+    )
     hass.services.async_register(DOMAIN, "polls", polls, count, only)
     hass.services.async_register(DOMAIN, "profile", profile, lines, only)
     hass.services.async_register(DOMAIN, "modules", modules, None, only)

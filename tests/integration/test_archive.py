@@ -6,6 +6,7 @@ import itertools
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from homeassistant.const import Platform
@@ -39,6 +40,8 @@ from tests.integration.statistics_rows import import_hourly, insert_short_term
 
 VILLA, _ = HOMES
 POLL = timedelta(minutes=5)
+SAVED = timedelta(seconds=10)
+"""Long enough for a delayed save (`forwarder.SAVE_DELAY`) to be written."""
 
 
 def archive_of(entry: MockConfigEntry) -> SampleArchive:
@@ -87,6 +90,45 @@ async def test_every_poll_is_kept_across_a_restart_and_removed_with_the_entry(
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert not path.exists()
+
+
+async def test_the_stores_are_written_when_a_crash_would_lose_something(
+    hass: HomeAssistant,
+    clock: Clock,
+    setup_entry: SetupEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Not at every poll: an outbox that the archive keeps empty is written
+    for its books once an hour, the totals when an hour begins."""
+    entry = await setup_entry()
+    await clock.advance(hass, SAVED)
+    outbox = f"{DOMAIN}.{entry.entry_id}.{ARCHIVE.outbox}"
+    totals = f"{DOMAIN}.{entry.entry_id}"
+    assert outbox not in hass_storage  # nothing ever waited
+    first_totals = hass_storage[totals]
+
+    # 12:39:56 to 12:54:56: four polls within the hour, each archived.
+    seen = await polls(hass, clock, entry, 4)
+    await clock.advance(hass, SAVED)
+    assert len({s.time for s in seen}) == 4
+    assert outbox not in hass_storage
+    assert hass_storage[totals] is first_totals
+
+    # 12:59:56 and 13:04:56: an hour began; the totals are written.
+    await polls(hass, clock, entry, 2)
+    await clock.advance(hass, SAVED)
+    assert hass_storage[totals] is not first_totals
+    assert outbox not in hass_storage
+
+    # 13:34:56: an hour since setup; the books are written, up to date.
+    await polls(hass, clock, entry, 6)
+    await clock.advance(hass, SAVED)
+    forwarder = entry.runtime_data.archive
+    assert forwarder is not None
+    books = hass_storage[outbox]["data"]
+    assert books["samples"] == []
+    assert books["sent"] == forwarder.outbox.sent >= 13
+    assert books["last_success"] == forwarder.last_success.isoformat()
 
 
 async def test_turned_off_no_file_is_made(

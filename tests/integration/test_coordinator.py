@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import pytest
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.powertracker import coordinator as coordinator_module
@@ -49,6 +54,43 @@ async def test_polls_every_five_minutes_one_connection_each(
     assert first is not None
     assert later is not None
     assert later.last_updated > first.last_updated
+
+
+async def test_a_poll_writes_only_the_states_it_changed(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """The cabin's last hour, the settings and the tariffs show the same after
+    a poll within the hour: no write (not even a `state_reported` one)."""
+    await _poll(hass, clock)  # 12:39:56
+    written: list[str] = []
+
+    @callback
+    def _written(event: Event[Any]) -> None:
+        written.append(event.data["entity_id"])
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, _written)
+    hass.bus.async_listen(
+        EVENT_STATE_REPORTED, _written, event_filter=callback(lambda _: True)
+    )
+    cabin_hour = hass.states.get(CABIN_HOUR)
+
+    await _poll(hass, clock)  # 12:44:56, the same hour
+
+    ours = {
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(
+            er.async_get(hass), loaded_entry.entry_id
+        )
+    }
+    assert POWER in written  # the villa's live values moved
+    assert CABIN_HOUR not in written
+    assert hass.states.get(CABIN_HOUR) is cabin_hour
+    unchanged = {e for e in ours if e.startswith("select.")}
+    assert unchanged
+    assert not unchanged & set(written)
 
 
 async def test_rate_limit_keeps_the_live_poll_then_waits_for_retry_after(

@@ -109,6 +109,22 @@ async def test_history_pages_backwards_and_matches_the_meter(
         assert node.currency == "SEK"
 
 
+async def test_history_shares_its_zones_and_currency(
+    tibber: TibberClient, tibber_sim: TibberSimulator
+) -> None:
+    """A year of hours holds one tzinfo per UTC offset and one currency string,
+    not one per node (a year's history was the first import's memory peak)."""
+    nodes = await tibber.consumption(VILLA.id, 2000)
+
+    times = [moment for node in nodes for moment in (node.start, node.end)]
+    offsets = {moment.utcoffset() for moment in times}
+    # Stockholm in winter and summer: the span crosses a change of offset.
+    assert offsets == {timedelta(hours=1), timedelta(hours=2)}
+    assert len({id(moment.tzinfo) for moment in times}) == len(offsets)
+    assert {id(node.currency) for node in nodes} == {id(nodes[0].currency)}
+    assert nodes[0].currency == "SEK"
+
+
 async def test_history_stops_where_tibber_has_no_more(
     tibber: TibberClient, tibber_sim: TibberSimulator
 ) -> None:

@@ -9,8 +9,13 @@ history once the hours up to midnight are published. Each direction also
 keeps the mark from which the next hour is told (`live_hours`), so an hour
 that ends while Home Assistant restarts is still told by the live data.
 The coordinator keeps the state (`as_dict`) in `.storage/powertracker.<entry
-id>`, so it survives restarts. Tibber's history is read under the one policy
-for Tibber's answers (`answers.py`).
+id>`, so it survives restarts. It is saved when what the next readings cannot
+tell again changes (`milestones`); in between, a stored state that is some
+readings old is as good: a register comes with every reading, a running total
+adds what the day's value rose above the stored day's highest (a new day: its
+bridge reaches back to the stored reading), and an hour's mark needs the
+hour's first reading, which its milestone saved. Tibber's history is read
+under the one policy for Tibber's answers (`answers.py`).
 
 Pure Python: no Home Assistant imports.
 """
@@ -87,6 +92,19 @@ class EnergyTotals:
             "totals": {key: total.as_dict() for key, total in self._totals.items()},
             "marks": {key: mark.as_dict() for key, mark in self._marks.items()},
         }
+
+    def milestones(self) -> tuple[Any, ...]:
+        """What the next readings cannot tell again: which counters there are,
+        each running total's day and bridges, each mark's hour. The stored
+        state needs saving when these change, not at every reading."""
+        return (
+            tuple(self._registers),
+            tuple(
+                (key, total.day, len(total.bridges))
+                for key, total in self._totals.items()
+            ),
+            tuple((key, mark.hour) for key, mark in self._marks.items()),
+        )
 
     def value(self, home_id: str, kind: Kind) -> float | None:
         """The counter, or None before the first reading."""

@@ -6,9 +6,10 @@ takes the same way to every store, and a store that fails keeps its samples
 waiting without holding up the other.
 
 After every poll the new samples (one per home with a new measurement) go
-into the outbox, which is saved `SAVE_DELAY` seconds later (once per poll,
-whatever the write did meanwhile; see `Forwarder.async_add`). Batches of
-`BATCH_SIZE` go out oldest first; a batch leaves the outbox only once the
+into the outbox and are sent; what the outbox holds then is saved `SAVE_DELAY`
+seconds later (see `Forwarder.async_add`), unless it is empty and was empty
+when last saved: then only its books changed, saved once in `BOOKS_EVERY`.
+Batches of `BATCH_SIZE` go out oldest first; a batch leaves the outbox only once the
 sink confirmed it. A failed write is retried after an exponential back-off
 with jitter (`RETRY_MIN` doubling up to `RETRY_MAX`); samples keep coming in
 meanwhile and wait, up to the outbox's `MAX_AGE` behind their home's newest
@@ -52,8 +53,11 @@ RETRY_MAX = 1800.0
 """Seconds between retries of a failing sink: 30 s doubling to 30 min."""
 REPAIR_AFTER = timedelta(hours=1)
 SAVE_DELAY = 5.0
-"""Seconds before a change of the outbox is saved (a poll's samples and their
-write, or the batches of a drain, in one save)."""
+"""Seconds before a change of the outbox is saved (the batches of a drain, or a
+retry's, in one save)."""
+BOOKS_EVERY = timedelta(hours=1)
+"""How often an outbox that stays empty is saved for its books alone (samples
+sent, refused and dropped; the last good write)."""
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -141,11 +145,15 @@ class Forwarder[S: Sink]:
         self._retry: Callable[[], None] | None = None
         self._retry_at: datetime | None = None
         self._listeners: list[Callable[[], None]] = []
+        self._saved_empty = True
+        """The outbox was empty when last saved (or loaded)."""
+        self._saved_at = dt_util.utcnow()
 
     async def async_load(self) -> None:
         """Restore what waited when Home Assistant stopped."""
         stored = await self._store.async_load() or {}
         self.outbox = Outbox.from_json(stored)
+        self._saved_empty = not self.outbox.samples
         if last := stored.get("last_success"):
             self.last_success = dt_util.parse_datetime(last)
         if since := stored.get("failing_since"):
@@ -156,15 +164,17 @@ class Forwarder[S: Sink]:
         await self.async_add(samples_of(states))
 
     async def async_add(self, samples: list[Sample]) -> None:
-        """Queue `samples`, then send; the outbox is saved SAVE_DELAY s later.
+        """Queue `samples`, then send; what waits then is saved SAVE_DELAY s later.
 
-        One save per poll, not one before sending and one after: the write that
-        follows usually empties the outbox again, and the delayed save records
-        what is left either way (Home Assistant also writes it when it stops,
-        and the entry's unload saves it). A crash within those seconds loses at
-        most this poll's samples of a store that did not take them: what a crash
-        a poll earlier would have lost, since no poll runs while Home Assistant
-        is down. Samples that waited before this poll were saved already.
+        At most one save per poll, after the write, not one before sending and
+        one after: the write usually empties the outbox again, and an outbox
+        that was empty when last saved and is empty again holds nothing a crash
+        could lose but its books, saved once an hour (`_save`). A crash before
+        the save loses at most this poll's samples of a store that did not
+        take them (Home Assistant writes a pending save when it stops, and the
+        entry's unload saves the outbox): what a crash a poll earlier would
+        have lost, since no poll runs while Home Assistant is down. Samples
+        that waited before this poll were saved already.
         """
         if overflowed := self.outbox.add(samples):
             _LOGGER.warning(
@@ -173,7 +183,6 @@ class Forwarder[S: Sink]:
                 self._title,
                 overflowed,
             )
-        self._store.async_delay_save(self._data, SAVE_DELAY)
         self._notify()
         await self.async_flush()
 
@@ -184,6 +193,12 @@ class Forwarder[S: Sink]:
         polls' samples wait for the retry (its timer, or the first poll after
         it, whichever comes first).
         """
+        try:
+            await self._flush()
+        finally:
+            self._save()
+
+    async def _flush(self) -> None:
         if self._retry_at is not None and dt_util.utcnow() < self._retry_at:
             return
         self._cancel_retry()
@@ -205,7 +220,6 @@ class Forwarder[S: Sink]:
                         result.dropped,
                     )
                 self._succeeded()
-                self._store.async_delay_save(self._data, SAVE_DELAY)
 
     async def async_shutdown(self) -> None:
         """Stop retrying, save what waits, close the sink."""
@@ -234,7 +248,22 @@ class Forwarder[S: Sink]:
             "last_error": self.last_error,
         }
 
+    def _save(self) -> None:
+        """Save the outbox SAVE_DELAY s from now (one save for a poll's samples
+        and their write, or a drain's batches). Empty, and empty when last
+        saved, it has only its books to save: once in BOOKS_EVERY."""
+        if (
+            not self.outbox.samples
+            and self._saved_empty
+            and dt_util.utcnow() - self._saved_at < BOOKS_EVERY
+        ):
+            return
+        self._store.async_delay_save(self._data, SAVE_DELAY)
+
     def _data(self) -> dict[str, Any]:
+        """The stored outbox, as it is saved now."""
+        self._saved_empty = not self.outbox.samples
+        self._saved_at = dt_util.utcnow()
         return {
             **self.outbox.as_json(),
             "last_success": _iso(self.last_success),

@@ -37,11 +37,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from itertools import accumulate
 from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.components.recorder.core import Recorder
@@ -68,7 +68,7 @@ from ..meter.answers import HistoryRound
 from ..meter.listeners import HomeListeners
 from ..meter.live_hours import CompletedHour
 from ..meter.state import HomeState
-from ..tibber import EnergyHour, Home, InvalidTokenError, TibberClient, TibberError
+from ..tibber import Home, HourColumns, InvalidTokenError, TibberClient, TibberError
 
 if TYPE_CHECKING:
     from homeassistant.components.energy.data import EnergyPreferencesUpdate
@@ -78,9 +78,10 @@ _LOGGER = logging.getLogger(__name__)
 TRAILING_WINDOW = timedelta(hours=48)
 """Hours re-imported every hour: Tibber corrects recent hours after the fact."""
 WRITE_BATCH = 24 * 7
-"""Rows per recorder task: the recorder holds a task's rows as ORM objects until
-it commits, and a year of them at once (tens of MiB) stayed in Home Assistant's
-memory after the first import."""
+"""Rows per recorder task, one task at a time (`HourlyStatistics._write`): the
+recorder holds a task's rows as ORM objects until it commits, and a year of
+them at once (tens of MiB) stayed in Home Assistant's memory after the first
+import."""
 BARRIER_TIMEOUT = 60.0
 """Seconds to wait for the recorder to commit earlier writes before reading."""
 
@@ -90,14 +91,14 @@ def span_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, 1, f"{DOMAIN}.{entry_id}.history")
 
 
-type Fetch = Callable[[str, int], Awaitable[list[EnergyHour]]]
+type Fetch = Callable[[str, int], Awaitable[HourColumns]]
 
 
 def _asked(history: HistoryRound, fetch: Fetch) -> Fetch:
     """`fetch` within a round of history reads (an error that leaves a read
     for later is raised, for the caller to log)."""
 
-    async def asked(home_id: str, hours: int) -> list[EnergyHour]:
+    async def asked(home_id: str, hours: int) -> HourColumns:
         answer = await history.ask(partial(fetch, home_id, hours))
         if isinstance(answer, TibberError):
             raise answer
@@ -220,19 +221,36 @@ class HourlyStatistics(HomeListeners):
         """Homes with rows written since listeners last heard."""
         self._names: dict[str, str] = {}
         """The statistics' names by kind (`statistic_names`)."""
+        self._renaming = True
+        """Statistics of an older id may still wait for their id (`_renamed`)."""
 
     async def async_load(self) -> None:
-        """Learn the span imported so far, and the statistics' names; give
-        statistics of an older id (`_renames`) their id, rows kept."""
+        """Learn the span imported so far, and the statistics' names.
+
+        Statistics of an older id (`_renames`) get their id, rows kept, before
+        the first read or write (`_renamed`), not here: the recorder runs its
+        queue only once Home Assistant has started, so waiting for it during
+        setup would hold Home Assistant's start up until its setup timeout.
+        """
         self._names = await statistic_names(self._hass)
-        renamed = await _rename(self._hass, self._homes)
         stored = await self._store.async_load()
         self._saved = stored
         self._imported_days = stored["days"] if stored else None
         self._published = {
-            renamed.get(stat_id, stat_id): datetime.fromisoformat(start)
+            stat_id: datetime.fromisoformat(start)
             for stat_id, start in (stored or {}).get("published", {}).items()
         }
+
+    async def _renamed(self) -> None:
+        """Rename the statistics of an older id, once (under the lock, before
+        the first read or write); the newest hours published go with them."""
+        if self._renaming:
+            renamed = await _rename(self._hass, self._homes)
+            self._published = {
+                renamed.get(stat_id, stat_id): start
+                for stat_id, start in self._published.items()
+            }
+            self._renaming = False
 
     async def async_import(self) -> None:
         """Import what is missing or may have been corrected, for every home.
@@ -250,18 +268,16 @@ class HourlyStatistics(HomeListeners):
         history = HistoryRound()
         rejected: InvalidTokenError | None = None
         reads = [
-            (home, kind, _asked(history, fetch))
+            (home, kind, _asked(history, partial(self._client.history, kind)))
             for home in self._homes
-            for kind, fetch in (
-                ("consumption", self._client.consumption),
-                ("production", self._client.production),
-            )
+            for kind in ("consumption", "production")
         ]
         for home, kind, fetch in reads:
             if self._hass.is_stopping:
                 return  # the recorder is going away
             try:
                 async with self._lock:
+                    await self._renamed()
                     await self._import(home, kind, fetch, widen=widen)
             except InvalidTokenError as err:
                 complete, rejected = False, err
@@ -322,6 +338,7 @@ class HourlyStatistics(HomeListeners):
         from the newest row. False: the energy statistic does not exist yet.
         """
         async with self._lock:
+            await self._renamed()
             for row_kind, value, unit in (
                 (kind, hour.energy, UnitOfEnergy.KILO_WATT_HOUR),
                 (KINDS[kind], hour.money, currency),
@@ -334,7 +351,9 @@ class HourlyStatistics(HomeListeners):
                         return False
                     continue
                 if last[0] < hour.start:
-                    self._write(home, row_kind, unit, [(hour.start, value)], last[1])
+                    await self._write(
+                        home, row_kind, unit, [(hour.start.timestamp(), value)], last[1]
+                    )
         return True
 
     async def _import(
@@ -351,53 +370,54 @@ class HourlyStatistics(HomeListeners):
         # that never produced) sees its first data, which may reach further
         # back. Otherwise the window, or back to the last imported hour.
         full = energy_id not in self._spanned and (widen or last is None)
-        nodes = await self._hours(home.id, fetch, now, last_start, full=full)
-        if last is None and not full and any(node.energy for node in nodes):
+        hours = await self._hours(home.id, fetch, now, last_start, full=full)
+        if last is None and not full and any(hours.energy):
             full = True
-            nodes = await self._hours(home.id, fetch, now, last_start, full=full)
+            hours = await self._hours(home.id, fetch, now, last_start, full=full)
         self._spanned.add(energy_id)
-        if not nodes or (
-            kind == "production"
-            and last is None
-            and not any(node.energy for node in nodes)
+        if not hours or (
+            kind == "production" and last is None and not any(hours.energy)
         ):
             return  # nothing yet, or a home that never produced
-        self._published[energy_id] = max(dt_util.as_utc(node.start) for node in nodes)
-        window = dt_util.as_utc(nodes[0].start)
-        currency = next((node.currency for node in nodes if node.currency), None)
+        self._published[energy_id] = dt_util.utc_from_timestamp(max(hours.start))
+        window = dt_util.utc_from_timestamp(hours.start[0])
         for row_kind, unit, values in (
-            (kind, UnitOfEnergy.KILO_WATT_HOUR, [n.energy for n in nodes]),
-            (KINDS[kind], currency, [n.money for n in nodes]),
+            (kind, UnitOfEnergy.KILO_WATT_HOUR, hours.energy),
+            (KINDS[kind], hours.currency, hours.money),
         ):
             if unit is None:
                 continue  # no price known: no money rows
             base, kept = await self._rows_from(_id(home, row_kind), window)
             # Tibber's value where it has one (an hour Tibber has no price for
             # gets no row, not a made-up 0), else the row already there.
-            tibber = {
-                dt_util.as_utc(node.start): value
-                for node, value in zip(nodes, values, strict=True)
-                if value is not None
-            }
-            merged = {**kept, **tibber}
-            self._write(home, row_kind, unit, sorted(merged.items()), base)
+            tibber = (
+                (start, value)
+                for start, value in zip(hours.start, values, strict=True)
+                if not math.isnan(value)
+            )
+            if kept:
+                kept.update(tibber)
+                await self._write(home, row_kind, unit, sorted(kept.items()), base)
+            else:  # Tibber's hours come oldest first
+                await self._write(home, row_kind, unit, tibber, base)
 
-    def _write(
+    async def _write(
         self,
         home: Home,
         kind: str,
         unit: str,
-        hours: list[tuple[datetime, float]],
+        hours: Iterable[tuple[float, float]],
         base: float,
     ) -> None:
-        """Queue rows of `home`'s `kind` statistic, sums going on from `base`."""
+        """Write rows of `home`'s `kind` statistic (each hour's start in epoch
+        seconds, and its value), sums going on from `base`.
+
+        A batch of WRITE_BATCH rows at a time, each once the recorder has
+        committed the one before: a year's rows at once, as dicts queued and
+        then ORM objects, was the peak of the first import, and Python keeps
+        the memory of such a peak (its arenas stay fragmented).
+        """
         self._changed.add(home.id)
-        sums = accumulate((value for _, value in hours), initial=base)
-        next(sums)
-        rows = [
-            StatisticData(start=start, state=value, sum=total)
-            for (start, value), total in zip(hours, sums, strict=True)
-        ]
         metadata = StatisticMetaData(
             mean_type=StatisticMeanType.NONE,
             has_sum=True,
@@ -407,10 +427,21 @@ class HourlyStatistics(HomeListeners):
             unit_class="energy" if kind in KINDS else None,
             unit_of_measurement=unit,
         )
-        for first in range(0, len(rows), WRITE_BATCH):
-            async_add_external_statistics(
-                self._hass, metadata, rows[first : first + WRITE_BATCH]
+        total = base
+        batch: list[StatisticData] = []
+        for start, value in hours:
+            total += value
+            batch.append(
+                StatisticData(
+                    start=dt_util.utc_from_timestamp(start), state=value, sum=total
+                )
             )
+            if len(batch) == WRITE_BATCH:
+                async_add_external_statistics(self._hass, metadata, batch)
+                batch = []
+                await _written(self._hass)
+        if batch:
+            async_add_external_statistics(self._hass, metadata, batch)
 
     async def _hours(
         self,
@@ -420,7 +451,7 @@ class HourlyStatistics(HomeListeners):
         last: datetime | None,
         *,
         full: bool,
-    ) -> list[EnergyHour]:
+    ) -> HourColumns:
         """The hours with energy from the start the import needs up to `now`."""
         if full:
             start = now - max(timedelta(days=self._days), TRAILING_WINDOW)
@@ -430,12 +461,8 @@ class HourlyStatistics(HomeListeners):
             start = min(now - TRAILING_WINDOW, last + timedelta(hours=1))
         hours = int((now - start).total_seconds() // 3600)
         if hours <= 0:
-            return []
-        return [
-            node
-            for node in await fetch(home_id, hours)
-            if node.energy is not None and node.start >= start
-        ]
+            return HourColumns.join([])
+        return (await fetch(home_id, hours)).measured_since(start.timestamp())
 
     async def _last_row(self, stat_id: str) -> tuple[datetime, float] | None:
         """The start and sum of the newest row (after the writes queued before)."""
@@ -450,9 +477,9 @@ class HourlyStatistics(HomeListeners):
 
     async def _rows_from(
         self, stat_id: str, start: datetime
-    ) -> tuple[float, dict[datetime, float]]:
+    ) -> tuple[float, dict[float, float]]:
         """The sum of the last row before `start` (0 if none in a week), and the
-        states of the rows from `start` on."""
+        states of the rows from `start` on (by their start, epoch seconds)."""
         recorder = await _written(self._hass)
         rows = await recorder.async_add_executor_job(
             statistics_during_period,
@@ -465,13 +492,13 @@ class HourlyStatistics(HomeListeners):
             {"state", "sum"},
         )
         base = 0.0
-        kept: dict[datetime, float] = {}
+        kept: dict[float, float] = {}
+        since = start.timestamp()
         for row in rows.get(stat_id) or ():
-            row_start = dt_util.utc_from_timestamp(row["start"])
-            if row_start < start:
+            if row["start"] < since:
                 base = float(row.get("sum") or 0.0)
             elif (state := row.get("state")) is not None:
-                kept[row_start] = float(state)
+                kept[row["start"]] = float(state)
         return base, kept
 
 

@@ -10,7 +10,15 @@ from .errors import (
     TibberServerError,
     TooManyConnectionsError,
 )
-from .models import Account, Address, EnergyHour, Home, LiveMeasurement, LiveSnapshot
+from .models import (
+    Account,
+    Address,
+    EnergyHour,
+    Home,
+    HourColumns,
+    LiveMeasurement,
+    LiveSnapshot,
+)
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -18,6 +26,7 @@ __all__ = [
     "Address",
     "EnergyHour",
     "Home",
+    "HourColumns",
     "InvalidTokenError",
     "LiveMeasurement",
     "LiveSnapshot",

@@ -36,7 +36,7 @@ from .errors import (
     retry_after_seconds,
 )
 from .live import live_snapshot
-from .models import Account, EnergyHour, LiveSnapshot
+from .models import Account, EnergyHour, HourColumns, LiveSnapshot
 
 DEFAULT_API_URL: Final = "https://api.tibber.com/v1-beta/gql"
 HISTORY_PAGE_SIZE: Final = 744
@@ -190,21 +190,40 @@ class TibberClient:
 
     async def consumption(self, home_id: str, hours: int) -> list[EnergyHour]:
         """The last `hours` hours of consumption and cost, oldest first."""
-        return await self._history(
-            queries.CONSUMPTION_HISTORY, "consumption", home_id, hours
-        )
+        return await self._hours("consumption", home_id, hours)
 
     async def production(self, home_id: str, hours: int) -> list[EnergyHour]:
         """The last `hours` hours of production and profit, oldest first."""
-        return await self._history(
-            queries.PRODUCTION_HISTORY, "production", home_id, hours
-        )
+        return await self._hours("production", home_id, hours)
 
-    async def _history(
-        self, document: str, kind: str, home_id: str, hours: int
-    ) -> list[EnergyHour]:
-        """Page backwards from now until `hours` nodes or the start of the data."""
-        pages: list[list[EnergyHour]] = []
+    async def history(self, kind: str, home_id: str, hours: int) -> HourColumns:
+        """The last `hours` hours of `kind` ("consumption" or "production") and
+        its money, as columns (a year's import holds them all at once)."""
+        pages = await self._history(
+            kind, home_id, hours, lambda nodes: HourColumns.from_graphql(nodes, kind)
+        )
+        return HourColumns.join(pages)
+
+    async def _hours(self, kind: str, home_id: str, hours: int) -> list[EnergyHour]:
+        pages = await self._history(
+            kind,
+            home_id,
+            hours,
+            lambda nodes: [EnergyHour.from_graphql(node, kind) for node in nodes],
+        )
+        return [node for page in pages for node in page]
+
+    async def _history[P](
+        self,
+        kind: str,
+        home_id: str,
+        hours: int,
+        parse: Callable[[list[dict[str, Any]]], P],
+    ) -> list[P]:
+        """Page backwards from now until `hours` nodes or the start of the data;
+        each page `parse`d as it comes, the pages oldest first."""
+        document = queries.HISTORY[kind]
+        pages: list[P] = []
         before: str | None = None
         remaining = hours
         while remaining > 0:
@@ -215,18 +234,15 @@ class TibberClient:
             }
             data = await self._execute(document, variables)
             connection = (data["viewer"]["home"] or {}).get(kind) or {}
-            nodes = [
-                EnergyHour.from_graphql(node, kind)
-                for node in connection.get("nodes") or ()
-                if node
-            ]
-            pages.append(nodes)
+            nodes = [node for node in connection.get("nodes") or () if node]
+            pages.append(parse(nodes))
             remaining -= len(nodes)
             page_info = connection.get("pageInfo") or {}
             before = page_info.get("startCursor")
             if not nodes or not page_info.get("hasPreviousPage") or not before:
                 break
-        return [node for page in reversed(pages) for node in page]
+        pages.reverse()
+        return pages
 
     async def _execute(
         self, document: str, variables: dict[str, Any] | None = None

@@ -79,6 +79,8 @@ query {kind.title()}($homeId: ID!, $last: Int!, $before: String) {{
 
 CONSUMPTION_HISTORY = _history("consumption", "cost")
 PRODUCTION_HISTORY = _history("production", "profit")
+HISTORY = {"consumption": CONSUMPTION_HISTORY, "production": PRODUCTION_HISTORY}
+"""The history document of each kind."""
 
 LIVE_MEASUREMENT = (
     "subscription LiveMeasurement($homeId: ID!) {\n"
