@@ -25,6 +25,7 @@ from custom_components.powertracker.capacity import CONF_CAPACITY, capacity_sett
 from custom_components.powertracker.const import CONF_BACKFILL_DAYS, DOMAIN
 from loopback.tibber import HOMES, HomeSpec, TibberSimulator
 from tests.integration.conftest import Clock, SetupEntry, select_option, state_of
+from tests.meter.test_tariff import ELVIA
 
 VILLA = HOMES[0]
 
@@ -74,19 +75,6 @@ VILLA_HEADROOM = "sensor.villa_solsidan_capacity_headroom"
 VILLA_FEE = "sensor.villa_solsidan_capacity_fee"
 CABIN_PEAK = "sensor.sjovagen_7_capacity_peak"
 HOUR = timedelta(hours=1)
-ELVIA_STEPS = [
-    (0, 1440),
-    (2, 2400),
-    (5, 4032),
-    (10, 5616),
-    (15, 7248),
-    (20, 8880),
-    (25, 16896),
-    (50, 24960),
-    (75, 33024),
-    (100, 65280),
-]
-"""Elvia's kapasitetsledd from 2026-07-01, NOK per year (elvia.no)."""
 
 
 def _true_hours(
@@ -155,7 +143,7 @@ async def test_the_peak_is_the_rule_applied_to_the_true_hours(
     )
     assert len({peak["start"][:10] for peak in peaks}) == 3  # on 3 days
     if tariff == "norway":
-        fee = next(fee for low, fee in reversed(ELVIA_STEPS) if truth >= low) / 12
+        fee = next(fee for low, fee in reversed(ELVIA) if truth >= low) / 12
         assert _number(hass, VILLA_FEE) == pytest.approx(fee)
     else:
         assert hass.states.get(VILLA_FEE) is None  # no price set: no fee
@@ -436,9 +424,9 @@ async def test_the_action_answers_the_month_the_sensor_shows(
     assert answer["month"] == "2026-11"
     assert answer["billed_kw"] == pytest.approx(truth, abs=1e-6)
     assert answer["peaks"] == hass.states.get(VILLA_PEAK).attributes["peaks"]  # type: ignore[union-attr]
-    fee = next(fee for low, fee in reversed(ELVIA_STEPS) if truth >= low) / 12
+    fee = next(fee for low, fee in reversed(ELVIA) if truth >= low) / 12
     assert answer["fee"] == pytest.approx(fee)
-    assert answer["rule"]["brackets"] == [list(step) for step in ELVIA_STEPS]
+    assert answer["rule"]["brackets"] == [list(step) for step in ELVIA]
     assert answer["rule"]["peaks"] == 3
     with pytest.raises(ServiceValidationError) as err:
         await _capacity_peaks(hass, home=VILLA.id, month="November")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -28,14 +27,18 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.powertracker.const import CONF_SINK, DOMAIN
 from custom_components.powertracker.record.forwarder import Forwarder
-from custom_components.powertracker.record.stores import archive_path
-from custom_components.powertracker.sink import archive as archive_module
 from custom_components.powertracker.sink.models import Sink
 from loopback.influxd import INFLUX_ADMIN, INFLUX_DATABASE, Influxd, InfluxdServers
 from tests.integration.conftest import SetupEntry
 from tests.integration.export_http import URL, csv_rows
 from tests.integration.test_archive import _recorder_rows, archive_of
-from tests.integration.test_export_read import POLL, VILLA, _samples, _slot
+from tests.integration.test_export_read import (
+    POLL,
+    VILLA,
+    _samples,
+    _slot,
+    archive_locked,
+)
 
 HOME = "Villa Solsidan"
 SINK = f"InfluxDB database {INFLUX_DATABASE!r}"
@@ -250,16 +253,10 @@ async def test_a_locked_archive_costs_only_its_rows(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Another program locks the archive: the sink's rows, the archive named."""
-    monkeypatch.setattr(archive_module, "BUSY_TIMEOUT", 0.05)
-    path = archive_path(hass, config_entry.entry_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("PRAGMA locking_mode=EXCLUSIVE")
-    other.execute("BEGIN EXCLUSIVE")
     old = _slot(dt_util.utcnow() - timedelta(days=40)).replace(minute=0)
     end = old + timedelta(hours=1)
     window = {"aggregate": "5m", "from": old.isoformat(), "to": end.isoformat()}
-    try:
+    with archive_locked(hass, config_entry.entry_id, monkeypatch):
         entry = await setup_entry(**{CONF_SINK: _sink(influxdb.url)})
         forwarder: Forwarder[Sink] | None = entry.runtime_data.forwarder
         assert forwarder is not None
@@ -270,9 +267,6 @@ async def test_a_locked_archive_costs_only_its_rows(
         locked_status, locked_text, _ = await _get(
             hass_client, source="archive", **window
         )
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
 
     gaps = [_gap(old, end, ARCHIVE)]
     assert status == HTTPStatus.OK, text

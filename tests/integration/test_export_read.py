@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from http import HTTPStatus
 
@@ -168,6 +170,25 @@ async def test_a_store_that_is_not_there_is_a_clear_error(
     assert caught.value.translation_key == key
 
 
+@contextmanager
+def archive_locked(
+    hass: HomeAssistant, entry_id: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Another program holds the archive's file exclusively; the archive
+    gives up waiting for it at once."""
+    monkeypatch.setattr(archive_module, "BUSY_TIMEOUT", 0.05)
+    path = archive_path(hass, entry_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA locking_mode=EXCLUSIVE")
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
 async def test_a_store_that_fails_is_a_503_naming_it(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -176,13 +197,7 @@ async def test_a_store_that_fails_is_a_503_naming_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Another program locks the archive: 503 naming it, from the action too."""
-    monkeypatch.setattr(archive_module, "BUSY_TIMEOUT", 0.05)
-    path = archive_path(hass, config_entry.entry_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("PRAGMA locking_mode=EXCLUSIVE")
-    other.execute("BEGIN EXCLUSIVE")
-    try:
+    with archive_locked(hass, config_entry.entry_id, monkeypatch):
         await setup_entry()
         status, text, _ = await _get(hass_client, source="archive")
         with pytest.raises(HomeAssistantError) as caught:
@@ -193,9 +208,6 @@ async def test_a_store_that_fails_is_a_503_naming_it(
                 blocking=True,
                 return_response=True,
             )
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
 
     assert status == HTTPStatus.SERVICE_UNAVAILABLE, text
     body = await _json(text)
