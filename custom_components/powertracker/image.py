@@ -32,8 +32,7 @@ from .data import PowertrackerConfigEntry, RuntimeData
 from .entity import PowertrackerEntity
 from .export.models import HomeBuckets, Output
 from .export.params import ExportError, ExportParams
-from .export.run import read_buckets, render_chart
-from .export.texts import chart_title
+from .export.run import export_title, read_buckets, render_chart
 from .tibber import Home
 
 _LOGGER = logging.getLogger(__name__)
@@ -142,16 +141,7 @@ class UsageChart(PowertrackerEntity, ImageEntity):
                 _LOGGER.warning("Usage chart of %s: %s", self._home_name, err)
                 buckets = []
             language = self.hass.config.language
-            title = chart_title(
-                [self._home_name],
-                settings.graph,
-                settings.aggregate,
-                start,
-                end,
-                tz=tz,
-                language=language,
-                now=now,
-            )
+            title = export_title(self.hass, params, [self._home_name])
             content = (title, language, *_content(buckets))
             if content == self._shown:
                 return

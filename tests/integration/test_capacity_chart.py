@@ -23,11 +23,11 @@ from custom_components.powertracker.export.models import CapacityMarks
 from custom_components.powertracker.export.params import ExportParams, parse
 from custom_components.powertracker.export.png import draw
 from custom_components.powertracker.export.run import (
+    export_title,
     read_buckets,
     read_marks,
     render_chart,
 )
-from custom_components.powertracker.export.texts import chart_title
 from loopback.tibber import HOMES, TibberSimulator
 from tests.export.marks import billed_level, legend_words, marked, peak_labels
 from tests.integration.conftest import Clock, SetupEntry, select_option
@@ -100,16 +100,7 @@ async def _png(
     """The PNG of the export's buckets and title with `marks`."""
     tz = dt_util.get_default_time_zone()
     buckets, _ = await read_buckets(hass, params)
-    title = chart_title(
-        [home.home_name for home in buckets],
-        params.graph,
-        params.aggregate,
-        params.start,
-        params.end,
-        tz=tz,
-        language=hass.config.language,
-        now=dt_util.utcnow(),
-    )
+    title = export_title(hass, params, [home.home_name for home in buckets])
     return await hass.async_add_executor_job(
         partial(
             render_chart,

@@ -244,6 +244,21 @@ async def read_marks(hass: HomeAssistant, params: ExportParams) -> CapacityMarks
     )
 
 
+def export_title(hass: HomeAssistant, params: ExportParams, homes: list[str]) -> str:
+    """The title of a chart of `params` showing `homes`, in Home Assistant's
+    language and time zone: the same for an exported PNG and the usage chart."""
+    return chart_title(
+        homes,
+        params.graph,
+        params.aggregate,
+        params.start,
+        params.end,
+        tz=dt_util.get_default_time_zone(),
+        language=hass.config.language,
+        now=dt_util.utcnow(),
+    )
+
+
 async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
     """Serve an export request (raises as `read_buckets`)."""
     tz = dt_util.get_default_time_zone()
@@ -252,16 +267,7 @@ async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
         chunks = csv_chunks(buckets, tz)
     else:
         language = hass.config.language
-        title = chart_title(
-            [home.home_name for home in buckets],
-            params.graph,
-            params.aggregate,
-            params.start,
-            params.end,
-            tz=tz,
-            language=language,
-            now=dt_util.utcnow(),
-        )
+        title = export_title(hass, params, [home.home_name for home in buckets])
         marks = await read_marks(hass, params)
         png = await hass.async_add_executor_job(
             partial(
