@@ -161,12 +161,20 @@ class PowertrackerCoordinator(DataUpdateCoordinator[dict[str, HomeState]]):
 
     async def _async_save_totals(self) -> None:
         """Save the totals when a milestone changed (`EnergyTotals.milestones`):
-        about once an hour, not at every poll. A crash loses the readings since:
-        the next reading tells them again (until a home answers after the
+        about once an hour, not at every poll, and at an unload or a stop
+        (`async_shutdown`). A crash loses the readings since: the next
+        reading tells them again (until a home answers after the
         restart, its energy sensor shows the total last saved)."""
         milestones = self.totals.milestones()
         if milestones != self._saved_milestones:
             self._saved_milestones = milestones
+            await self._totals_store.async_save(self.totals.as_dict())
+
+    async def async_shutdown(self) -> None:
+        """Stop polling, and save the totals as they are: an unload (a reload,
+        an options change) or Home Assistant's stop loses no reading."""
+        await super().async_shutdown()
+        if self._saved_milestones is not None:  # restored: there is something
             await self._totals_store.async_save(self.totals.as_dict())
 
     @contextmanager

@@ -131,6 +131,27 @@ async def test_the_stores_are_written_when_a_crash_would_lose_something(
     assert books["last_success"] == forwarder.last_success.isoformat()
 
 
+async def test_a_reload_keeps_the_totals_of_the_polls_within_the_hour(
+    hass: HomeAssistant,
+    clock: Clock,
+    setup_entry: SetupEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The totals wait for an hour to begin, but an unload (a reload, an
+    options change, Home Assistant's stop) writes them as they are."""
+    entry = await setup_entry()
+    await clock.advance(hass, SAVED)
+    totals = f"{DOMAIN}.{entry.entry_id}"
+    await polls(hass, clock, entry, 2)  # within the hour: not written
+    written = hass_storage[totals]
+    kept = entry.runtime_data.coordinator.totals.as_dict()
+    assert written["data"] != kept
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass_storage[totals]["data"] == kept
+
+
 async def test_turned_off_no_file_is_made(
     hass: HomeAssistant, clock: Clock, setup_entry: SetupEntry
 ) -> None:
