@@ -48,6 +48,11 @@ class PowertrackerEntity(CoordinatorEntity[PowertrackerCoordinator]):
         """This home after the last poll."""
         return (self.coordinator.data or {}).get(self.home_id)
 
+    @property
+    def _reports_each_poll(self) -> bool:
+        """Whether a poll that changed nothing is written all the same."""
+        return False
+
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state when the poll changed what the entity shows.
@@ -57,6 +62,7 @@ class PowertrackerEntity(CoordinatorEntity[PowertrackerCoordinator]):
         changes nothing still costs Home Assistant the state's computation and
         a `state_reported` event. A state written since in another way (a
         listener of the entity's own) is a new state object: then it is written.
+        A measurement is written at every poll (`_reports_each_poll`).
         """
         shown = (
             self.available,
@@ -68,6 +74,7 @@ class PowertrackerEntity(CoordinatorEntity[PowertrackerCoordinator]):
         written = self._poll_written
         if (
             written is not None
+            and not self._reports_each_poll
             and shown == written[0]
             and self.hass.states.get(self.entity_id) is written[1]
         ):

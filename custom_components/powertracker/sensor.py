@@ -41,6 +41,18 @@ from .tibber import Home, LiveMeasurement
 PARALLEL_UPDATES = 0  # the coordinator polls; entities never fetch on their own
 
 
+class _Sensor(PowertrackerEntity, SensorEntity):
+    """A sensor of a home."""
+
+    @property
+    def _reports_each_poll(self) -> bool:
+        """A measurement is reported at every poll, changed or not: helpers
+        such as the Riemann sum and the derivative count a value held (a
+        production at 0 W all night) through Home Assistant's
+        `state_reported`."""
+        return self.state_class == SensorStateClass.MEASUREMENT
+
+
 @dataclass(frozen=True, kw_only=True)
 class PowertrackerSensorEntityDescription(SensorEntityDescription):
     """A sensor of a home: where its value comes from, and which homes have it."""
@@ -277,7 +289,7 @@ async def async_setup_entry(
         )
 
 
-class PowertrackerSensor(PowertrackerEntity, SensorEntity):
+class PowertrackerSensor(_Sensor):
     """A sensor whose value its description computes from the home's state."""
 
     entity_description: PowertrackerSensorEntityDescription
@@ -357,7 +369,7 @@ SINK_SENSORS = (
 )
 
 
-class SinkSensor(PowertrackerEntity, SensorEntity):
+class SinkSensor(_Sensor):
     """Samples of a home waiting for the sink, or the sink's last good write."""
 
     entity_description: SinkSensorEntityDescription
@@ -501,7 +513,7 @@ def _follow_tariffs(
         follow(home)
 
 
-class CapacitySensor(PowertrackerEntity, SensorEntity):
+class CapacitySensor(_Sensor):
     """A home's capacity-tariff value (only homes with a tariff have one)."""
 
     entity_description: CapacitySensorEntityDescription

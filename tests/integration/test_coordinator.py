@@ -63,7 +63,8 @@ async def test_a_poll_writes_only_the_states_it_changed(
     loaded_entry: MockConfigEntry,
 ) -> None:
     """The cabin's last hour, the settings and the tariffs show the same after
-    a poll within the hour: no write (not even a `state_reported` one)."""
+    a poll within the hour: no write (not even a `state_reported` one); a
+    measurement is written all the same."""
     await _poll(hass, clock)  # 12:39:56
     written: list[str] = []
 
@@ -91,6 +92,16 @@ async def test_a_poll_writes_only_the_states_it_changed(
     unchanged = {e for e in ours if e.startswith("select.")}
     assert unchanged
     assert not unchanged & set(written)
+    # A measurement is reported changed or not: the Riemann sum and the
+    # derivative helpers count a value held through `state_reported`.
+    measurements = {
+        e
+        for e in ours
+        if (state := hass.states.get(e)) is not None
+        and state.attributes.get("state_class") == "measurement"
+    }
+    assert len(measurements) > 2
+    assert measurements <= set(written)
 
 
 async def test_rate_limit_keeps_the_live_poll_then_waits_for_retry_after(
