@@ -11,10 +11,11 @@ first store that has it:
    archive's first row and after its last (the archive off, younger than
    the range, or pruned);
 3. the recorder's 5-minute statistics for the five minutes neither holds:
-   before the archive existed, while it was off, the newest five minutes no
-   sample after them has made known yet, or a home without a store. Those
-   rows are the sensors' own: a change lands in the five minutes in which
-   the new state arrived.
+   before the archive existed, while it was off, or a home without a store.
+   Those rows are the sensors' own: a change lands in the five minutes in
+   which the new state arrived, so the row right after a stored row is
+   unknown (`_past_seams`): the newest five minutes wait for the sample
+   after them.
 
 A store's row needs a sample on both sides of its edges (within an hour,
 the longest poll interval); a row without one is left to the next store, or
@@ -254,7 +255,23 @@ def _with_rows(
 
 def _all_merged(found: list[Series], recorded: dict[str, Series]) -> list[Series]:
     """Each home's stored rows and its recorder's rows they lack (executor)."""
-    return [_merged(one, recorded[one.home_id]) for one in found]
+    return [_merged(one, _past_seams(one, recorded[one.home_id])) for one in found]
+
+
+def _past_seams(stored: Series, recorded: Series) -> Series:
+    """`recorded` with each row right after a stored row unknown: the stored
+    row counts to its end exactly, and the recorder's next row counts from
+    the last state before that end, so both would count the minutes between
+    (the newest five minutes, until the sample after them arrives). A gap,
+    never counted twice."""
+    seam = np.isin(recorded.start - FIVE, stored.start)
+    if not seam.any():
+        return recorded
+    unknown = [
+        np.where(seam, np.nan, column)
+        for column in (recorded.energy, recorded.cost, recorded.production)
+    ]
+    return replace(recorded, energy=unknown[0], cost=unknown[1], production=unknown[2])
 
 
 def _uncovered(series: Series, since: float, until: float) -> list[tuple[float, float]]:
