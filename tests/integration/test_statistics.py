@@ -208,3 +208,28 @@ async def test_a_raised_span_keeps_the_sums_of_older_rows(
             assert row["sum"] == pytest.approx(
                 previous["sum"] + row["state"], abs=1e-6
             ), (days, _start(row))
+
+
+async def test_an_import_stopped_partway_is_finished_at_the_next_start(
+    hass: HomeAssistant,
+    clock: Clock,
+    tibber_sim: TibberSimulator,
+    entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A restart in the middle of the first import leaves the energy rows
+    and no cost rows, and no record of a completed span: the next start
+    imports the span in full, so the cost does not begin where it stopped."""
+    consumption = await _rows(hass, VILLA_CONSUMPTION)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # What the stop left: the cost never written, no span recorded as imported.
+    get_instance(hass).async_clear_statistics([VILLA_COST])
+    await async_wait_recording_done(hass)
+    assert await _rows(hass, VILLA_COST) == []
+    del hass_storage[f"powertracker.{entry.entry_id}.history"]
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    cost = await _rows(hass, VILLA_COST)
+    assert [row["start"] for row in cost] == [row["start"] for row in consumption]
+    assert cost[0]["sum"] == pytest.approx(cost[0]["state"], abs=1e-9)

@@ -256,14 +256,16 @@ class HourlyStatistics(HomeListeners):
         """Import what is missing or may have been corrected, for every home.
 
         When the configured span is longer than the one imported so far (the
-        option was raised), each statistic imports the whole span once. Entries
-        from before the span was recorded record the option as it is now.
+        option was raised), or no import has ended yet (the first was stopped
+        partway), each statistic imports the whole span once.
 
         Tibber's answers follow the one policy (`meter/answers.py`): a rate
         limit ends the round, a server error or an unknown home waits for the
         next hour, a rejected token is raised once what was imported is saved.
         """
-        widen = self._imported_days is not None and self._days > self._imported_days
+        # No span recorded as imported: the first import has not ended yet (a
+        # restart stopped it partway: the cost may lack what the energy has).
+        widen = self._imported_days is None or self._days > self._imported_days
         complete = True
         history = HistoryRound()
         rejected: InvalidTokenError | None = None
