@@ -84,6 +84,25 @@ def test_daily_values_restart_at_local_midnight() -> None:
     assert row_production.tolist() == [0.0, 0.0, 0.25]
 
 
+def test_a_cost_that_falls_within_the_day_is_a_negative_change() -> None:
+    """An hour at a negative price lowers Tibber's daily cost; the daily
+    consumption, which only rises within a day, says no day began: the rows
+    hold the fall, not the whole day's cost again. Where it falls (midnight),
+    the change is the new day's value itself."""
+    times = [T + 300 * i for i in range(5)]  # on the edges: no interpolation
+    cost = [25.0, 24.9, 24.7, 0.25, 0.5]  # negative prices, then midnight
+    day = [30.0, 30.2, 30.4, 0.1, 0.3]
+    data = columns(times, [1.0, 2.0, 3.0, 4.0, 5.0], cost)
+    data["accumulated_consumption"] = np.array(day)
+    _, _, row_cost, _ = five_minute_rows(data, T, T + 1200)
+
+    assert row_cost.tolist() == pytest.approx([-0.1, -0.2, 0.25, 0.25])
+    # Without the daily consumption (older samples), a fall is a new day.
+    del data["accumulated_consumption"]
+    _, _, row_cost, _ = five_minute_rows(data, T, T + 1200)
+    assert row_cost.tolist() == pytest.approx([24.9, 24.7, 0.25, 0.25])
+
+
 def test_a_missing_value_is_skipped_and_an_edge_without_samples_is_unknown() -> None:
     times = [T - 10, T + 60, T + 120, T + 360, T + 420, T + 660]
     total = [1.0, 1.5, 2.0, NAN, 3.0, 3.5]

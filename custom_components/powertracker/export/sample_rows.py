@@ -24,8 +24,14 @@ from ..sink.models import FloatArray
 
 ROW = 300.0
 """Seconds per row."""
-COLUMNS = ("consumption_total", "accumulated_cost", "accumulated_production")
-"""The samples' columns the rows are made of."""
+COLUMNS = (
+    "consumption_total",
+    "accumulated_cost",
+    "accumulated_production",
+    "accumulated_consumption",
+)
+"""The samples' columns the rows are made of (the daily consumption says
+where a new day began)."""
 
 
 LONGEST = 3600.0
@@ -47,11 +53,12 @@ def five_minute_rows(
     start, energy = meter_rows(
         time, columns["consumption_total"], ROW, since, until, longest=LONGEST
     )
+    day = columns.get("accumulated_consumption")
     cost, production = (
-        meter_rows(time, columns[name], ROW, since, until, daily=True, longest=LONGEST)[
-            1
-        ]
-        for name in COLUMNS[1:]
+        meter_rows(
+            time, columns[name], ROW, since, until, daily=True, day=day, longest=LONGEST
+        )[1]
+        for name in ("accumulated_cost", "accumulated_production")
     )
     known = np.isfinite(energy)
     return start[known], energy[known], cost[known], production[known]

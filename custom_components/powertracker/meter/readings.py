@@ -13,7 +13,10 @@ unknown, and so is its period (NaN): a gap, never a dip.
 
 Tibber's cost and production are daily values that restart at local
 midnight; `daily` turns them into running totals first (after a restart the
-change is the new day's value itself).
+change is the new day's value itself). A new day shows where Tibber's daily
+consumption of the same readings falls (it only rises within a day); a
+daily cost may fall within a day too (an hour at a negative price), so its
+own fall says a new day only where the daily consumption is unknown.
 
 The recorder's 5-minute statistics are readings too (each row's `sum` at
 its start + 300 s), but their edges are already the periods' own: their rows
@@ -30,12 +33,17 @@ import numpy as np
 from ..sink.models import FloatArray
 
 
-def running_total(values: FloatArray) -> FloatArray:
-    """A value that restarts at local midnight, as a total that keeps rising
-    from its first value (`values` finite, oldest first)."""
+def running_total(values: FloatArray, day: FloatArray | None = None) -> FloatArray:
+    """A value that restarts at local midnight, as a total that goes on from
+    its first value (`values` finite, oldest first). A new day begins where
+    `day` (Tibber's daily consumption of the same readings) falls, or, where
+    `day` is unknown (or not given), where the value itself falls."""
     change = np.diff(values)
-    restarted = change < 0
-    change[restarted] = values[1:][restarted]
+    fell = change < 0
+    if day is not None:
+        day_change = np.diff(day)
+        fell = np.where(np.isnan(day_change), fell, day_change < 0)
+    change[fell] = values[1:][fell]
     return np.concatenate((values[:1], values[:1] + np.cumsum(change)))
 
 
@@ -47,6 +55,7 @@ def meter_rows(
     end: float | None = None,
     *,
     daily: bool = False,
+    day: FloatArray | None = None,
     longest: float = math.inf,
 ) -> tuple[FloatArray, FloatArray]:
     """(UTC starts, change) of the periods of `seconds` in [start, end).
@@ -59,18 +68,21 @@ def meter_rows(
     before its start and one after its end (pass one on either side of the
     span) is NaN, and so is one with an edge between readings more than
     `longest` seconds apart. `daily`: the total restarts at local midnight
-    (`running_total`).
+    (`running_total`, where `day` falls: Tibber's daily consumption of the
+    same readings).
     """
     kept = np.isfinite(time) & np.isfinite(total)
     time, total = time[kept], total[kept]
+    day = None if day is None else day[kept]
     if len(time) > 1:
         newer = np.empty(len(time), dtype=bool)
         newer[0] = True
         newer[1:] = time[1:] > np.maximum.accumulate(time)[:-1]
         if not newer.all():
             time, total = time[newer], total[newer]
+            day = None if day is None else day[newer]
     if daily:
-        total = running_total(total)
+        total = running_total(total, day)
     empty = np.empty(0)
     if not len(time) and (start is None or end is None):
         return empty, empty
