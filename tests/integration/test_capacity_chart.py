@@ -23,10 +23,9 @@ from custom_components.powertracker.export.models import CapacityMarks
 from custom_components.powertracker.export.params import ExportParams, parse
 from custom_components.powertracker.export.png import draw
 from custom_components.powertracker.export.run import (
-    export_title,
+    export_png,
     read_buckets,
     read_marks,
-    render_chart,
 )
 from loopback.tibber import HOMES, TibberSimulator
 from tests.export.marks import billed_level, legend_words, marked, peak_labels
@@ -98,20 +97,8 @@ async def _png(
     hass: HomeAssistant, params: ExportParams, marks: CapacityMarks | None
 ) -> bytes:
     """The PNG of the export's buckets and title with `marks`."""
-    tz = dt_util.get_default_time_zone()
     buckets, _ = await read_buckets(hass, params)
-    title = export_title(hass, params, [home.home_name for home in buckets])
-    return await hass.async_add_executor_job(
-        partial(
-            render_chart,
-            buckets,
-            params,
-            tz,
-            title=title,
-            language=hass.config.language,
-            marks=marks,
-        )
-    )
+    return await export_png(hass, params, buckets, marks)
 
 
 async def test_the_month_chart_marks_the_counted_peaks_and_the_billed_level(

@@ -259,6 +259,27 @@ def export_title(hass: HomeAssistant, params: ExportParams, homes: list[str]) ->
     )
 
 
+async def export_png(
+    hass: HomeAssistant,
+    params: ExportParams,
+    buckets: list[HomeBuckets],
+    marks: CapacityMarks | None,
+) -> bytes:
+    """The exported PNG of `buckets`: titled, in Home Assistant's language and
+    time zone, with `marks` (drawn in Home Assistant's executor)."""
+    return await hass.async_add_executor_job(
+        partial(
+            render_chart,
+            buckets,
+            params,
+            dt_util.get_default_time_zone(),
+            title=export_title(hass, params, [home.home_name for home in buckets]),
+            language=hass.config.language,
+            marks=marks,
+        )
+    )
+
+
 async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
     """Serve an export request (raises as `read_buckets`)."""
     tz = dt_util.get_default_time_zone()
@@ -266,20 +287,7 @@ async def run_export(hass: HomeAssistant, params: ExportParams) -> ExportResult:
     if params.output is Output.CSV:
         chunks = csv_chunks(buckets, tz)
     else:
-        language = hass.config.language
-        title = export_title(hass, params, [home.home_name for home in buckets])
-        marks = await read_marks(hass, params)
-        png = await hass.async_add_executor_job(
-            partial(
-                render_chart,
-                buckets,
-                params,
-                tz,
-                title=title,
-                language=language,
-                marks=marks,
-            )
-        )
+        png = await export_png(hass, params, buckets, await read_marks(hass, params))
         chunks = iter((png,))
     return ExportResult(
         chunks=chunks,
